@@ -1,0 +1,25 @@
+/**
+ * Crash-safe file writes: write a temporary file in the same folder, then rename it over the target.
+ * A reader (or an interrupted sweep) only ever sees the old file or the complete new one.
+ */
+import { dirname } from "node:path";
+
+let counter = 0;
+
+/** Write `text` to `path` atomically, creating the folder if needed. */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}-${counter++}`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** JSON.stringify with two-space indentation and a final newline, written atomically. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeTextAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}

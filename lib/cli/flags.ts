@@ -1,0 +1,115 @@
+/**
+ * Command-line flags for every script: a declarative table, parsed with Deno's built-in `node:util` parseArgs
+ * (standing in for jsr:@std/cli, which is unreachable here), each value checked against its type and range.
+ * Any problem is a `UsageError`: one line that names the flag and what it accepts; `cliMain` prints it and
+ * exits with code 2 before anything is written.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError } from "../config.ts";
+
+export type FlagValue = number | string | boolean | undefined;
+
+export interface FlagSpec {
+  readonly name: string;
+  readonly type: "int" | "number" | "string" | "boolean";
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly (string | number)[];
+  readonly default?: number | string | boolean;
+}
+
+/** A bad command line: the message is the whole one-line explanation. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function rangeText(s: FlagSpec): string {
+  if (s.choices) return `one of ${s.choices.join(", ")}`;
+  const kind = s.type === "int" ? "an integer" : "a number";
+  if (s.min !== undefined && s.max !== undefined) return `${kind} in [${s.min}, ${s.max}]`;
+  if (s.min !== undefined) return `${kind} >= ${s.min}`;
+  return kind;
+}
+
+function convert(s: FlagSpec, raw: string): number | string {
+  if (s.type === "string") {
+    if (s.choices && !s.choices.includes(raw)) {
+      throw new UsageError(`--${s.name} must be ${rangeText(s)}, got "${raw}"`);
+    }
+    return raw;
+  }
+  const text = raw.trim();
+  const value = text === "" ? NaN : Number(text);
+  const bad = !Number.isFinite(value) || (s.type === "int" && !Number.isInteger(value)) ||
+    (s.min !== undefined && value < s.min) || (s.max !== undefined && value > s.max) ||
+    (s.choices !== undefined && !s.choices.includes(value));
+  if (bad) throw new UsageError(`--${s.name} must be ${rangeText(s)}, got "${raw}"`);
+  return value;
+}
+
+/** The --help text for a script. */
+export function helpText(usage: string, specs: readonly FlagSpec[]): string {
+  const rows = specs.map((s) => {
+    const arg = s.type === "boolean" ? "" : ` <${s.type === "string" ? "value" : s.type}>`;
+    const range = s.type === "boolean" ? "" : ` (${rangeText(s)}`;
+    const def = s.default === undefined ? (range ? ")" : "") : `${range ? "; " : " ("}default ${s.default})`;
+    return `  --${s.name}${arg}\n      ${s.help}${range}${def}`;
+  });
+  return `${usage}\n\nFlags:\n${rows.join("\n")}\n  --help\n      Show this help and exit.`;
+}
+
+/**
+ * Parse `argv` against `specs`. Returns null when --help was given (after printing the help text).
+ * Throws UsageError for unknown flags, missing values, positional arguments or out-of-range values.
+ */
+export function parseFlags(
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+  usage: string,
+): Record<string, FlagValue> | null {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const msg = (e as Error).message;
+    const unknown = msg.match(/Unknown option '([^']+)'/);
+    if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help for the flags)`);
+    const missing = msg.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/);
+    if (missing) throw new UsageError(`${missing[1]} needs a value (see --help)`);
+    const positional = msg.match(/Unexpected argument '([^']+)'/);
+    if (positional) throw new UsageError(`unexpected argument "${positional[1]}" (flags look like --name value)`);
+    throw new UsageError(msg.split("\n")[0]);
+  }
+  if (parsed.values.help) {
+    console.log(helpText(usage, specs));
+    return null;
+  }
+  const out: Record<string, FlagValue> = {};
+  for (const s of specs) {
+    const raw = parsed.values[s.name];
+    if (raw === undefined) out[s.name] = s.default;
+    else if (s.type === "boolean") out[s.name] = raw as boolean;
+    else out[s.name] = convert(s, raw as string);
+  }
+  return out;
+}
+
+/** Run a script's main: usage and config errors print one line and exit 2; other errors exit 1. */
+export async function cliMain(main: () => Promise<void> | void): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      console.error(`error: ${e.message}`);
+      Deno.exit(2);
+    }
+    console.error(`error: ${(e as Error).stack ?? String(e)}`);
+    Deno.exit(1);
+  }
+}

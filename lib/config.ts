@@ -1,0 +1,256 @@
+/**
+ * Experiment configuration: the typed input a user (or a problem script) gives, its validation with one-line
+ * messages that name the flag, and `resolve()`, the single place where defaults and derived values are made.
+ *
+ * Field names match the command-line flags (`--K`, `--d`, `--eval-samples` for `evalSamples`, ...), so a
+ * validation message can always say which flag to fix.
+ */
+
+/** The five models of the assignment. */
+export const MODEL_NAMES = [
+  "tf-learned",
+  "tf-rope",
+  "tf-nope",
+  "mamba",
+  "hybrid",
+] as const;
+export type ModelName = typeof MODEL_NAMES[number];
+
+export type MixerKind = "attention" | "mamba";
+export type PositionalEncoding = "learned" | "rope" | "none";
+
+/** What a user may set. Optional fields take per-model defaults in `resolve()`. */
+export interface ExperimentConfig {
+  readonly model: ModelName;
+  readonly K: number;
+  readonly d: number;
+  readonly M: number;
+  readonly L: number;
+  readonly tau: number;
+  readonly seed: number;
+  readonly batch?: number;
+  readonly steps?: number;
+  readonly lr?: number;
+  readonly heads?: number;
+  readonly warmup?: number;
+  readonly clip?: number;
+  readonly evalSamples?: number;
+  readonly checkEvery?: number;
+  readonly testBatch?: number;
+  readonly patience?: number;
+  readonly target?: number;
+}
+
+/** Every value a run uses, defaults filled in and derived values computed once. */
+export interface ResolvedConfig {
+  readonly model: ModelName;
+  readonly K: number;
+  readonly d: number;
+  readonly M: number;
+  readonly L: number;
+  readonly tau: number;
+  readonly seed: number;
+  /** Training minibatch size. */
+  readonly batch: number;
+  /** Step cap. */
+  readonly steps: number;
+  /** Adam peak learning rate. */
+  readonly lr: number;
+  /** Linear warm-up steps to the peak learning rate. */
+  readonly warmup: number;
+  /** Global gradient-norm clip (0: none). */
+  readonly clip: number;
+  /** Attention heads (attention mixers only; 0 for models without attention). */
+  readonly heads: number;
+  /** Fresh test sequences per evaluated length. */
+  readonly evalSamples: number;
+  /** Steps between checks on the held-out test batch. */
+  readonly checkEvery: number;
+  /** Size of the held-out test batch at length L. */
+  readonly testBatch: number;
+  /** Consecutive checks at or above `target` that count as converged. */
+  readonly patience: number;
+  readonly target: number;
+  // Derived.
+  readonly mixers: readonly MixerKind[];
+  readonly pe: PositionalEncoding;
+  /** Rows of the positional table (3L): only the first L are ever trained. */
+  readonly maxLen: number;
+  /** Mamba inner dim e = 2d, state dim n, dt rank r = ceil(d/16), conv width. */
+  readonly mambaInner: number;
+  readonly mambaState: number;
+  readonly dtRank: number;
+  readonly convWidth: number;
+  /** Every evaluated length, tau+2 .. 3L. */
+  readonly evalLengths: readonly number[];
+}
+
+/** A config value that is out of range: `flag` names the command-line flag. */
+export class ConfigError extends Error {
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(`--${flag} ${message}`);
+    this.name = "ConfigError";
+    this.flag = flag;
+  }
+}
+
+/** Per-model training recipes, chosen from measured learning curves (see README, "Training recipes"). */
+export interface Recipe {
+  readonly lr: number;
+  readonly heads: number;
+  readonly warmup: number;
+  readonly clip: number;
+}
+
+export function defaultRecipe(model: ModelName, tau: number): Recipe {
+  switch (model) {
+    case "tf-learned":
+    case "tf-rope":
+    case "tf-nope":
+      return { lr: 1e-2, heads: 4, warmup: 100, clip: 1 };
+    case "mamba":
+      return { lr: tau > 1 ? 3e-3 : 2e-3, heads: 0, warmup: 100, clip: 1 };
+    case "hybrid":
+      return { lr: tau > 1 ? 3e-3 : 2e-3, heads: 4, warmup: 100, clip: 1 };
+  }
+}
+
+function mixersOf(model: ModelName): readonly MixerKind[] {
+  if (model === "mamba") return ["mamba", "mamba"];
+  if (model === "hybrid") return ["mamba", "attention"];
+  return ["attention", "attention"];
+}
+
+function peOf(model: ModelName): PositionalEncoding {
+  if (model === "tf-learned") return "learned";
+  if (model === "tf-rope") return "rope";
+  return "none";
+}
+
+function requireInt(
+  flag: string,
+  value: unknown,
+  min: number,
+  max: number,
+  range?: string,
+): number {
+  const shown = range ??
+    (max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`);
+  if (
+    typeof value !== "number" || !Number.isInteger(value) || value < min ||
+    value > max
+  ) {
+    throw new ConfigError(
+      flag,
+      `must be an integer ${shown}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function requireNumber(
+  flag: string,
+  value: unknown,
+  min: number,
+  max: number,
+  range: string,
+): number {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < min ||
+    value > max
+  ) {
+    throw new ConfigError(
+      flag,
+      `must be a number ${range}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Check every field and fill defaults; throws ConfigError naming the first bad flag. */
+export function resolve(c: ExperimentConfig): ResolvedConfig {
+  if (!(MODEL_NAMES as readonly string[]).includes(c.model)) {
+    throw new ConfigError(
+      "model",
+      `must be one of ${MODEL_NAMES.join(", ")}, got ${String(c.model)}`,
+    );
+  }
+  const K = requireInt("K", c.K, 2, 4096);
+  const d = requireInt("d", c.d, 1, 1024);
+  const M = requireInt("M", c.M, 1, K, `in [1, K=${K}]`);
+  const L = requireInt("L", c.L, 3, 4096);
+  const tau = requireInt(
+    "tau",
+    c.tau,
+    1,
+    L - 2,
+    `in [1, L-2=${L - 2}] (a sequence needs tau+2 <= L tokens)`,
+  );
+  const seed = requireInt("seed", c.seed, 0, 2 ** 32 - 1);
+  const recipe = defaultRecipe(c.model, tau);
+  const mixers = mixersOf(c.model);
+  const hasAttention = mixers.includes("attention");
+  const heads = hasAttention
+    ? requireInt(
+      "heads",
+      c.heads ?? recipe.heads,
+      1,
+      d,
+      `in [1, d=${d}] dividing d`,
+    )
+    : 0;
+  if (hasAttention && d % heads !== 0) {
+    throw new ConfigError("heads", `must divide d=${d}, got ${heads}`);
+  }
+  const pe = peOf(c.model);
+  if (pe === "rope" && (d / heads) % 2 !== 0) {
+    throw new ConfigError(
+      "heads",
+      `must leave an even head size d/heads for RoPE, got d=${d}, heads=${heads}`,
+    );
+  }
+  const maxLen = 3 * L;
+  const evalLengths: number[] = [];
+  for (let l = tau + 2; l <= maxLen; l++) evalLengths.push(l);
+  return {
+    model: c.model,
+    K,
+    d,
+    M,
+    L,
+    tau,
+    seed,
+    batch: requireInt("batch", c.batch ?? 64, 1, 65536),
+    steps: requireInt("steps", c.steps ?? 20000, 1, 10_000_000),
+    lr: requireNumber(
+      "lr",
+      c.lr ?? recipe.lr,
+      Number.MIN_VALUE,
+      10,
+      "in (0, 10]",
+    ),
+    warmup: requireInt("warmup", c.warmup ?? recipe.warmup, 0, 10_000_000),
+    clip: requireNumber(
+      "clip",
+      c.clip ?? recipe.clip,
+      0,
+      1e9,
+      ">= 0 (0 disables clipping)",
+    ),
+    heads,
+    evalSamples: requireInt("eval-samples", c.evalSamples ?? 256, 1, 1_000_000),
+    checkEvery: requireInt("check-every", c.checkEvery ?? 50, 1, 1_000_000),
+    testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
+    patience: requireInt("patience", c.patience ?? 3, 1, 1000),
+    target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
+    mixers,
+    pe,
+    maxLen,
+    mambaInner: 2 * d,
+    mambaState: 16,
+    dtRank: Math.ceil(d / 16),
+    convWidth: 4,
+    evalLengths,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The results schema (versioned) shared by experiments, problem scripts and reports, and its validation.
+ *
+ * A `RunResult` is one training run (one model, one setting, one seed). A `ProblemResults` file
+ * (`reports/pN/results.json`) holds every run of one problem's sweep in a fixed order. Reports read only
+ * these files, so a report can always be rebuilt without retraining.
+ */
+import type { BackendInfo } from "./backend.ts";
+import type { ResolvedConfig } from "./config.ts";
+
+export const SCHEMA_VERSION = 1;
+
+/** One check on the held-out test batch at length L. */
+export interface HistoryPoint {
+  readonly step: number;
+  /** Training loss at this step (cross-entropy on the step's minibatch). */
+  readonly loss: number;
+  /** Accuracy on the fixed held-out test batch at the training length L. */
+  readonly accuracy: number;
+}
+
+export interface LengthAccuracy {
+  readonly length: number;
+  readonly accuracy: number;
+}
+
+/**
+ * converged: reached `target` on `patience` consecutive checks; cap: hit the step cap first;
+ * diverged: the loss became NaN or infinite (the run stopped there and was not evaluated).
+ */
+export type RunStatus = "converged" | "cap" | "diverged";
+
+export interface Versions {
+  readonly recallLab: string;
+  readonly deno: string;
+  readonly v8: string;
+  readonly tfjs: string;
+}
+
+export interface RunResult {
+  readonly schema: typeof SCHEMA_VERSION;
+  /** Hash of the full resolved config (seed included): the run's identity for resuming sweeps. */
+  readonly key: string;
+  /** A label for the variant inside its sweep, e.g. "tau=1" or "M=8". */
+  readonly variant: string;
+  readonly config: ResolvedConfig;
+  readonly status: RunStatus;
+  /** First step of the run of `patience` passing checks that ended training, or null. */
+  readonly convergedStep: number | null;
+  readonly divergedStep: number | null;
+  readonly stepsRun: number;
+  readonly paramCount: number;
+  readonly history: readonly HistoryPoint[];
+  /** Accuracy at every length tau+2 .. 3L (empty when diverged). */
+  readonly accuracyByLength: readonly LengthAccuracy[];
+  readonly timing: {
+    readonly trainSeconds: number;
+    readonly evalSeconds: number;
+    readonly medianStepMs: number;
+  };
+  readonly versions: Versions;
+  readonly backend: BackendInfo;
+  readonly startedAt: string;
+}
+
+export interface ProblemResults {
+  readonly schema: typeof SCHEMA_VERSION;
+  readonly problem: "p1" | "p2" | "p3";
+  /** The command line that produced this file. */
+  readonly command: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly wallSeconds: number;
+  readonly cores: number;
+  readonly versions: Versions;
+  /** Runs the sweep planned; `runs` holds those that finished (fewer after an interruption). */
+  readonly planned: number;
+  readonly runs: readonly RunResult[];
+}
+
+/** Keys of a RunResult's timing and date fields: everything else is reproducible from the command and seed. */
+export const TIMING_FIELDS = [
+  "timing",
+  "startedAt",
+  "finishedAt",
+  "wallSeconds",
+] as const;
+
+function fail(where: string, what: string): never {
+  throw new Error(`invalid results: ${where}: ${what}`);
+}
+
+function checkNumber(where: string, v: unknown): void {
+  if (typeof v !== "number") fail(where, `expected a number, got ${typeof v}`);
+}
+
+/** Validate a parsed RunResult: throws with the first problem found. */
+export function checkRunResult(
+  r: unknown,
+  where = "run",
+): asserts r is RunResult {
+  if (typeof r !== "object" || r === null) fail(where, "not an object");
+  const o = r as Record<string, unknown>;
+  if (o.schema !== SCHEMA_VERSION) {
+    fail(where, `schema ${String(o.schema)} != ${SCHEMA_VERSION}`);
+  }
+  if (typeof o.key !== "string" || o.key.length === 0) {
+    fail(where, "missing key");
+  }
+  if (typeof o.variant !== "string") fail(where, "missing variant");
+  if (typeof o.config !== "object" || o.config === null) {
+    fail(where, "missing config");
+  }
+  if (!["converged", "cap", "diverged"].includes(o.status as string)) {
+    fail(where, `bad status ${String(o.status)}`);
+  }
+  checkNumber(`${where}.stepsRun`, o.stepsRun);
+  checkNumber(`${where}.paramCount`, o.paramCount);
+  if (!Array.isArray(o.history)) fail(where, "history is not an array");
+  for (const [i, p] of (o.history as unknown[]).entries()) {
+    const h = p as Record<string, unknown>;
+    checkNumber(`${where}.history[${i}].step`, h.step);
+    checkNumber(`${where}.history[${i}].accuracy`, h.accuracy);
+  }
+  if (!Array.isArray(o.accuracyByLength)) {
+    fail(where, "accuracyByLength is not an array");
+  }
+  for (const [i, p] of (o.accuracyByLength as unknown[]).entries()) {
+    const a = p as Record<string, unknown>;
+    checkNumber(`${where}.accuracyByLength[${i}].length`, a.length);
+    checkNumber(`${where}.accuracyByLength[${i}].accuracy`, a.accuracy);
+    if (!Number.isFinite(a.accuracy as number)) {
+      fail(`${where}.accuracyByLength[${i}]`, "accuracy is not finite");
+    }
+  }
+  if (o.status !== "diverged") {
+    const cfg = o.config as Record<string, unknown>;
+    const expected = (cfg.maxLen as number) - (cfg.tau as number) - 1;
+    if ((o.accuracyByLength as unknown[]).length !== expected) {
+      fail(
+        where,
+        `accuracyByLength has ${(o.accuracyByLength as unknown[]).length} lengths, expected ${expected}`,
+      );
+    }
+  }
+}
+
+/** Validate a parsed ProblemResults file. */
+export function checkProblemResults(r: unknown): asserts r is ProblemResults {
+  if (typeof r !== "object" || r === null) fail("results", "not an object");
+  const o = r as Record<string, unknown>;
+  if (o.schema !== SCHEMA_VERSION) {
+    fail("results", `schema ${String(o.schema)} != ${SCHEMA_VERSION}`);
+  }
+  if (!["p1", "p2", "p3"].includes(o.problem as string)) {
+    fail("results", `bad problem ${String(o.problem)}`);
+  }
+  if (typeof o.command !== "string") fail("results", "missing command");
+  checkNumber("results.planned", o.planned);
+  if (!Array.isArray(o.runs)) fail("results", "runs is not an array");
+  for (const [i, run] of (o.runs as unknown[]).entries()) {
+    checkRunResult(run, `runs[${i}]`);
+  }
+}
