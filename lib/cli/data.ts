@@ -1,0 +1,48 @@
+/**
+ * `deno task data`: print AR examples exactly as the models see them (JSON lines), or the embedding V.
+ */
+import { arBatch, toJsonLines } from "../ar_data.ts";
+import { embedding } from "../embedding.ts";
+import { substream } from "../random.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+
+const USAGE = `deno task data [flags]
+
+Print AR examples as JSON lines {"tokens":[...],"label":v,"queryIndex":i} (token ids 0..K-1), drawn from the
+same seeded stream a run with this --seed trains on (--stream train) or is checked on (--stream test);
+or, with --embedding, the fixed embedding V (numpy seed(0) randn(K, d), unit rows) as a JSON array of rows.`;
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: "K", type: "int", min: 2, max: 4096, default: 16, help: "Vocabulary size." },
+  { name: "d", type: "int", min: 1, max: 1024, default: 8, help: "Embedding dimension (for --embedding)." },
+  { name: "M", type: "int", min: 1, max: 4096, default: 1, help: "Number of queries (the first M tokens); at most K." },
+  { name: "L", type: "int", min: 3, max: 4096, default: 64, help: "Sequence length." },
+  {
+    name: "tau",
+    type: "int",
+    min: 1,
+    max: 4094,
+    default: 1,
+    help: "Delay between the first query and its value; at most L-2.",
+  },
+  { name: "n", type: "int", min: 1, max: 1_000_000, default: 4, help: "Number of examples." },
+  { name: "seed", type: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "Run seed." },
+  { name: "stream", type: "string", choices: ["train", "test"], default: "train", help: "Which of the run's streams." },
+  { name: "embedding", type: "boolean", help: "Print V instead of examples." },
+];
+
+await cliMain(() => {
+  const f = parseFlags(Deno.args, FLAGS, USAGE);
+  if (!f) return;
+  const K = f.K as number, M = f.M as number, L = f.L as number, tau = f.tau as number;
+  if (f.embedding) {
+    const d = f.d as number, V = embedding(K, d);
+    const rows = Array.from({ length: K }, (_, k) => Array.from(V.subarray(k * d, k * d + d)));
+    console.log(JSON.stringify(rows));
+    return;
+  }
+  if (M > K) throw new UsageError(`--M must be an integer in [1, K=${K}], got ${M}`);
+  if (tau > L - 2) throw new UsageError(`--tau must be an integer in [1, L-2=${L - 2}], got ${tau}`);
+  const batch = arBatch(substream(f.seed as number, f.stream as string), { K, M, tau }, f.n as number, L);
+  console.log(toJsonLines(batch).join("\n"));
+});
