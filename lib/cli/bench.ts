@@ -1,0 +1,226 @@
+/**
+ * `deno task bench`: training-step time (forward, backward, Adam) per model at B=64, L=64, K=16, evaluation
+ * throughput at length 3L, and peak RSS; `--vs-torch` also times the PyTorch peer (shared/peers/torch),
+ * interleaved model by model, and prints ours/PyTorch ratios. Writes reports/bench.json.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { type ExperimentConfig, type ModelName, resolve } from "../config.ts";
+import { initBackend } from "../backend.ts";
+import { substream } from "../random.ts";
+import { arBatch } from "../ar_data.ts";
+import { buildModel } from "../models/model.ts";
+import { Adam } from "../adam.ts";
+import { batchAccuracy, crossEntropy } from "../train.ts";
+import { versions } from "../experiment.ts";
+import { writeJsonAtomic } from "../atomic_write.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+
+const USAGE = `deno task bench [flags]
+
+Median and min-max training-step time (after warm-up) at B=64, L=64, K=16 for the three Transformers and the
+Hybrid at d=8 and Mamba at d=8 and d=64; evaluation throughput at length 3L; peak RSS. Writes <out>.`;
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: "steps", type: "int", min: 20, max: 10000, default: 30, help: "Timed steps per model." },
+  { name: "warmup", type: "int", min: 1, max: 1000, default: 5, help: "Untimed warm-up steps per model." },
+  { name: "eval-seqs", type: "int", min: 1, max: 100000, default: 512, help: "Sequences timed at length 3L." },
+  {
+    name: "models",
+    type: "string",
+    default: "all",
+    help: "Comma-separated subset of tf-learned:8,tf-rope:8,tf-nope:8,hybrid:8,mamba:8,mamba:64, or all.",
+  },
+  { name: "out", type: "string", default: "reports/bench.json", help: "Where to write the JSON." },
+  { name: "vs-torch", type: "boolean", help: "Also time the PyTorch peer (needs Debian python3-torch)." },
+  { name: "torch-dir", type: "string", default: "../shared/peers/torch", help: "Folder of the PyTorch peer." },
+];
+
+const ALL: readonly [ModelName, number][] = [
+  ["tf-learned", 8],
+  ["tf-rope", 8],
+  ["tf-nope", 8],
+  ["hybrid", 8],
+  ["mamba", 8],
+  ["mamba", 64],
+];
+
+interface Timing {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly n: number;
+}
+
+interface BenchRow {
+  readonly model: ModelName;
+  readonly d: number;
+  readonly params: number;
+  readonly step: Timing;
+  readonly evalSeqPerSec: number;
+  readonly torch?: { readonly stepMs: number; readonly evalSeqPerSec?: number; readonly ratio: number } | {
+    readonly error: string;
+  };
+}
+
+function summarise(ms: number[]): Timing {
+  const s = [...ms].sort((a, b) => a - b);
+  return { medianMs: s[Math.floor(s.length / 2)], minMs: s[0], maxMs: s[s.length - 1], n: s.length };
+}
+
+function benchOurs(model: ModelName, d: number, steps: number, warmup: number, evalSeqs: number): BenchRow {
+  const input: ExperimentConfig = { model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 };
+  const config = resolve(input);
+  const net = buildModel(config, substream(0, "init"));
+  const vars = net.params.map((p) => p.variable);
+  const adam = new Adam(vars, { lr: 1e-3, warmup: 0, clip: 1 });
+  const rng = substream(0, "train");
+  const spec = { K: 16, M: 1, tau: 1 };
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const batch = arBatch(rng, spec, 64, 64);
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => crossEntropy(net.logits(batch.tokens, 64, 64), batch.labels), vars);
+    value.dataSync();
+    adam.step(vars.map((v) => grads[v.name]));
+    tf.dispose([value, ...Object.values(grads)]);
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  const evalBatch = arBatch(substream(0, "bench-eval"), spec, evalSeqs, 192);
+  batchAccuracy(net, arBatch(rng, spec, 32, 192)); // warm-up at this length
+  const t0 = performance.now();
+  batchAccuracy(net, evalBatch, 170);
+  const evalSeqPerSec = evalSeqs / ((performance.now() - t0) / 1000);
+  const params = net.paramCount;
+  net.dispose();
+  return { model, d, params, step: summarise(times), evalSeqPerSec };
+}
+
+/** Time the PyTorch peer's training step (its own --bench mode) and its evaluation at length 3L. */
+async function benchTorch(dir: string, model: ModelName, d: number, steps: number, evalSeqs: number): Promise<
+  { stepMs: number; evalSeqPerSec: number }
+> {
+  const heads = model.startsWith("tf-") || model === "hybrid" ? 4 : 1;
+  const tmp = await Deno.makeTempFile({ suffix: ".json" });
+  const ob = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
+  const env: Record<string, string> = { OPENBLAS_NUM_THREADS: "1" };
+  try {
+    await Deno.stat(ob);
+    env.LD_LIBRARY_PATH = ob;
+  } catch { /* reference BLAS */ }
+  const name = model.replace("-", "_").replace("tf_learned", "tf_learned");
+  const train = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "ar.py",
+      "--model",
+      name,
+      "--d",
+      String(d),
+      "--L",
+      "64",
+      "--batch",
+      "64",
+      "--heads",
+      String(heads),
+      "--bench",
+      "--steps",
+      String(steps + 10),
+      "--threads",
+      "1",
+      "--out",
+      tmp,
+    ],
+    cwd: dir,
+    env,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!train.success) throw new Error(new TextDecoder().decode(train.stderr).trim().split("\n").at(-1));
+  const stepMs = JSON.parse(await Deno.readTextFile(tmp)).median_step_ms as number;
+  await Deno.remove(tmp);
+  const script = [
+    "import sys, time, numpy as np, torch",
+    "sys.argv = ['ar.py']",
+    "import ar",
+    "torch.set_num_threads(1)",
+    `m = ar.ARModel('${name}', 16, ${d}, 64, heads=${heads}, norm='auto', pos_factor=3)`,
+    "rng = np.random.default_rng(0)",
+    `x, y = ar.make_batch(rng, 32, 192, 16, 1, 1)`,
+    "ar.accuracy(m, x, y)",
+    `x, y = ar.make_batch(rng, ${evalSeqs}, 192, 16, 1, 1)`,
+    "t0 = time.perf_counter(); ar.accuracy(m, x, y, chunk=170); dt = time.perf_counter() - t0",
+    `print(${evalSeqs} / dt)`,
+  ].join("\n");
+  const ev = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", script],
+    cwd: dir,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (!ev.success) throw new Error(new TextDecoder().decode(ev.stderr).trim().split("\n").at(-1));
+  return { stepMs, evalSeqPerSec: Number(new TextDecoder().decode(ev.stdout).trim()) };
+}
+
+function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const m = status.match(/VmHWM:\s+(\d+) kB/);
+    if (m) return Number(m[1]) / 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss / 1024 / 1024;
+}
+
+await cliMain(async () => {
+  const f = parseFlags(Deno.args, FLAGS, USAGE);
+  if (!f) return;
+  const wanted = (f.models as string) === "all" ? ALL : (f.models as string).split(",").map((s) => {
+    const hit = ALL.find(([m, d]) => `${m}:${d}` === s.trim());
+    if (!hit) {
+      throw new UsageError(`--models: unknown entry "${s}" (allowed: ${ALL.map(([m, d]) => `${m}:${d}`).join(",")})`);
+    }
+    return hit;
+  });
+  const backend = await initBackend();
+  const rows: BenchRow[] = [];
+  for (const [model, d] of wanted) {
+    let row = benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number);
+    if (f["vs-torch"]) {
+      try {
+        const t = await benchTorch(f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number);
+        row = {
+          ...row,
+          torch: { stepMs: t.stepMs, evalSeqPerSec: t.evalSeqPerSec, ratio: row.step.medianMs / t.stepMs },
+        };
+      } catch (e) {
+        row = { ...row, torch: { error: (e as Error).message } };
+      }
+    }
+    rows.push(row);
+    const s = row.step;
+    let line =
+      `${model.padEnd(10)} d=${String(d).padEnd(3)} step ${s.medianMs.toFixed(1)} ms (min ${s.minMs.toFixed(1)}, ` +
+      `max ${s.maxMs.toFixed(1)}, n=${s.n})  eval@3L ${row.evalSeqPerSec.toFixed(0)} seq/s`;
+    if (row.torch && "ratio" in row.torch) {
+      line += `  | torch ${row.torch.stepMs.toFixed(1)} ms, eval ${row.torch.evalSeqPerSec?.toFixed(0)} seq/s` +
+        `  ratio ours/torch ${row.torch.ratio.toFixed(2)}`;
+    } else if (row.torch) line += `  | torch failed: ${row.torch.error}`;
+    console.log(line);
+  }
+  const rss = peakRssMb();
+  console.log(`peak RSS ${rss.toFixed(0)} MB; backend ${backend.backend} (${backend.wasmBinary})`);
+  const out = f.out as string;
+  await writeJsonAtomic(out, {
+    date: new Date().toISOString(),
+    cores: navigator.hardwareConcurrency,
+    versions: versions(),
+    backend,
+    batch: 64,
+    L: 64,
+    K: 16,
+    peakRssMb: rss,
+    rows,
+  });
+  console.log(`wrote ${join(out)}`);
+});

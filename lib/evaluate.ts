@@ -1,0 +1,28 @@
+/**
+ * Length generalisation: accuracy at every length tau+2 .. 3L on fresh test sequences, from a stream of its
+ * own per length so that adding or removing lengths never changes the sequences of the others.
+ */
+import type { ResolvedConfig } from "./config.ts";
+import type { Model } from "./models/model.ts";
+import { substream } from "./random.ts";
+import { arBatch } from "./ar_data.ts";
+import { batchAccuracy } from "./train.ts";
+import type { LengthAccuracy } from "./results.ts";
+
+/** Sequences per forward pass at evaluation, bounded by a token budget so long lengths stay in memory. */
+function chunkFor(length: number): number {
+  return Math.max(16, Math.min(512, Math.floor(32768 / length)));
+}
+
+/** Accuracy at every length in `config.evalLengths`, `config.evalSamples` sequences each. */
+export function evaluateByLength(
+  model: Model,
+  config: ResolvedConfig,
+): LengthAccuracy[] {
+  const spec = { K: config.K, M: config.M, tau: config.tau };
+  return config.evalLengths.map((length) => {
+    const rng = substream(config.seed, `eval:length=${length}`);
+    const batch = arBatch(rng, spec, config.evalSamples, length);
+    return { length, accuracy: batchAccuracy(model, batch, chunkFor(length)) };
+  });
+}

@@ -1,0 +1,240 @@
+/**
+ * The report pages: one self-contained HTML document per problem (header with provenance, "How to read this",
+ * charts with findings, a table of every run) and an index linking the three problems with their headlines.
+ *
+ * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
+ * script. They open from disk in any browser.
+ */
+import type { BackendInfo } from "../backend.ts";
+import type { ProblemResults, RunResult } from "../results.ts";
+import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
+import { type Part, problemView } from "./problem_views.ts";
+
+const PROBLEMS = ["p1", "p2", "p3"] as const;
+
+const PROBLEM_NAMES: Record<(typeof PROBLEMS)[number], string> = {
+  p1: "Problem 1 — induction heads, five models, τ = 1 and τ = 5",
+  p2: "Problem 2 — associative recall with M = 4, 8, 16",
+  p3: "Problem 3 — Mamba with d = 64 against d = 8",
+};
+
+const CSS = `
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f7f9; color: #1f2328;
+  font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1060px; margin: 0 auto; padding: 28px 28px 56px; background: #fff; min-height: 100vh; }
+h1 { font-size: 25px; line-height: 1.25; margin: 0 0 14px; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-top: 14px; border-top: 1px solid #e3e5e8; }
+h3 { font-size: 15px; margin: 16px 0 4px; }
+a { color: #1a5fb4; }
+code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; background: #f1f3f5;
+  padding: 1px 4px; border-radius: 4px; overflow-wrap: anywhere; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 0; font-size: 14px; }
+dl.meta dt { color: #59636e; }
+dl.meta dd { margin: 0; }
+.warn { color: #9a3412; font-weight: 600; }
+.howto { background: #f3f6fb; border-left: 4px solid #4269d0; padding: 10px 16px; margin: 20px 0 6px; }
+.howto h2 { border: 0; margin: 0 0 4px; padding: 0; font-size: 16px; }
+.howto p { margin: 0; }
+figure.chart { margin: 12px 0 6px; }
+figure.chart .plot { overflow-x: auto; }
+figure.chart .plot > svg { display: block; }
+figcaption { font-size: 13px; color: #59636e; margin-top: 4px; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 20px; padding: 0; margin: 0 0 6px;
+  font-size: 13px; }
+ul.legend li { display: block; }
+ul.legend li svg { vertical-align: middle; }
+ul.legend .name { font-weight: 600; white-space: nowrap; }
+ul.legend .note { color: #59636e; }
+.findings { margin: 10px 0 0; }
+.findings ul { margin: 2px 0 8px; padding-left: 20px; }
+.findings li { margin: 3px 0; }
+.note-empty { color: #59636e; font-style: italic; }
+details { margin-top: 30px; }
+summary { cursor: pointer; font-weight: 600; }
+table.runs { border-collapse: collapse; font-size: 12.5px; margin-top: 8px; width: 100%; }
+table.runs th, table.runs td { padding: 3px 7px; border-bottom: 1px solid #e3e5e8; text-align: right;
+  white-space: nowrap; }
+table.runs th { background: #f1f3f5; position: sticky; top: 0; }
+table.runs td.text, table.runs th.text { text-align: left; }
+ol.problems { padding-left: 20px; }
+ol.problems li { margin: 12px 0; }
+ol.problems .headline { display: block; }
+ol.problems .sub { display: block; color: #59636e; font-size: 13px; }
+`;
+
+function documentHtml(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function backendText(runs: readonly RunResult[]): string {
+  const describe = (b: BackendInfo) =>
+    `${b.backend}, SIMD ${b.simd ? "on" : "off"}, threads ${b.threads ? "on" : "off"} (${b.wasmBinary})`;
+  const all = [...new Set(runs.map((r) => describe(r.backend)))];
+  return all.length === 0 ? "no finished runs" : all.join("; ");
+}
+
+function statusCounts(runs: readonly RunResult[]): string {
+  const count = (status: RunResult["status"]) => runs.filter((r) => r.status === status).length;
+  const parts = [
+    [count("converged"), "converged"],
+    [count("cap"), "stopped at the step cap without converging"],
+    [count("diverged"), "diverged"],
+  ] as const;
+  return listText(parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`));
+}
+
+function headerHtml(results: ProblemResults): string {
+  const v = results.versions;
+  const done = results.runs.length;
+  const partial = done < results.planned
+    ? ` <span class="warn">— the sweep was interrupted or is still running; this report shows the finished runs only.</span>`
+    : "";
+  const rows: [string, string][] = [
+    ["Command", `<code>${escapeHtml(results.command)}</code>`],
+    ["Date", `${escapeHtml(dateText(results.startedAt))} → ${escapeHtml(dateText(results.finishedAt))}`],
+    ["Wall time", escapeHtml(duration(results.wallSeconds))],
+    ["Machine", `${results.cores} CPU cores`],
+    [
+      "Versions",
+      escapeHtml(`recall-lab ${v.recallLab}, Deno ${v.deno}, V8 ${v.v8}, TF.js ${v.tfjs}`),
+    ],
+    ["Backend", escapeHtml(backendText(results.runs))],
+    [
+      "Runs",
+      `${done} of ${results.planned} planned runs finished${
+        done === 0 ? "" : `: ${escapeHtml(statusCounts(results.runs))}`
+      }.${partial}`,
+    ],
+  ];
+  return `<dl class="meta">${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join("")}</dl>`;
+}
+
+function partHtml(part: Part): string {
+  const body = part.note !== null ? `<p class="note-empty">${escapeHtml(part.note)}</p>` : "";
+  const findings = part.findings.length === 0
+    ? ""
+    : `<div class="findings"><h3>Findings</h3>${
+      part.findings.map((g) =>
+        `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}<ul>${
+          g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")
+        }</ul>`
+      ).join("")
+    }</div>`;
+  return `<section class="part" id="${escapeHtml(part.id)}-part"><h2>${escapeHtml(part.title)}</h2>${body}${
+    part.chart?.() ?? ""
+  }${findings}</section>`;
+}
+
+function accuracyCell(r: RunResult, k: number): string {
+  if (r.accuracyByLength.length === 0) return "—";
+  const target = k * r.config.L;
+  let best = r.accuracyByLength[0];
+  for (const p of r.accuracyByLength) if (Math.abs(p.length - target) < Math.abs(best.length - target)) best = p;
+  return pct(best.accuracy);
+}
+
+function runsTableHtml(runs: readonly RunResult[]): string {
+  if (runs.length === 0) return "";
+  const head = [
+    "model",
+    "K",
+    "d",
+    "M",
+    "τ",
+    "L",
+    "seed",
+    "status",
+    "steps run",
+    "cap",
+    "converged at",
+    "params",
+    "acc at L",
+    "at 2L",
+    "at 3L",
+    "train time",
+    "ms/step",
+  ];
+  const rows = runs.map((r) => {
+    const c = r.config;
+    const cells = [
+      c.model,
+      c.K,
+      c.d,
+      c.M,
+      c.tau,
+      c.L,
+      c.seed,
+      r.status === "diverged" ? `diverged at ${steps(r.divergedStep ?? r.stepsRun)}` : r.status,
+      steps(r.stepsRun),
+      steps(c.steps),
+      r.convergedStep === null ? "—" : steps(r.convergedStep),
+      steps(r.paramCount),
+      accuracyCell(r, 1),
+      accuracyCell(r, 2),
+      accuracyCell(r, 3),
+      duration(r.timing.trainSeconds),
+      String(Math.round(r.timing.medianStepMs * 10) / 10),
+    ];
+    return `<tr>${
+      cells.map((v, i) => `<td${i === 0 || i === 7 ? ' class="text"' : ""}>${escapeHtml(String(v))}</td>`).join("")
+    }</tr>`;
+  });
+  const th = head.map((h, i) => `<th${i === 0 || i === 7 ? ' class="text"' : ""}>${escapeHtml(h)}</th>`).join("");
+  return `<details><summary>All ${runs.length} finished runs</summary><table class="runs"><thead><tr>${th}</tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table></details>`;
+}
+
+/** The problem's headline finding in one sentence, computed from its numbers (used on the index). */
+export function headline(results: ProblemResults): string {
+  return problemView(results).headline;
+}
+
+/** The full HTML document of one problem's report. */
+export function renderProblemPage(results: ProblemResults): string {
+  const view = problemView(results);
+  const body = `<header><p><a href="../index.html">← all problems</a></p><h1>${escapeHtml(view.title)}</h1>${
+    headerHtml(results)
+  }</header>
+<section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
+<p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
+${view.parts.map(partHtml).join("\n")}
+${runsTableHtml(results.runs)}`;
+  return documentHtml(`Recall Lab — ${view.title}`, body);
+}
+
+/** The index document: a link to each problem's report with its headline finding (or "not run yet"). */
+export function renderIndexPage(all: Readonly<Partial<Record<"p1" | "p2" | "p3", ProblemResults>>>): string {
+  const items = PROBLEMS.map((p) => {
+    const results = all[p];
+    if (results === undefined) {
+      return `<li><strong>${escapeHtml(PROBLEM_NAMES[p])}</strong><span class="sub">Not run yet.</span></li>`;
+    }
+    return `<li><a href="${p}/index.html"><strong>${escapeHtml(PROBLEM_NAMES[p])}</strong></a>` +
+      `<span class="headline">${
+        escapeHtml(headline(results))
+      }</span><span class="sub">${results.runs.length} of ${results.planned} planned runs finished; ${
+        escapeHtml(dateText(results.finishedAt))
+      }; <code>${escapeHtml(results.command)}</code></span></li>`;
+  });
+  const body = `<h1>Recall Lab — Transformers, Mamba and a hybrid on associative recall</h1>
+<p>Each model is trained on sequences of one length L and tested up to 3L; the reports plot accuracy against ` +
+    `context length and training progress, with findings computed from the numbers.</p>
+<ol class="problems">${items.join("")}</ol>`;
+  return documentHtml("Recall Lab — reports", body);
+}

@@ -1,0 +1,167 @@
+/**
+ * The training loop: fresh AR batches at length L every step, cross-entropy on the value token, Adam with
+ * warm-up and clipping, a check on a fixed held-out test batch every `checkEvery` steps, early stop after
+ * `patience` consecutive checks at or above `target`, and divergence detection (NaN or infinite loss).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ResolvedConfig } from "./config.ts";
+import type { Model } from "./models/model.ts";
+import type { RandomStream } from "./random.ts";
+import { type ArBatch, arBatch } from "./ar_data.ts";
+import { Adam } from "./adam.ts";
+import type { HistoryPoint, RunStatus } from "./results.ts";
+
+/** What a training run reports at every check (for progress lines). */
+export interface TrainProgress {
+  readonly step: number;
+  readonly steps: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly stepsPerSecond: number;
+}
+
+export interface TrainOutcome {
+  readonly status: RunStatus;
+  readonly convergedStep: number | null;
+  readonly divergedStep: number | null;
+  readonly stepsRun: number;
+  readonly history: readonly HistoryPoint[];
+  readonly medianStepMs: number;
+  readonly seconds: number;
+}
+
+export interface TrainStreams {
+  readonly train: RandomStream;
+  readonly test: RandomStream;
+}
+
+/** Mean softmax cross-entropy of logits [b, K] against integer labels [b]. */
+export function crossEntropy(
+  logits: tf.Tensor2D,
+  labels: Int32Array,
+): tf.Scalar {
+  const [b, K] = logits.shape;
+  const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), K); // [b, K]
+  const logp = tf.logSoftmax(logits); // [b, K]
+  return tf.div(tf.neg(tf.sum(tf.mul(oneHot, logp))), b) as tf.Scalar;
+}
+
+/** Fraction of rows whose argmax over logits [b, K] equals the label. */
+export function accuracyOf(
+  logits: Float32Array,
+  labels: Int32Array,
+  K: number,
+): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) {
+      if (logits[i * K + k] > logits[i * K + best]) best = k;
+    }
+    if (best === labels[i]) correct++;
+  }
+  return correct / labels.length;
+}
+
+/** Accuracy of the model on one batch, in chunks of at most `chunk` sequences. */
+export function batchAccuracy(
+  model: Model,
+  batch: ArBatch,
+  chunk = 256,
+): number {
+  const { K } = model.config;
+  const l = batch.length;
+  let correct = 0;
+  for (let start = 0; start < batch.batch; start += chunk) {
+    const b = Math.min(chunk, batch.batch - start);
+    const tokens = batch.tokens.subarray(start * l, (start + b) * l);
+    const out = tf.tidy(() => model.logits(tokens, b, l).dataSync() as Float32Array);
+    correct += accuracyOf(out, batch.labels.subarray(start, start + b), K) * b;
+  }
+  return correct / batch.batch;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Train `model` per `config`; `onCheck` is called after every held-out check. */
+export async function train(
+  model: Model,
+  config: ResolvedConfig,
+  streams: TrainStreams,
+  onCheck?: (p: TrainProgress) => void,
+): Promise<TrainOutcome> {
+  const spec = { K: config.K, M: config.M, tau: config.tau };
+  const testBatch = arBatch(streams.test, spec, config.testBatch, config.L);
+  const vars = model.params.map((p) => p.variable);
+  const adam = new Adam(vars, {
+    lr: config.lr,
+    warmup: config.warmup,
+    clip: config.clip,
+  });
+  const history: HistoryPoint[] = [];
+  const stepMs: number[] = [];
+  const t0 = performance.now();
+  let lastCheckTime = t0, lastCheckStep = 0, passing = 0;
+  let status: RunStatus = "cap",
+    convergedStep: number | null = null,
+    divergedStep: number | null = null;
+  let step = 0;
+  while (step < config.steps) {
+    step++;
+    const ts = performance.now();
+    const batch = arBatch(streams.train, spec, config.batch, config.L);
+    const { value, grads } = tf.variableGrads(
+      () =>
+        crossEntropy(
+          model.logits(batch.tokens, config.batch, config.L),
+          batch.labels,
+        ),
+      vars,
+    );
+    const loss = value.dataSync()[0];
+    if (!Number.isFinite(loss)) {
+      tf.dispose([value, ...Object.values(grads)]);
+      status = "diverged";
+      divergedStep = step;
+      break;
+    }
+    adam.step(vars.map((v) => grads[v.name]));
+    tf.dispose([value, ...Object.values(grads)]);
+    stepMs.push(performance.now() - ts);
+    if (step % config.checkEvery === 0 || step === config.steps) {
+      const accuracy = batchAccuracy(model, testBatch);
+      history.push({ step, loss, accuracy });
+      const now = performance.now();
+      onCheck?.({
+        step,
+        steps: config.steps,
+        loss,
+        accuracy,
+        stepsPerSecond: (step - lastCheckStep) / ((now - lastCheckTime) / 1000),
+      });
+      lastCheckTime = now;
+      lastCheckStep = step;
+      passing = accuracy >= config.target ? passing + 1 : 0;
+      if (passing >= config.patience) {
+        status = "converged";
+        convergedStep = history[history.length - passing].step;
+        break;
+      }
+      // Let timers and signal handlers run between checks.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  return {
+    status,
+    convergedStep,
+    divergedStep,
+    stepsRun: step,
+    history,
+    medianStepMs: median(stepMs),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Problem 1 (HW3): induction heads, K=16, d=8, M=1.
+ * (a) tau=1 and (b) tau=5 for the five models, accuracy at every length tau+2..3L;
+ * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
+ */
+import { MODEL_NAMES, type ModelName } from "../lib/config.ts";
+import { runProblem } from "../lib/cli/problem.ts";
+import type { SweepJob } from "../lib/sweep.ts";
+
+const USAGE = `deno task p1 [flags]
+
+Problem 1: induction heads (K=16, d=8, M=1) at tau=1 and tau=5 for the learned-PE, RoPE and NoPE
+Transformers, Mamba and the Hybrid. Writes <out>/p1/results.json and <out>/p1/index.html.`;
+
+const TAUS = [1, 5];
+
+/** Step caps per model and tau: generous next to the measured convergence (README, "Training recipes"). */
+function cap(model: ModelName, tau: number): number {
+  if (model === "tf-nope") return 6000;
+  if (model === "mamba" || model === "hybrid") return tau === 1 ? 6000 : 12000;
+  return tau === 1 ? 6000 : 8000;
+}
+
+await runProblem("p1", USAGE, (s) => {
+  const jobs: SweepJob[] = [];
+  for (const tau of TAUS) {
+    for (const model of MODEL_NAMES) {
+      for (const seed of s.seeds) {
+        jobs.push({
+          variant: `tau=${tau}`,
+          config: { model, K: 16, d: 8, M: 1, L: s.L, tau, seed, steps: s.steps ?? cap(model, tau), ...s.common },
+        });
+      }
+    }
+  }
+  return jobs;
+});

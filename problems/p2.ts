@@ -1,0 +1,32 @@
+/**
+ * Problem 2 (HW4): associative recall with M = 4, 8, 16 queries (M=16 is full AR), K=16, d=8, tau=1,
+ * for Mamba, the RoPE Transformer and the Hybrid.
+ */
+import type { ModelName } from "../lib/config.ts";
+import { runProblem } from "../lib/cli/problem.ts";
+import type { SweepJob } from "../lib/sweep.ts";
+
+const USAGE = `deno task p2 [flags]
+
+Problem 2: AR with M = 4, 8, 16 (K=16, d=8, tau=1) for Mamba, the RoPE Transformer and the Hybrid.
+Writes <out>/p2/results.json and <out>/p2/index.html.`;
+
+const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
+const MS = [4, 8, 16];
+/** Step cap for every P2 run (README, "Training recipes"). */
+const CAP = 10000;
+
+await runProblem("p2", USAGE, (s) => {
+  const jobs: SweepJob[] = [];
+  for (const M of MS) {
+    for (const model of MODELS) {
+      for (const seed of s.seeds) {
+        jobs.push({
+          variant: `M=${M}`,
+          config: { model, K: 16, d: 8, M, L: s.L, tau: 1, seed, steps: s.steps ?? CAP, ...s.common },
+        });
+      }
+    }
+  }
+  return jobs;
+});

@@ -1,0 +1,41 @@
+/**
+ * Problem 3 (HW4): Mamba with a wider embedding, K=16, d=64: M = 4, 8, 16 at tau=1 side by side with the
+ * d=8 Mamba runs of Problem 2 (reused from <out>/p2 when finished there, else trained here), and M=16 at tau=10.
+ */
+import { runProblem } from "../lib/cli/problem.ts";
+import { reuseFinishedRuns } from "../lib/reuse.ts";
+import type { SweepJob } from "../lib/sweep.ts";
+
+const USAGE = `deno task p3 [flags]
+
+Problem 3: Mamba at d=64 (K=16) for M = 4, 8, 16 with tau=1, compared with d=8 (from Problem 2's results
+when present), and M=16 with tau=10. Writes <out>/p3/results.json and <out>/p3/index.html.`;
+
+const MS = [4, 8, 16];
+/** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
+const CAP_D8 = 10000;
+const CAP_D64 = 4000;
+
+await runProblem("p3", USAGE, async (s) => {
+  const jobs: SweepJob[] = [];
+  for (const M of MS) {
+    for (const d of [8, 64]) {
+      for (const seed of s.seeds) {
+        const steps = s.steps ?? (d === 8 ? CAP_D8 : CAP_D64);
+        jobs.push({
+          variant: `d=${d} M=${M}`,
+          config: { model: "mamba", K: 16, d, M, L: s.L, tau: 1, seed, steps, ...s.common },
+        });
+      }
+    }
+  }
+  for (const seed of s.seeds) {
+    const steps = s.steps ?? CAP_D64;
+    jobs.push({
+      variant: "d=64 M=16 tau=10",
+      config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...s.common },
+    });
+  }
+  await reuseFinishedRuns(jobs, `${s.out}/p2`, `${s.out}/p3`);
+  return jobs;
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, script), ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function snapshot(dir: string): Promise<string> {
+  const entries: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else entries.push(`${p}:${await Deno.readTextFile(p)}`);
+    }
+  }
+  await walk(dir);
+  return entries.sort().join("\n");
+}
+
+// [script, flags, start of the error message]
+const BAD: [string, string[], string][] = [
+  ["problems/p1.ts", ["--L", "48"], '--L must be one of 32, 64, got "48"'],
+  ["problems/p1.ts", ["--seeds", "0"], "--seeds must be an integer in [1, 20]"],
+  ["problems/p1.ts", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
+  ["problems/p1.ts", ["--steps", "many"], '--steps must be an integer in [1, 1000000], got "many"'],
+  ["problems/p1.ts", ["--bogus"], "unknown flag --bogus"],
+  ["problems/p2.ts", ["--eval-samples", "-3"], "--eval-samples must be an integer"],
+  ["problems/p2.ts", ["--jobs", "1.5"], "--jobs must be an integer"],
+  ["problems/p3.ts", ["--L"], "--L needs a value"],
+  ["problems/p3.ts", ["extra"], 'unexpected argument "extra"'],
+  ["lib/cli/bench.ts", ["--steps", "5"], "--steps must be an integer in [20, 10000]"],
+  ["lib/cli/bench.ts", ["--models", "lstm:8"], '--models: unknown entry "lstm:8"'],
+  ["lib/cli/data.ts", ["--M", "17"], "--M must be an integer in [1, K=16], got 17"],
+  ["lib/cli/data.ts", ["--tau", "63"], "--tau must be an integer in [1, L-2=62], got 63"],
+  ["lib/cli/data.ts", ["--L", "2"], "--L must be an integer in [3, 4096]"],
+  ["lib/cli/data.ts", ["--d", "0"], "--d must be an integer in [1, 1024]"],
+  ["lib/cli/run.ts", ["--model", "lstm"], "--model must be one of tf-learned, tf-rope, tf-nope, mamba, hybrid"],
+  ["lib/cli/run.ts", ["--M", "0"], "--M must be an integer in [1, 4096]"],
+  ["lib/cli/run.ts", ["--M", "20"], "--M must be an integer in [1, K=16], got 20"],
+  ["lib/cli/run.ts", ["--tau", "63"], "--tau must be an integer in [1, L-2=62]"],
+  ["lib/cli/run.ts", ["--batch", "0"], "--batch must be an integer in [1, 65536]"],
+  ["lib/cli/run.ts", ["--steps", "0"], "--steps must be an integer in [1, 10000000]"],
+  ["lib/cli/run.ts", ["--d", "8", "--heads", "3", "--model", "tf-rope"], "--heads must divide d=8"],
+];
+
+Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // An earlier result that must survive every bad command.
+    await Deno.mkdir(join(dir, "p1"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "p1", "results.json"), '{"earlier": true}\n');
+    const before = await snapshot(dir);
+    for (const [script, flags, message] of BAD) {
+      const extra = script.startsWith("problems/")
+        ? ["--out", dir]
+        : script.endsWith("bench.ts") || script.endsWith("run.ts")
+        ? ["--out", join(dir, "out.json")]
+        : [];
+      const r = await run(script, [...flags, ...extra]);
+      const what = `${script} ${flags.join(" ")}`;
+      assert.equal(r.code, 2, `${what}: exit code ${r.code}; stderr: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+      assert.ok(lines[0].startsWith(`error: ${message}`), `${what}: got "${lines[0]}"`);
+      assert.equal(await snapshot(dir), before, `${what} changed files on disk`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--help prints the usage and every flag, and exits 0", async () => {
+  for (
+    const script of [
+      "problems/p1.ts",
+      "problems/p2.ts",
+      "problems/p3.ts",
+      "lib/cli/bench.ts",
+      "lib/cli/data.ts",
+      "lib/cli/run.ts",
+    ]
+  ) {
+    const r = await run(script, ["--help"]);
+    assert.equal(r.code, 0, script);
+    assert.ok(r.stdout.includes("Flags:") && r.stdout.includes("--help"), script);
+  }
+});
+
+Deno.test("deno task data prints one JSON example per line with the value tau after the first query", async () => {
+  const r = await run("lib/cli/data.ts", ["--n", "5", "--L", "12", "--tau", "3", "--M", "4", "--seed", "2"]);
+  assert.equal(r.code, 0);
+  const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(rows.length, 5);
+  for (const row of rows) {
+    assert.equal(row.tokens.length, 12);
+    assert.equal(row.tokens[row.queryIndex + 3], row.label);
+    assert.equal(row.tokens[row.queryIndex], row.tokens[11]);
+    assert.ok(row.tokens[11] < 4);
+  }
+  const e = await run("lib/cli/data.ts", ["--embedding", "--K", "16", "--d", "8"]);
+  const V = JSON.parse(e.stdout);
+  assert.equal(V.length, 16);
+  assert.ok(Math.abs(V[0].reduce((s: number, x: number) => s + x * x, 0) - 1) < 1e-6);
+});

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend.ts";
+import { MODEL_NAMES, resolve } from "../lib/config.ts";
+import { buildModel } from "../lib/models/model.ts";
+import { substream } from "../lib/random.ts";
+import { arBatch } from "../lib/ar_data.ts";
+import { crossEntropy } from "../lib/train.ts";
+
+await initBackend();
+
+function smallConfig(model: (typeof MODEL_NAMES)[number], L = 8) {
+  return resolve({ model, K: 16, d: 8, M: 1, L, tau: 1, seed: 0 });
+}
+
+for (const model of MODEL_NAMES) {
+  Deno.test(`${model}: changing a later token never changes an earlier hidden state`, () => {
+    const config = smallConfig(model);
+    const net = buildModel(config, substream(0, "init"));
+    try {
+      const b = 2, l = 12;
+      const batch = arBatch(substream(1, "t"), { K: 16, M: 1, tau: 1 }, b, l);
+      const changed = batch.tokens.slice();
+      for (let r = 0; r < b; r++) changed[r * l + 7] = (changed[r * l + 7] + 3) % 16;
+      const [h1, h2] = tf.tidy(() => [
+        net.hidden(batch.tokens, b, l).dataSync(),
+        net.hidden(changed, b, l).dataSync(),
+      ]);
+      const d = config.d;
+      let before = 0, after = 0;
+      for (let r = 0; r < b; r++) {
+        for (let t = 0; t < l; t++) {
+          for (let k = 0; k < d; k++) {
+            const diff = Math.abs(h1[(r * l + t) * d + k] - h2[(r * l + t) * d + k]);
+            if (t < 7) before = Math.max(before, diff);
+            else after = Math.max(after, diff);
+          }
+        }
+      }
+      assert.equal(before, 0, "an earlier state changed");
+      assert.ok(after > 1e-4, "the change had no effect at all (test would be vacuous)");
+    } finally {
+      net.dispose();
+    }
+  });
+}
+
+Deno.test("learned positions beyond the training length L get exactly zero gradient", () => {
+  const config = smallConfig("tf-learned");
+  const net = buildModel(config, substream(0, "init"));
+  try {
+    const batch = arBatch(substream(0, "train"), { K: 16, M: 1, tau: 1 }, 16, config.L);
+    const pos = net.params.find((p) => p.name === "pos")!.variable;
+    assert.deepEqual(pos.shape, [3 * config.L, config.d]);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(net.logits(batch.tokens, 16, config.L), batch.labels),
+      [pos],
+    );
+    const g = grads[pos.name].dataSync();
+    const d = config.d;
+    let inside = 0, beyond = 0;
+    for (let p = 0; p < 3 * config.L; p++) {
+      for (let k = 0; k < d; k++) {
+        if (p < config.L) inside = Math.max(inside, Math.abs(g[p * d + k]));
+        else beyond = Math.max(beyond, Math.abs(g[p * d + k]));
+      }
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(beyond, 0);
+    assert.ok(inside > 0);
+  } finally {
+    net.dispose();
+  }
+});
+
+Deno.test("parameter counts: the fixed embedding is not a parameter; the position table has 3L rows", () => {
+  const counts = Object.fromEntries(MODEL_NAMES.map((m) => {
+    const net = buildModel(smallConfig(m, 64), substream(0, "init"));
+    const n = net.paramCount;
+    net.dispose();
+    return [m, n];
+  }));
+  assert.equal(counts["tf-learned"] - counts["tf-nope"], 192 * 8);
+  assert.equal(counts["tf-rope"], counts["tf-nope"]);
+  assert.ok(counts["mamba"] > counts["tf-nope"]);
+});

@@ -1,0 +1,267 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseHTML } from "linkedom";
+import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/results.ts";
+import { headline, renderIndexPage, renderProblemPage } from "../lib/report/page.ts";
+import { lineOffset } from "../lib/report/plot_dom.ts";
+import { writeReports } from "../lib/report/write.ts";
+import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
+
+const PROBLEMS = ["p1", "p2", "p3"] as const;
+
+const rendered = new Map<string, string>();
+
+/** The page of a problem's full fixture, rendered once per test file. */
+function page(p: (typeof PROBLEMS)[number]): string {
+  if (!rendered.has(p)) rendered.set(p, renderProblemPage(fixtureResults(p)));
+  return rendered.get(p)!;
+}
+
+interface Dom {
+  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null; textContent: string }>;
+  querySelector(selector: string): { textContent: string; outerHTML: string } | null;
+}
+
+function dom(html: string): Dom {
+  return (parseHTML(html) as unknown as { document: Dom }).document;
+}
+
+function labels(html: string, selector: string): string[] {
+  return Array.from(dom(html).querySelectorAll(selector)).map((e) => e.getAttribute("aria-label") ?? "");
+}
+
+function findingsText(html: string, partId?: string): string {
+  const scope = partId === undefined ? "" : `#${partId}-part `;
+  return Array.from(dom(html).querySelectorAll(`${scope}.findings li`)).map((e) => e.textContent).join("\n");
+}
+
+function modelsOf(results: ProblemResults): string[] {
+  return [...new Set(results.runs.map((r) => r.config.model))];
+}
+
+function isRun(model: string, fields: Partial<Record<"M" | "d" | "tau", number>>): (r: RunResult) => boolean {
+  return (r) =>
+    r.config.model === model && Object.entries(fields).every(([k, v]) => r.config[k as "M" | "d" | "tau"] === v);
+}
+
+Deno.test("the synthetic fixture results are valid results files with multi-seed, capped and diverged runs", () => {
+  for (const p of PROBLEMS) checkProblemResults(fixtureResults(p));
+  const statuses = fixtureResults("p1").runs.map((r) => r.status);
+  assert.ok(statuses.includes("cap") && statuses.includes("diverged"));
+  assert.equal(fixtureResults("p1").runs.filter(isRun("mamba", { tau: 1 })).length, 3);
+});
+
+Deno.test("each accuracy chart draws exactly one line per model and panel, and none for a diverged run", () => {
+  const p1 = labels(page("p1"), '#p1-accuracy path[aria-label^="accuracy line: "]');
+  const expectedP1 = [1, 5].flatMap((tau) =>
+    ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"]
+      .filter((m) => !(m === "tf-nope" && tau === 5))
+      .map((m) => `accuracy line: ${m}, τ = ${tau}`)
+  );
+  assert.deepEqual([...p1].sort(), [...expectedP1].sort());
+
+  const p2 = labels(page("p2"), '#p2-accuracy path[aria-label^="accuracy line: "]');
+  const expectedP2 = [4, 8, 16].flatMap((M) =>
+    ["tf-rope", "mamba", "hybrid"].map((m) => `accuracy line: ${m}, M = ${M}`)
+  );
+  assert.deepEqual([...p2].sort(), [...expectedP2].sort());
+
+  const p3html = page("p3");
+  const p3 = labels(p3html, '#p3-accuracy path[aria-label^="accuracy line: "]');
+  const expectedP3 = [4, 8, 16].flatMap((M) => [8, 64].map((d) => `accuracy line: mamba (d = ${d}), M = ${M}`));
+  assert.deepEqual([...p3].sort(), [...expectedP3].sort());
+  const delay = labels(p3html, '#p3-delay path[aria-label^="accuracy line: "]');
+  assert.deepEqual(delay, ["accuracy line: mamba (τ = 1)", "accuracy line: mamba (τ = 10)"]);
+});
+
+Deno.test("a setting with several seeds gets one min–max band, single-seed settings none", () => {
+  const html = page("p1");
+  assert.deepEqual(labels(html, '#p1-accuracy path[aria-label^="seed band: "]'), ["seed band: mamba, τ = 1"]);
+  assert.match(html, /3 seeds: line = mean, band = min–max/);
+  assert.match(findingsText(html, "p1-accuracy"), /mamba: [\d.]+% at L = 32.*\(mean of 3 seeds, min–max at 3L = 96: /);
+});
+
+Deno.test("pages contain no NaN, no script and reference no external resource", () => {
+  const pages = [
+    ...PROBLEMS.map(page),
+    renderIndexPage({ p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") }),
+  ];
+  for (const html of pages) {
+    for (const bad of ["NaN", "undefined", "Infinity", "[object Object]", "<script", "<link", "@import", "url("]) {
+      assert.ok(!html.includes(bad), `page contains ${bad}`);
+    }
+    assert.doesNotMatch(html, /(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+    assert.doesNotMatch(html, /https?:\/\//i);
+  }
+});
+
+Deno.test("findings mention every model present, in every part", () => {
+  for (const p of PROBLEMS) {
+    const results = fixtureResults(p);
+    const html = page(p);
+    for (const part of [`${p}-accuracy`, `${p}-convergence`]) {
+      const text = findingsText(html, part);
+      for (const model of modelsOf(results)) {
+        assert.ok(text.includes(model), `${part} findings do not mention ${model}`);
+      }
+    }
+  }
+});
+
+Deno.test("findings follow the numbers: editing one accuracy changes the sentences and the headline", () => {
+  const before = fixtureResults("p2");
+  const edited = withAccuracy(before, isRun("mamba", { M: 16 }), FIXTURE_L, 0.421875);
+  const original = before.runs.find(isRun("mamba", { M: 16 }))!.accuracyByLength.find((p) => p.length === FIXTURE_L)!;
+  const a = findingsText(renderProblemPage(before), "p2-accuracy");
+  const b = findingsText(renderProblemPage(edited), "p2-accuracy");
+  const shown = `${Math.round(original.accuracy * 1000) / 10}%`;
+  assert.ok(a.includes(`mamba: ${shown} at L = 32`), a);
+  assert.ok(b.includes("mamba: 42.2% at L = 32"), b);
+  assert.ok(!b.includes(`mamba: ${shown} at L = 32`));
+  assert.ok(b.includes(`42.2% (M = 16)`) || b.includes("→ 42.2%"), "the effect-of-M sentence follows the edit");
+  assert.notEqual(headline(before), headline(edited));
+  assert.ok(headline(edited).includes("mamba 42.2%"), headline(edited));
+
+  // Raising tf-rope's accuracy beyond L changes how far it is said to generalise.
+  const rope = fixtureResults("p1");
+  let stretched = rope;
+  for (let length = FIXTURE_L + 1; length <= 48; length++) {
+    stretched = withAccuracy(stretched, isRun("tf-rope", { tau: 1 }), length, 0.95);
+  }
+  assert.match(findingsText(renderProblemPage(rope), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 33 \(1\.03L\)/);
+  assert.match(findingsText(renderProblemPage(stretched), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 48 \(1\.5L\)/);
+});
+
+Deno.test("diverged and capped runs are described in words, not drawn as numbers", () => {
+  const html = page("p1");
+  const text = findingsText(html);
+  assert.match(
+    text,
+    /tf-nope diverged \(the training loss stopped being a finite number\) at step 730, so there is no accuracy curve/,
+  );
+  assert.match(
+    text,
+    /tf-learned: .*did not converge: still below 99% on the test batch when it hit the 4,000-step cap/,
+  );
+  assert.match(text, /tf-learned: did not reach 99% within 4,000 steps/);
+  assert.match(html, /τ = 5: diverged at step 730, no accuracy curve/);
+  assert.match(html, /τ = 5: did not converge within 4,000 steps \(dashed\)/);
+  assert.deepEqual(labels(html, '#p1-accuracy path[aria-label="accuracy line: tf-nope, τ = 5"]'), []);
+});
+
+Deno.test("findings state the effect of τ (p1), M (p2) and d (p3) with numbers for every model", () => {
+  const p1 = findingsText(page("p1"), "p1-accuracy");
+  for (const m of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"]) {
+    assert.match(p1, new RegExp(`${m}, τ = 1 → τ = 5: accuracy at L = 32 [\\d.]+% → ([\\d.]+%|diverged)`));
+  }
+  assert.match(p1, /Going from τ = 1 to τ = 5 changes accuracy at L by [−+±][\d.]+ points/);
+  const p2 = findingsText(page("p2"), "p2-accuracy");
+  for (const m of ["tf-rope", "mamba", "hybrid"]) {
+    assert.match(p2, new RegExp(`${m}, M = 4 → M = 8 → M = 16: accuracy at L = 32 [\\d.]+% → [\\d.]+% → [\\d.]+%`));
+  }
+  const p3 = findingsText(page("p3"), "p3-accuracy");
+  assert.match(p3, /mamba \(M = 16\), d = 8 → d = 64: accuracy at L = 32 61\.7% → 96\.9%/);
+  assert.match(p3, /16 × 16 = 256 at d = 8 and 128 × 16 = 2,048 at d = 64/);
+  const delay = findingsText(page("p3"), "p3-delay");
+  assert.match(delay, /mamba, τ = 1 → τ = 10: accuracy at L = 32 [\d.]+% → [\d.]+%/);
+});
+
+Deno.test("convergence findings rank models by steps and state the batch size", () => {
+  const html = page("p1");
+  const text = findingsText(html, "p1-convergence");
+  assert.match(
+    text,
+    /Fastest to converge \(≥ 99% on 3 consecutive test-batch checks, training batch 64\): tf-rope at step 450, /,
+  );
+  assert.match(text, /mamba at median step 1,650 \(1,500–1,800 over 3 seeds\)/);
+  const caption = dom(html).querySelector("#p1-convergence figcaption")?.textContent ?? "";
+  assert.match(caption, /Training minibatch size 64/);
+  assert.ok(labels(html, '#p1-convergence path[aria-label^="training curve: "]').length >= 12);
+});
+
+Deno.test("the header states command, dates, wall time, cores, versions, backend and finished of planned runs", () => {
+  const html = renderProblemPage(fixtureResults("p1", 5));
+  const header = dom(html).querySelector("header")?.textContent ?? "";
+  for (
+    const expected of [
+      "deno task p1 --L 32 --seeds 1",
+      "2024-11-28 17:00 UTC",
+      "1 h 02 min",
+      "2 CPU cores",
+      "recall-lab 0.1.0, Deno 2.9.6, V8 14.0.0, TF.js 4.22.0",
+      "wasm, SIMD on, threads off (tfjs-backend-wasm-simd.wasm)",
+      "5 of 12 planned runs finished",
+      "interrupted",
+    ]
+  ) assert.ok(header.includes(expected), `header lacks ${expected}: ${header}`);
+  assert.ok(!page("p1").includes("interrupted"));
+});
+
+Deno.test("a sweep with no finished run still renders valid pages", () => {
+  const empty = fixtureResults("p3", 0);
+  const html = renderProblemPage(empty);
+  assert.match(html, /0 of 7 planned runs finished/);
+  assert.match(html, /No finished runs yet/);
+  assert.equal(headline(empty), "No finished runs yet (0 of 7 planned).");
+  assert.ok(!html.includes("NaN") && !html.includes("Infinity"));
+});
+
+Deno.test("1px lines sit on the half-pixel grid, so they are drawn crisp", () => {
+  assert.equal(lineOffset(), 0.5);
+  const html = page("p1");
+  assert.match(
+    html,
+    /<g[^>]*transform="translate\(0\.5,0\)"[^>]*aria-label="rule"|aria-label="rule"[^>]*translate\(0\.5,0\)/,
+  );
+  assert.equal((globalThis as { window?: unknown }).window, undefined, "the stand-in window is removed");
+});
+
+Deno.test("headlines are one computed sentence, and the index links each problem with its headline", () => {
+  const all = { p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") };
+  for (const p of PROBLEMS) {
+    const h = headline(all[p]);
+    assert.match(h, /^[A-Z].*%.*\.$/);
+    assert.ok(!h.includes("\n"));
+  }
+  const index = renderIndexPage(all);
+  for (const p of PROBLEMS) {
+    assert.ok(index.includes(`href="${p}/index.html"`));
+    assert.ok(dom(index).querySelector("ol.problems")?.textContent.includes(headline(all[p])));
+  }
+  assert.match(renderIndexPage({ p1: all.p1 }), /Not run yet/);
+});
+
+Deno.test("writeReports writes a page for each results file present and the index, leaving no temporary files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reports_" });
+  try {
+    for (const p of ["p1", "p3"] as const) {
+      await Deno.mkdir(join(dir, p));
+      await Deno.writeTextFile(join(dir, p, "results.json"), JSON.stringify(fixtureResults(p)));
+    }
+    await writeReports(dir);
+    const p1 = await Deno.readTextFile(join(dir, "p1", "index.html"));
+    assert.ok(p1.startsWith("<!doctype html>") && p1.includes("<svg"));
+    assert.ok((await Deno.readTextFile(join(dir, "p3", "index.html"))).includes("Problem 3"));
+    await assert.rejects(Deno.stat(join(dir, "p2", "index.html")));
+    const index = await Deno.readTextFile(join(dir, "index.html"));
+    assert.ok(index.includes('href="p1/index.html"') && index.includes("Not run yet"));
+    const names: string[] = [];
+    for (const sub of [dir, join(dir, "p1"), join(dir, "p3")]) {
+      for await (const e of Deno.readDir(sub)) names.push(e.name);
+    }
+    assert.deepEqual(names.filter((n) => n.includes(".tmp")), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeReports names the results file that is invalid", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reports_" });
+  try {
+    await Deno.mkdir(join(dir, "p2"));
+    await Deno.writeTextFile(join(dir, "p2", "results.json"), "{ not json");
+    await assert.rejects(writeReports(dir), (e: Error) => e.message.includes(join(dir, "p2", "results.json")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

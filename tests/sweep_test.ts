@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { checkProblemResults, checkRunResult, type ProblemResults } from "../lib/results.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function problem(name: string, args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, "problems", `${name}.ts`), ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function runProblem(name: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const out = await problem(name, args).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** Every JSON file under dir parses and validates; returns how many run files there are. */
+async function checkAllFiles(dir: string): Promise<number> {
+  let runs = 0;
+  for await (const e of Deno.readDir(join(dir, "runs"))) {
+    if (!e.name.endsWith(".json")) continue;
+    checkRunResult(JSON.parse(await Deno.readTextFile(join(dir, "runs", e.name))));
+    runs++;
+  }
+  checkProblemResults(JSON.parse(await Deno.readTextFile(join(dir, "results.json"))));
+  return runs;
+}
+
+function withoutTiming(r: ProblemResults): unknown {
+  return JSON.parse(
+    JSON.stringify(r, (k, v) => ["timing", "startedAt", "finishedAt", "wallSeconds"].includes(k) ? undefined : v),
+  );
+}
+
+Deno.test("a rerun skips finished runs and says so; --fresh retrains to identical results apart from timing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const first = await runProblem("p2", ["--quick", "--out", out]);
+    assert.equal(first.code, 0, first.stderr);
+    const dir = join(out, "p2");
+    assert.equal(await checkAllFiles(dir), 9);
+    const a: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    assert.equal(a.runs.length, 9);
+
+    const again = await runProblem("p2", ["--quick", "--out", out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr.match(/finished run found .*skipped/g)?.length, 9, again.stderr);
+    assert.ok(!again.stderr.includes("training (key"), again.stderr);
+
+    const fresh = await runProblem("p2", ["--quick", "--out", out, "--fresh"]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.equal(fresh.stderr.match(/training \(key/g)?.length, 9);
+    const b: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    assert.deepEqual(withoutTiming(b), withoutTiming({ ...a, command: b.command }));
+    assert.ok(a.command.includes("--quick"));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("SIGINT mid-sweep leaves only valid files, and rerunning completes the sweep", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const dir = join(out, "p1");
+    const child = problem("p1", ["--quick", "--jobs", "1", "--out", out]).spawn();
+    const stderr = new Response(child.stderr).text();
+    void child.stdout.cancel();
+    // Wait until at least one run has finished, then interrupt.
+    const deadline = Date.now() + 60_000;
+    let finished = 0;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        finished = [...Deno.readDirSync(join(dir, "runs"))].filter((e) => e.name.endsWith(".json")).length;
+      } catch { /* not there yet */ }
+      if (finished >= 1) break;
+    }
+    assert.ok(finished >= 1, "no run finished within 60 s");
+    child.kill("SIGINT");
+    const status = await child.status;
+    const text = await stderr;
+    assert.equal(status.code, 130, text);
+    assert.ok(text.includes("interrupted by SIGINT"), text);
+    const runs = await checkAllFiles(dir);
+    assert.ok(runs >= 1 && runs < 10, `runs on disk: ${runs}`);
+    const partial: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    assert.ok(partial.runs.length >= 1 && partial.runs.length < 10);
+    assert.equal(partial.planned, 10);
+    assert.ok((await Deno.readTextFile(join(dir, "index.html"))).includes("<svg"));
+
+    const resume = await runProblem("p1", ["--quick", "--out", out]);
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.equal(resume.stderr.match(/skipped/g)?.length, runs, resume.stderr);
+    assert.equal(await checkAllFiles(dir), 10);
+    const done: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    assert.equal(done.runs.length, 10);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
