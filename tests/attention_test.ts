@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend.ts";
+import {
+  type AttentionOptions,
+  type AttentionWeights,
+  causalAttention,
+  causalAttentionReference,
+  expNonPositive,
+} from "../lib/models/attention.ts";
+import { ropeScores } from "../lib/models/rope.ts";
+
+await initBackend();
+
+/** Uniform values in [-1, 1) from a 32-bit LCG (deterministic, test-local). */
+function lcgValues(seed: number, n: number): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = (state / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+function randomX(seed: number, b: number, l: number, d: number): tf.Tensor3D {
+  return tf.tensor3d(lcgValues(seed, b * l * d), [b, l, d]);
+}
+
+/** Weights scaled like a trained layer (entries up to ~1), large enough to make softmax rows uneven. */
+function randomWeights(seed: number, d: number): AttentionWeights {
+  const m = (s: number): tf.Tensor2D => tf.tensor2d(lcgValues(s, d * d).map((v) => 1.5 * v), [d, d]);
+  return { wq: m(seed), wk: m(seed + 1), wv: m(seed + 2), wo: m(seed + 3) };
+}
+
+function disposeWeights(w: AttentionWeights): void {
+  tf.dispose([w.wq, w.wk, w.wv, w.wo]);
+}
+
+/** max |a - b| / max |b|. */
+function relativeError(a: tf.Tensor, b: tf.Tensor): number {
+  const av = a.dataSync();
+  const bv = b.dataSync();
+  assert.equal(av.length, bv.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < av.length; i++) {
+    diff = Math.max(diff, Math.abs(av[i] - bv[i]));
+    scale = Math.max(scale, Math.abs(bv[i]));
+  }
+  assert.ok(scale > 0, "reference is all zeros");
+  return diff / scale;
+}
+
+const CASES: AttentionOptions[] = [1, 2, 4].flatMap((heads) => [
+  { heads, rope: false },
+  { heads, rope: true },
+]);
+const B = 2;
+const L = 6;
+const D = 8;
+
+Deno.test("fast attention matches the tf-op reference in value (h = 1, 2, 4; RoPE on and off)", () => {
+  for (const opts of CASES) {
+    const x = randomX(11, B, L, D);
+    const w = randomWeights(20, D);
+    const fast = causalAttention(x, w, opts);
+    const ref = causalAttentionReference(x, w, opts);
+    assert.deepEqual(fast.shape, [B, L, D]);
+    const err = relativeError(fast, ref);
+    assert.ok(err < 1e-4, `heads=${opts.heads} rope=${opts.rope}: relative error ${err}`);
+    tf.dispose([x, fast, ref]);
+    disposeWeights(w);
+  }
+});
+
+Deno.test("fast attention gradients for x and all four weights match tf autodiff of the reference", () => {
+  for (const opts of CASES) {
+    const x = randomX(31, B, L, D);
+    const w = randomWeights(40, D);
+    const r = randomX(50, B, L, D);
+    const gradsOf = (f: typeof causalAttention): tf.Tensor[] =>
+      tf.grads((xi: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, wo: tf.Tensor) => {
+        const weights = { wq, wk, wv, wo } as AttentionWeights;
+        return tf.sum(tf.mul(f(xi as tf.Tensor3D, weights, opts), r));
+      })([x, w.wq, w.wk, w.wv, w.wo]);
+    const fast = gradsOf(causalAttention);
+    const ref = gradsOf(causalAttentionReference);
+    ["x", "wq", "wk", "wv", "wo"].forEach((name, i) => {
+      const err = relativeError(fast[i], ref[i]);
+      assert.ok(err < 1e-3, `heads=${opts.heads} rope=${opts.rope} d${name}: relative error ${err}`);
+    });
+    tf.dispose([x, r, ...fast, ...ref]);
+    disposeWeights(w);
+  }
+});
+
+Deno.test("changing the input at position 3 never changes the output before position 3", () => {
+  for (const opts of [{ heads: 2, rope: false }, { heads: 2, rope: true }]) {
+    const values = lcgValues(61, B * L * D);
+    const changed = values.slice();
+    for (let bi = 0; bi < B; bi++) {
+      for (let c = 0; c < D; c++) changed[(bi * L + 3) * D + c] += 0.7;
+    }
+    const w = randomWeights(70, D);
+    const x1 = tf.tensor3d(values, [B, L, D]);
+    const x2 = tf.tensor3d(changed, [B, L, D]);
+    const a = causalAttention(x1, w, opts).arraySync();
+    const b = causalAttention(x2, w, opts).arraySync();
+    for (let bi = 0; bi < B; bi++) {
+      for (let t = 0; t < L; t++) {
+        const moved = a[bi][t].some((v, c) => v !== b[bi][t][c]);
+        assert.equal(moved, t >= 3, `rope=${opts.rope} batch ${bi} position ${t}`);
+      }
+    }
+    tf.dispose([x1, x2]);
+    disposeWeights(w);
+  }
+});
+
+Deno.test("RoPE attention scores depend only on the relative offset", () => {
+  const k = 4;
+  const q = lcgValues(81, k);
+  const kk = lcgValues(82, k);
+  for (const offset of [0, 1, 5]) {
+    const base = ropeScores(q, kk, k, offset, 0);
+    for (const shift of [1, 7, 150]) {
+      const shifted = ropeScores(q, kk, k, offset + shift, shift);
+      assert.ok(Math.abs(shifted - base) < 1e-9, `offset ${offset} shift ${shift}: ${shifted} vs ${base}`);
+    }
+  }
+  const plain = q.reduce((sum, v, j) => sum + v * kk[j], 0);
+  assert.ok(Math.abs(ropeScores(q, kk, k, 3, 3) - plain) < 1e-6, "offset 0 is the plain dot product");
+  assert.ok(Math.abs(ropeScores(q, kk, k, 4, 0) - plain) > 1e-3, "a nonzero offset changes the score");
+});
+
+Deno.test("RoPE turns the interleaved pair (2i, 2i+1) by p * 10000^(-2i/k) at position p", () => {
+  const k = 8;
+  const unit = (j: number): Float32Array => {
+    const e = new Float32Array(k);
+    e[j] = 1;
+    return e;
+  };
+  for (const i of [0, 1, 3]) {
+    for (const p of [1, 5, 130]) {
+      const angle = p * Math.pow(10000, (-2 * i) / k);
+      const cos = ropeScores(unit(2 * i), unit(2 * i), k, p, 0);
+      const sin = ropeScores(unit(2 * i), unit(2 * i + 1), k, p, 0);
+      assert.ok(Math.abs(cos - Math.cos(angle)) < 1e-9, `cos pair ${i} position ${p}`);
+      assert.ok(Math.abs(sin - Math.sin(angle)) < 1e-9, `sin pair ${i} position ${p}`);
+    }
+  }
+});
+
+Deno.test("fast attention matches the reference beyond the training length (l = 150, new RoPE rows)", () => {
+  const opts = { heads: 4, rope: true };
+  const x = randomX(91, 1, 150, D);
+  const w = randomWeights(92, D);
+  const fast = causalAttention(x, w, opts);
+  const ref = causalAttentionReference(x, w, opts);
+  const err = relativeError(fast, ref);
+  assert.ok(err < 1e-4, `relative error ${err}`);
+  tf.dispose([x, fast, ref]);
+  disposeWeights(w);
+});
+
+Deno.test("repeated gradient steps under tidy, variableGrads and optimizer.minimize leak no tensors", () => {
+  const opts = { heads: 2, rope: true };
+  const x = randomX(101, B, L, D);
+  const w = randomWeights(102, D);
+  const vars = {
+    wq: tf.variable(w.wq),
+    wk: tf.variable(w.wk),
+    wv: tf.variable(w.wv),
+    wo: tf.variable(w.wo),
+  };
+  const optimizer = tf.train.adam(1e-3);
+  const loss = (): tf.Scalar => tf.sum(tf.square(causalAttention(x, vars, opts)));
+  const step = (): void => {
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(loss);
+      tf.dispose(Object.values(grads));
+    });
+    optimizer.minimize(loss, true)?.dispose();
+    tf.tidy(() => {
+      causalAttention(x, vars, opts); // a forward-only call, as in evaluation
+    });
+  };
+  step(); // the first minimize creates Adam's slot variables
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) step();
+  assert.equal(tf.memory().numTensors, before);
+  optimizer.dispose();
+  tf.dispose([x, ...Object.values(vars)]);
+  disposeWeights(w);
+});
+
+Deno.test("RoPE with an odd head dim throws a clear error", () => {
+  const x = randomX(111, 1, 4, 6);
+  const w = randomWeights(112, 6);
+  assert.throws(() => causalAttention(x, w, { heads: 2, rope: true }), /even head dim/);
+  assert.throws(() => causalAttentionReference(x, w, { heads: 2, rope: true }), /even head dim/);
+  assert.throws(() => causalAttention(x, w, { heads: 4, rope: false }), /must divide d=6/);
+  tf.dispose(x);
+  disposeWeights(w);
+});
+
+Deno.test("the softmax exp approximation is within 2e-7 relative error of Math.exp on [-700, 0]", () => {
+  let worst = 0;
+  for (let i = 0; i <= 200000; i++) {
+    const x = -700 * (i / 200000) ** 2;
+    const exact = Math.exp(x);
+    worst = Math.max(worst, Math.abs(expNonPositive(x) - exact) / exact);
+  }
+  assert.ok(worst < 2e-7, `worst relative error ${worst}`);
+  assert.ok(expNonPositive(-1e6) <= 2 ** -1022);
+  assert.equal(expNonPositive(0), 1);
+});
