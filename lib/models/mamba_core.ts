@@ -1,0 +1,408 @@
+/**
+ * The core of a Mamba block (everything between in_proj and out_proj), in two implementations with one
+ * signature:
+ * - `mambaCoreReference`: plain tf ops with a sequential scan over t, differentiated by tf autodiff
+ *   (obviously correct, slow);
+ * - `mambaCore`: one `tf.customGrad` op whose forward and backward run the WebAssembly SIMD kernels of
+ *   scan.ts over Float32Arrays (fast: one dispatch, no per-step tensors).
+ *
+ * Math (mamba-minimal conventions), from x_in and z [b, l, e]:
+ *   xc[t, c] = convB[c] + sum_k convW[c, k] x_in[t - w + 1 + k, c]     causal depthwise conv, width w
+ *   u = silu(xc)                                                       silu(x) = x sigmoid(x)
+ *   [dtLow | B | C] = u @ xProj                                        widths r, n, n
+ *   delta = softplus(dtLow @ dtProj + dtBias);  A = -exp(aLog)
+ *   h[t, c, s] = exp(delta[t, c] A[c, s]) h[t - 1, c, s] + delta[t, c] B[t, s] u[t, c],  h[-1] = 0
+ *   y[t, c] = sum_s h[t, c, s] C[t, s] + D[c] u[t, c]
+ *   out = y silu(z)
+ *
+ * Glossary: b batch, l length, e inner dim (2d), n state dim, r dt rank, w conv width, m = b l rows,
+ * R = r + 2n (x_proj width), t time, c channel, s state index.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { copyOut, coreKernels, reserve, view } from "./scan.ts";
+
+/** Weights of the core; all float32. */
+export interface MambaCoreWeights {
+  readonly convW: tf.Tensor2D; // [e, w]
+  readonly convB: tf.Tensor1D; // [e]
+  readonly xProj: tf.Tensor2D; // [e, r + 2n]
+  readonly dtProj: tf.Tensor2D; // [r, e]
+  readonly dtBias: tf.Tensor1D; // [e]
+  readonly aLog: tf.Tensor2D; // [e, n]
+  readonly D: tf.Tensor1D; // [e]
+}
+
+interface CoreDims {
+  readonly b: number;
+  readonly l: number;
+  readonly e: number;
+  readonly n: number;
+  readonly r: number;
+  readonly w: number;
+  readonly m: number;
+  readonly R: number;
+  /** R rounded up to a multiple of 4: row stride of xdbl in the kernels. */
+  readonly P: number;
+}
+
+function coreDims(xIn: tf.Tensor3D, z: tf.Tensor3D, wt: MambaCoreWeights): CoreDims {
+  const [b, l, e] = xIn.shape;
+  const [n2, n] = wt.aLog.shape;
+  const [r] = wt.dtProj.shape;
+  const [, w] = wt.convW.shape;
+  const R = r + 2 * n;
+  const expect: [string, readonly number[], readonly number[]][] = [
+    ["z", z.shape, [b, l, e]],
+    ["convW", wt.convW.shape, [e, w]],
+    ["convB", wt.convB.shape, [e]],
+    ["xProj", wt.xProj.shape, [e, R]],
+    ["dtProj", wt.dtProj.shape, [r, e]],
+    ["dtBias", wt.dtBias.shape, [e]],
+    ["aLog", wt.aLog.shape, [e, n]],
+    ["D", wt.D.shape, [e]],
+  ];
+  if (n2 !== e) throw new Error(`mamba core: aLog must be [e=${e}, n], got [${wt.aLog.shape}]`);
+  for (const [name, got, want] of expect) {
+    if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
+      throw new Error(`mamba core: ${name} must be [${want}], got [${got}]`);
+    }
+  }
+  return { b, l, e, n, r, w, m: b * l, R, P: Math.ceil(R / 4) * 4 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reference: tf ops only (no conv1d, gather, cumsum or silu, whose wasm gradients are missing or broken).
+
+function siluReference(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** The core from plain tf ops with a sequential scan over t; differentiable by tf autodiff. */
+export function mambaCoreReference(xIn: tf.Tensor3D, z: tf.Tensor3D, wt: MambaCoreWeights): tf.Tensor3D {
+  const { b, l, e, n, r, w } = coreDims(xIn, z, wt);
+  return tf.tidy(() => {
+    // causal conv as a sum of shifted slices of the left-padded input
+    const padded = tf.pad(xIn, [[0, 0], [w - 1, 0], [0, 0]]); // [b, l + w - 1, e]
+    let xc: tf.Tensor = wt.convB;
+    for (let k = 0; k < w; k++) {
+      const tap = tf.reshape(tf.slice(wt.convW, [0, k], [e, 1]), [e]); // [e]
+      xc = tf.add(xc, tf.mul(tf.slice(padded, [0, k, 0], [b, l, e]), tap)); // [b, l, e]
+    }
+    const u = siluReference(xc); // [b, l, e]
+    const xdbl = tf.matMul(tf.reshape(u, [b * l, e]), wt.xProj); // [m, R]
+    const dtLow = tf.slice(xdbl, [0, 0], [b * l, r]); // [m, r]
+    const bm = tf.reshape(tf.slice(xdbl, [0, r], [b * l, n]), [b, l, n]); // [b, l, n]
+    const cm = tf.reshape(tf.slice(xdbl, [0, r + n], [b * l, n]), [b, l, n]); // [b, l, n]
+    const delta = tf.reshape(tf.softplus(tf.add(tf.matMul(dtLow, wt.dtProj), wt.dtBias)), [b, l, e]); // [b, l, e]
+    const a = tf.neg(tf.exp(wt.aLog)); // [e, n]
+    let h: tf.Tensor = tf.zeros([b, e, n]);
+    const ys: tf.Tensor[] = [];
+    for (let t = 0; t < l; t++) {
+      const dt = tf.reshape(tf.slice(delta, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
+      const ut = tf.reshape(tf.slice(u, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
+      const bt = tf.slice(bm, [0, t, 0], [b, 1, n]); // [b, 1, n]
+      const ct = tf.slice(cm, [0, t, 0], [b, 1, n]); // [b, 1, n]
+      h = tf.add(tf.mul(tf.exp(tf.mul(dt, a)), h), tf.mul(tf.mul(dt, ut), bt)); // [b, e, n]
+      ys.push(tf.sum(tf.mul(h, ct), -1)); // [b, e]
+    }
+    const y = tf.add(tf.stack(ys, 1), tf.mul(u, wt.D)); // [b, l, e]
+    return tf.mul(y, siluReference(z)) as tf.Tensor3D;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fast path: forward and backward over Float32Arrays with the kernels.
+
+/** Weights as the kernels want them (see scan.ts for P, the padded x_proj width). */
+interface KernelWeights {
+  readonly convWT: Float32Array; // [w, e]
+  readonly convB: Float32Array; // [e]
+  readonly xProj: Float32Array; // [e, P], zero padded columns
+  readonly xProjT: Float32Array; // [R, e]
+  readonly dtProj: Float32Array; // [r, e]
+  readonly dtBias: Float32Array; // [e]
+  readonly a: Float32Array; // [e, n], A = -exp(aLog)
+  readonly D: Float32Array; // [e]
+}
+
+/** [rows, cols] -> [rows, width] (width >= cols: zero padded; width < cols: cut). */
+function withWidth(src: Float32Array, rows: number, cols: number, width: number): Float32Array {
+  const out = new Float32Array(rows * width);
+  const keep = Math.min(cols, width);
+  for (let i = 0; i < rows; i++) out.set(src.subarray(i * cols, i * cols + keep), i * width);
+  return out;
+}
+
+/** [rows, cols] -> [cols, rows]. */
+function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[j * rows + i] = src[i * cols + j];
+  }
+  return out;
+}
+
+/** The kernel layouts of the seven weights (all fresh arrays: the inputs may be views of the tf heap). */
+function kernelWeights(d: CoreDims, wt: readonly Float32Array[]): KernelWeights {
+  const [convW, convB, xProj, dtProj, dtBias, aLog, D] = wt;
+  const a = new Float32Array(aLog.length);
+  for (let i = 0; i < a.length; i++) a[i] = -Math.exp(aLog[i]);
+  return {
+    convWT: transpose(convW, d.e, d.w),
+    convB: new Float32Array(convB),
+    xProj: withWidth(xProj, d.e, d.R, d.P),
+    xProjT: transpose(xProj, d.e, d.R),
+    dtProj: new Float32Array(dtProj),
+    dtBias: new Float32Array(dtBias),
+    a,
+    D: new Float32Array(D),
+  };
+}
+
+type KernelWeightName = keyof KernelWeights;
+
+/**
+ * The regions the forward pass fills and the backward pass reads, in memory order: inputs, kernel weights,
+ * then intermediates. Forward and backward lay out this same prefix, so the whole block is saved with one
+ * copy and restored with one copy.
+ */
+function savedRegions(
+  d: CoreDims,
+): Record<"x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y", number> {
+  const me = d.m * d.e;
+  return {
+    x: me,
+    z: me,
+    convWT: d.w * d.e,
+    convB: d.e,
+    xProj: d.e * d.P,
+    xProjT: d.R * d.e,
+    dtProj: d.r * d.e,
+    dtBias: d.e,
+    a: d.e * d.n,
+    D: d.e,
+    xc: me, // conv output
+    u: me, // silu(xc)
+    xdbl: d.m * d.P, // [dtLow | B | C | 0]
+    dtRaw: me, // before softplus
+    delta: me,
+    y: me, // scan output with the D skip, before the gate
+  };
+}
+
+const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "xProjT", "dtProj", "dtBias", "a", "D"];
+
+/**
+ * Saved blocks handed back by finished backward passes, reused by later forward passes of the same size: a
+ * training step then allocates no large arrays (each would be ~17 MB per layer at d = 64 and churn the GC).
+ */
+const savedPool: Float32Array[] = [];
+const SAVED_POOL_MAX = 8;
+
+function savedBlock(size: number): Float32Array {
+  const i = savedPool.findIndex((a) => a.length === size);
+  return i >= 0 ? savedPool.splice(i, 1)[0] : new Float32Array(size);
+}
+
+function releaseSaved(block: Float32Array): void {
+  if (savedPool.length >= SAVED_POOL_MAX) savedPool.shift();
+  savedPool.push(block);
+}
+
+/** out [m, e] (left in kernel memory at `outAt`) and, when `keep`, a copy of the saved block. */
+function coreForward(
+  d: CoreDims,
+  x: Float32Array,
+  z: Float32Array,
+  wk: KernelWeights,
+  keep: boolean,
+): { outAt: number; saved: Float32Array | undefined } {
+  const k = coreKernels(d.n, d.r, d.w);
+  const me = d.m * d.e;
+  const at = reserve(k.memory, { ...savedRegions(d), out: me });
+  const put = (offset: number, src: Float32Array): void => view(k.memory, offset, src.length).set(src);
+  put(at.x, x);
+  put(at.z, z);
+  for (const key of WEIGHT_NAMES) put(at[key], wk[key]);
+
+  k.convSilu(at.x, at.convWT, at.convB, at.xc, at.u, d.b, d.l, d.e);
+  k.xProj(at.u, at.xProj, at.xdbl, d.m, d.e);
+  k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, d.m, d.e);
+  k.scanForward(
+    at.delta,
+    at.u,
+    at.xdbl + 4 * d.r, // B columns
+    at.xdbl + 4 * (d.r + d.n), // C columns
+    at.a,
+    at.D,
+    d.b,
+    d.l,
+    d.e,
+    4 * d.P,
+    at.y,
+  );
+  k.gate(at.y, at.z, at.out, me);
+  let saved: Float32Array | undefined;
+  if (keep) {
+    saved = savedBlock(at.out / 4);
+    saved.set(view(k.memory, 0, saved.length));
+  }
+  return { outAt: at.out, saved };
+}
+
+/**
+ * Gradients in the order of the op's inputs: xIn, z, convW, convB, xProj, dtProj, dtBias, aLog, D. The big
+ * ones are views of kernel memory, valid until the next kernel call.
+ */
+function coreBackward(d: CoreDims, saved: Float32Array, a: Float32Array, dOut: Float32Array): Float32Array[] {
+  const k = coreKernels(d.n, d.r, d.w);
+  const me = d.m * d.e;
+  const sizes = {
+    ...savedRegions(d),
+    dy: me, // dOut on entry
+    dz: me,
+    dDelta: me, // becomes d(dtRaw)
+    dU: me, // becomes d(xc)
+    dxdbl: d.m * d.P,
+    dA: d.e * d.n,
+    dD: d.e,
+    dDtProj: d.r * d.e,
+    dDtBias: d.e,
+    dXProj: d.e * d.P,
+    dx: me,
+    dConvWT: d.w * d.e,
+    dConvB: d.e,
+    hist: (d.l + 1) * d.n, // h[t - 1] for one (b, c), row 0 = h[-1] = 0
+    dAHist: d.l * d.n,
+  };
+  const at = reserve(k.memory, sizes);
+  const take = (offset: number, size: number): Float32Array => copyOut(k.memory, offset, size);
+  view(k.memory, 0, saved.length).set(saved);
+  view(k.memory, at.dy, me).set(dOut);
+  // zero what the kernels accumulate into (and dxdbl's padding columns, which x_proj_backward reads)
+  for (const key of ["dxdbl", "dA", "dD", "dDtProj", "dDtBias", "dx", "dConvWT", "dConvB"] as const) {
+    view(k.memory, at[key], sizes[key]).fill(0);
+  }
+  view(k.memory, at.hist, d.n).fill(0);
+
+  k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
+  k.scanBackward(
+    at.delta,
+    at.u,
+    at.xdbl + 4 * d.r,
+    at.xdbl + 4 * (d.r + d.n),
+    at.a,
+    at.D,
+    d.b,
+    d.l,
+    d.e,
+    4 * d.P,
+    at.dy,
+    at.dDelta,
+    at.dU,
+    at.dxdbl + 4 * d.r,
+    at.dxdbl + 4 * (d.r + d.n),
+    at.dA,
+    at.dD,
+    at.hist,
+    at.dAHist,
+  );
+  k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
+  k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
+  k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);
+
+  // d aLog = dA * dA/daLog = dA * A
+  const dALog = take(at.dA, d.e * d.n);
+  for (let i = 0; i < dALog.length; i++) dALog[i] *= a[i];
+  return [
+    view(k.memory, at.dx, me),
+    view(k.memory, at.dz, me),
+    transpose(view(k.memory, at.dConvWT, d.w * d.e), d.w, d.e),
+    take(at.dConvB, d.e),
+    withWidth(view(k.memory, at.dXProj, d.e * d.P), d.e, d.P, d.R),
+    take(at.dDtProj, d.r * d.e),
+    take(at.dDtBias, d.e),
+    dALog,
+    take(at.dD, d.e),
+  ];
+}
+
+/** The part of the tfjs-wasm backend used to read tensors without `dataSync`'s extra (and slow) copy. */
+interface HeapBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * The values of a float32 tensor. On the wasm backend this is a view into the backend's heap (no copy),
+ * valid only until the next tf op: copy it before running any.
+ */
+function floats(t: tf.Tensor, name: string): Float32Array {
+  if (t.dtype !== "float32") throw new Error(`mamba core: ${name} must be float32, got ${t.dtype}`);
+  const backend = tf.backend() as Partial<HeapBackend>;
+  if (tf.getBackend() === "wasm" && typeof backend.typedArrayFromHeap === "function") {
+    return backend.typedArrayFromHeap(t);
+  }
+  return t.dataSync() as Float32Array;
+}
+
+/**
+ * A tensor holding a copy of `values`. The wasm backend copies into its heap at creation, so `values` may be
+ * a view of kernel memory; other backends keep the array itself, so they get a copy.
+ */
+function tensorOf(values: Float32Array, shape: number[]): tf.Tensor {
+  return tf.tensor(tf.getBackend() === "wasm" ? values : values.slice(), shape, "float32");
+}
+
+const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"] as const;
+
+function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
+  value: tf.Tensor;
+  gradFunc: (dy: tf.Tensor) => tf.Tensor[];
+} {
+  const inputs = args.slice(0, INPUT_NAMES.length) as tf.Tensor[];
+  const [xIn, z, convW, convB, xProj, dtProj, dtBias, aLog, D] = inputs;
+  const d = coreDims(xIn as tf.Tensor3D, z as tf.Tensor3D, {
+    convW: convW as tf.Tensor2D,
+    convB: convB as tf.Tensor1D,
+    xProj: xProj as tf.Tensor2D,
+    dtProj: dtProj as tf.Tensor2D,
+    dtBias: dtBias as tf.Tensor1D,
+    aLog: aLog as tf.Tensor2D,
+    D: D as tf.Tensor1D,
+  });
+  const data = inputs.map((t, i) => floats(t, INPUT_NAMES[i])); // views: copied before any tf op runs
+  const wk = kernelWeights(d, data.slice(2));
+  // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
+  const taped = tf.engine().state.gradientDepth > 0;
+  const { outAt, saved } = coreForward(d, data[0], data[1], wk, taped);
+  const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
+  const a = wk.a;
+  let used = false;
+  return {
+    value: tensorOf(view(kernelMemory, outAt, d.m * d.e), [d.b, d.l, d.e]),
+    gradFunc: (dy: tf.Tensor): tf.Tensor[] => {
+      if (!saved) throw new Error("mamba core: backward without a gradient tape in the forward pass");
+      if (used) throw new Error("mamba core: backward called twice for one forward pass");
+      used = true;
+      const grads = coreBackward(d, saved, a, floats(dy, "dy"));
+      releaseSaved(saved);
+      return grads.map((g, i) => tensorOf(g, inputs[i].shape));
+    },
+  };
+}
+
+const fastCore = tf.customGrad(coreWithGrad as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * The core as one tf op with a hand-written gradient for all nine inputs (same values as
+ * `mambaCoreReference`). Needs float32 inputs and e, n multiples of 4. Each input is read once; under a
+ * gradient tape the forward keeps one copy of its intermediates (~8 [b, l, e] arrays) for the backward,
+ * without a tape (evaluation) it keeps nothing.
+ */
+export function mambaCore(xIn: tf.Tensor3D, z: tf.Tensor3D, w: MambaCoreWeights): tf.Tensor3D {
+  coreDims(xIn, z, w);
+  if (xIn.shape[2] % 4 !== 0) {
+    throw new Error(`mamba core: the fast path needs an inner dim e that is a multiple of 4, got ${xIn.shape[2]}`);
+  }
+  return fastCore(xIn, z, w.convW, w.convB, w.xProj, w.dtProj, w.dtBias, w.aLog, w.D) as tf.Tensor3D;
+}
