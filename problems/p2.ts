@@ -4,6 +4,7 @@
  */
 import type { ModelName } from "../lib/config.ts";
 import { runProblem } from "../lib/cli/problem.ts";
+import { reuseFinishedRuns } from "../lib/reuse.ts";
 import type { SweepJob } from "../lib/sweep.ts";
 
 const USAGE = `deno task p2 [flags]
@@ -16,7 +17,7 @@ const MS = [4, 8, 16];
 /** Step cap for every P2 run (README, "Training recipes"). */
 const CAP = 10000;
 
-await runProblem("p2", USAGE, (s) => {
+await runProblem("p2", USAGE, async (s) => {
   const jobs: SweepJob[] = [];
   for (const M of MS) {
     for (const model of MODELS) {
@@ -28,5 +29,7 @@ await runProblem("p2", USAGE, (s) => {
       }
     }
   }
+  // Problem 3 trains the same d=8 Mamba runs; reuse them when it finished first.
+  await reuseFinishedRuns(jobs, `${s.out}/p3`, `${s.out}/p2`);
   return jobs;
 });
