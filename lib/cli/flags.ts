@@ -73,15 +73,28 @@ export function parseFlags(
 ): Record<string, FlagValue> | null {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
+  // parseArgs refuses a value that starts with "-" ("--steps -3"); join negative numbers to their flag so the
+  // range check can name the flag and the bad value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : "";
+    const next = argv[i + 1];
+    if (options[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else args.push(argv[i]);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
     const msg = (e as Error).message;
     const unknown = msg.match(/Unknown option '([^']+)'/);
     if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help for the flags)`);
     const missing = msg.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/);
     if (missing) throw new UsageError(`${missing[1]} needs a value (see --help)`);
+    const ambiguous = msg.match(/Option '(--[\w-]+)' argument is ambiguous/);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]} needs a value (see --help)`);
     const positional = msg.match(/Unexpected argument '([^']+)'/);
     if (positional) throw new UsageError(`unexpected argument "${positional[1]}" (flags look like --name value)`);
     throw new UsageError(msg.split("\n")[0]);

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseHTML } from "linkedom";
+import { checkProblemResults, type ProblemResults } from "../lib/results.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+interface Dom {
+  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null; textContent: string }>;
+}
+
+function dom(html: string): Dom {
+  return (parseHTML(html) as unknown as { document: Dom }).document;
+}
+
+async function quick(problem: string, out: string): Promise<{ results: ProblemResults; html: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, "problems", `${problem}.ts`), "--quick", "--out", out],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 0, stderr);
+  const results = JSON.parse(await Deno.readTextFile(join(out, problem, "results.json")));
+  checkProblemResults(results);
+  return { results, html: await Deno.readTextFile(join(out, problem, "index.html")) };
+}
+
+const EXPECTED: Record<string, { runs: number; models: string[]; lines: number }> = {
+  p1: { runs: 10, models: ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"], lines: 10 },
+  p2: { runs: 9, models: ["mamba", "tf-rope", "hybrid"], lines: 9 },
+  p3: { runs: 7, models: ["mamba"], lines: 6 },
+};
+
+Deno.test("--quick runs of p1, p2 and p3 write valid results and offline reports with one line per model", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    for (const problem of ["p1", "p2", "p3"]) {
+      const { results, html } = await quick(problem, out);
+      const want = EXPECTED[problem];
+      assert.equal(results.runs.length, want.runs, problem);
+      assert.equal(results.planned, want.runs, problem);
+      assert.deepEqual([...new Set(results.runs.map((r) => r.config.model))].sort(), [...want.models].sort());
+      for (const run of results.runs) {
+        assert.equal(run.accuracyByLength[0].length, run.config.tau + 2);
+        assert.equal(run.accuracyByLength.at(-1)!.length, 3 * run.config.L);
+        assert.ok(run.backend.backend === "wasm" && typeof run.backend.simd === "boolean");
+      }
+      const lines = Array.from(dom(html).querySelectorAll(`#${problem}-accuracy path[aria-label^="accuracy line: "]`));
+      assert.equal(lines.length, want.lines, `${problem}: accuracy lines`);
+      assert.ok(!html.includes("NaN"), `${problem}: NaN in the page`);
+      assert.ok(!/<script|https?:\/\//.test(html), `${problem}: page is not self-contained`);
+      const findings = Array.from(dom(html).querySelectorAll(".findings li")).map((e) => e.textContent).join("\n");
+      for (const model of want.models) assert.ok(findings.includes(model), `${problem}: findings miss ${model}`);
+    }
+    const index = await Deno.readTextFile(join(out, "index.html"));
+    for (const problem of ["p1", "p2", "p3"]) assert.ok(index.includes(`${problem}/index.html`), problem);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
