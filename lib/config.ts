@@ -128,44 +128,32 @@ function peOf(model: ModelName): PositionalEncoding {
   return "none";
 }
 
-function requireInt(
+function requireIn(
   flag: string,
   value: unknown,
+  kind: "integer" | "number",
   min: number,
   max: number,
   range?: string,
 ): number {
-  const shown = range ??
-    (max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`);
-  if (
-    typeof value !== "number" || !Number.isInteger(value) || value < min ||
-    value > max
-  ) {
+  const shown = range ?? (max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`);
+  const ok = typeof value === "number" && Number.isFinite(value) && value >= min && value <= max &&
+    (kind === "number" || Number.isInteger(value));
+  if (!ok) {
     throw new ConfigError(
       flag,
-      `must be an integer ${shown}, got ${String(value)}`,
+      `must be ${kind === "integer" ? "an integer" : "a number"} ${shown}, got ${String(value)}`,
     );
   }
-  return value;
+  return value as number;
 }
 
-function requireNumber(
-  flag: string,
-  value: unknown,
-  min: number,
-  max: number,
-  range: string,
-): number {
-  if (
-    typeof value !== "number" || !Number.isFinite(value) || value < min ||
-    value > max
-  ) {
-    throw new ConfigError(
-      flag,
-      `must be a number ${range}, got ${String(value)}`,
-    );
-  }
-  return value;
+function requireInt(flag: string, value: unknown, min: number, max: number, range?: string): number {
+  return requireIn(flag, value, "integer", min, max, range);
+}
+
+function requireNumber(flag: string, value: unknown, min: number, max: number, range: string): number {
+  return requireIn(flag, value, "number", min, max, range);
 }
 
 /** Check every field and fill defaults; throws ConfigError naming the first bad flag. */

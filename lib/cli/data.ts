@@ -4,6 +4,7 @@
 import { arBatch, toJsonLines } from "../ar_data.ts";
 import { embedding } from "../embedding.ts";
 import { substream } from "../random.ts";
+import { TASK_FLAGS } from "./task_flags.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task data [flags]
@@ -13,20 +14,8 @@ same seeded stream a run with this --seed trains on (--stream train) or is check
 or, with --embedding, the fixed embedding V (numpy seed(0) randn(K, d), unit rows) as a JSON array of rows.`;
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: "K", type: "int", min: 2, max: 4096, default: 16, help: "Vocabulary size." },
-  { name: "d", type: "int", min: 1, max: 1024, default: 8, help: "Embedding dimension (for --embedding)." },
-  { name: "M", type: "int", min: 1, max: 4096, default: 1, help: "Number of queries (the first M tokens); at most K." },
-  { name: "L", type: "int", min: 3, max: 4096, default: 64, help: "Sequence length." },
-  {
-    name: "tau",
-    type: "int",
-    min: 1,
-    max: 4094,
-    default: 1,
-    help: "Delay between the first query and its value; at most L-2.",
-  },
+  ...TASK_FLAGS,
   { name: "n", type: "int", min: 1, max: 1_000_000, default: 4, help: "Number of examples." },
-  { name: "seed", type: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "Run seed." },
   { name: "stream", type: "string", choices: ["train", "test"], default: "train", help: "Which of the run's streams." },
   { name: "embedding", type: "boolean", help: "Print V instead of examples." },
 ];

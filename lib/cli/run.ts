@@ -7,6 +7,7 @@ import type { ExperimentConfig, ModelName } from "../config.ts";
 import { runExperiment } from "../experiment.ts";
 import { writeJsonAtomic } from "../atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
+import { TASK_FLAGS } from "./task_flags.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 
 const USAGE = `deno task run --model <name> [flags]
@@ -15,19 +16,7 @@ Train and evaluate one model on AR(K, d, M, L, tau); unset training flags take t
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "model", type: "string", choices: MODEL_NAMES, default: "mamba", help: "Model." },
-  { name: "K", type: "int", min: 2, max: 4096, default: 16, help: "Vocabulary size." },
-  { name: "d", type: "int", min: 1, max: 1024, default: 8, help: "Embedding (model) dimension." },
-  { name: "M", type: "int", min: 1, max: 4096, default: 1, help: "Number of queries (the first M tokens); at most K." },
-  { name: "L", type: "int", min: 3, max: 4096, default: 64, help: "Training length (evaluation runs to 3L)." },
-  {
-    name: "tau",
-    type: "int",
-    min: 1,
-    max: 4094,
-    default: 1,
-    help: "Delay of the value after the first query; at most L-2.",
-  },
-  { name: "seed", type: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "Run seed (init, train and test streams)." },
+  ...TASK_FLAGS,
   { name: "batch", type: "int", min: 1, max: 65536, help: "Minibatch size (default 64)." },
   { name: "steps", type: "int", min: 1, max: 10_000_000, help: "Step cap (default 20000)." },
   { name: "lr", type: "number", min: 1e-9, max: 10, help: "Peak learning rate (default: per model)." },

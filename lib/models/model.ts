@@ -38,23 +38,22 @@ class ParamStore {
     this.params.push({ name, variable });
     return variable;
   }
+  /** A parameter whose entries are `draw()` in row-major order. */
+  fill(name: string, shape: number[], draw: () => number): tf.Variable {
+    const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < v.length; i++) v[i] = draw();
+    return this.add(name, shape, v);
+  }
   /** N(0, std^2) entries. */
   normal(name: string, shape: number[], std: number): tf.Variable {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const v = new Float32Array(size);
-    for (let i = 0; i < size; i++) v[i] = std * this.#rng.gaussian();
-    return this.add(name, shape, v);
+    return this.fill(name, shape, () => std * this.#rng.gaussian());
   }
   /** U(-bound, bound) entries (PyTorch's nn.Linear default uses bound = 1/sqrt(fan_in)). */
   uniform(name: string, shape: number[], bound: number): tf.Variable {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const v = new Float32Array(size);
-    for (let i = 0; i < size; i++) v[i] = bound * (2 * this.#rng.double() - 1);
-    return this.add(name, shape, v);
+    return this.fill(name, shape, () => bound * (2 * this.#rng.double() - 1));
   }
   constant(name: string, shape: number[], value: number): tf.Variable {
-    const size = shape.reduce((a, b) => a * b, 1);
-    return this.add(name, shape, new Float32Array(size).fill(value));
+    return this.fill(name, shape, () => value);
   }
   /** Draw a raw double from the init stream (for inits that need their own formula). */
   double(): number {
