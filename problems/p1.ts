@@ -16,9 +16,8 @@ const TAUS = [1, 5];
 
 /** Step caps per model and tau: generous next to the measured convergence (README, "Training recipes"). */
 function cap(model: ModelName, tau: number): number {
-  if (model === "tf-nope") return 6000;
   if (model === "mamba" || model === "hybrid") return tau === 1 ? 6000 : 12000;
-  return tau === 1 ? 6000 : 8000;
+  return tau === 1 ? 8000 : 10000;
 }
 
 await runProblem("p1", USAGE, (s) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { mambaCore, mambaCoreReference, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
-import { vectorExp } from "../lib/models/scan.ts";
+import { vectorExp } from "../lib/models/mamba_kernels.ts";
 import { mt19937, type RandomStream } from "../lib/random.ts";
 
 await initBackend();

@@ -4,7 +4,7 @@
  * - `mambaCoreReference`: plain tf ops with a sequential scan over t, differentiated by tf autodiff
  *   (obviously correct, slow);
  * - `mambaCore`: one `tf.customGrad` op whose forward and backward run the WebAssembly SIMD kernels of
- *   scan.ts over Float32Arrays (fast: one dispatch, no per-step tensors).
+ *   mamba_kernels.ts over Float32Arrays (fast: one dispatch, no per-step tensors).
  *
  * Math (mamba-minimal conventions), from x_in and z [b, l, e]:
  *   xc[t, c] = convB[c] + sum_k convW[c, k] x_in[t - w + 1 + k, c]     causal depthwise conv, width w
@@ -19,7 +19,8 @@
  * R = r + 2n (x_proj width), t time, c channel, s state index.
  */
 import * as tf from "@tensorflow/tfjs";
-import { copyOut, coreKernels, reserve, view } from "./scan.ts";
+import { copyOut, reserve, view } from "../wasm/assembler.ts";
+import { coreKernels } from "./mamba_kernels.ts";
 
 /** Weights of the core; all float32. */
 export interface MambaCoreWeights {
@@ -113,7 +114,7 @@ export function mambaCoreReference(xIn: tf.Tensor3D, z: tf.Tensor3D, wt: MambaCo
 // ---------------------------------------------------------------------------------------------------------
 // Fast path: forward and backward over Float32Arrays with the kernels.
 
-/** Weights as the kernels want them (see scan.ts for P, the padded x_proj width). */
+/** Weights as the kernels want them (see mamba_kernels.ts for P, the padded x_proj width). */
 interface KernelWeights {
   readonly convWT: Float32Array; // [w, e]
   readonly convB: Float32Array; // [e]

@@ -1,6 +1,7 @@
 /**
- * Rotary position embedding (RoPE): cached cos/sin tables, the in-place rotation the fast attention kernel uses,
- * the same rotation as tf ops for the reference, and a one-pair score helper for tests.
+ * Rotary position embedding (RoPE): cached cos/sin tables (also laid out for the attention kernels, which
+ * rotate in WebAssembly: attention_kernels.ts), the rotation as tf ops for the reference, and a one-pair score
+ * helper for tests.
  *
  * Pairing: the interleaved form of the RoFormer paper (also GPT-J and Meta's original LLaMA code): inside one
  * head, features (2i, 2i+1) form pair i < k/2 and are rotated at absolute position p (0-based) by the angle
@@ -64,49 +65,42 @@ export function ropeTable(l: number, k: number): RopeTable {
 }
 
 /**
- * Rotate one head block in place. The block is feature-major, [k, l]: feature j of position p sits at
- * data[offset + j * l + p]. sign = 1 applies RoPE; sign = -1 applies its inverse (= its transpose), which is
- * what the backward pass needs.
+ * cos and sin tables for the attention kernels' quad layout (see attention_kernels.ts): [quads, k/2, 4], entry
+ * ((tq * k/2) + i) * 4 + r is the angle of pair i at position 4 tq + r, as float32.
  */
-export function ropeRotate(
-  data: Float64Array,
-  offset: number,
-  l: number,
-  k: number,
-  table: RopeTable,
-  sign: 1 | -1,
-): void {
+export function ropeQuadTables(quads: number, k: number): { cos: Float32Array; sin: Float32Array } {
   const half = k / 2;
-  const { cos, sin, length } = table;
-  for (let i = 0; i < half; i++) {
-    const even = offset + 2 * i * l;
-    const odd = even + l;
-    const angle = i * length;
-    for (let p = 0; p < l; p++) {
-      const c = cos[angle + p];
-      const s = sign * sin[angle + p];
-      const x0 = data[even + p];
-      const x1 = data[odd + p];
-      data[even + p] = x0 * c - x1 * s;
-      data[odd + p] = x0 * s + x1 * c;
+  const { cos, sin, length } = ropeTable(4 * quads, k);
+  const outCos = new Float32Array(quads * half * 4); // [quads, k/2, 4]
+  const outSin = new Float32Array(quads * half * 4);
+  for (let tq = 0; tq < quads; tq++) {
+    for (let i = 0; i < half; i++) {
+      for (let r = 0; r < 4; r++) {
+        outCos[(tq * half + i) * 4 + r] = cos[i * length + 4 * tq + r];
+        outSin[(tq * half + i) * 4 + r] = sin[i * length + 4 * tq + r];
+      }
     }
   }
+  return { cos: outCos, sin: outSin };
 }
 
+/** One head vector x [k] rotated to position p (the rotation in the header, in float64). */
 function rotatedAt(x: Float32Array, k: number, p: number): Float64Array {
-  const l = p + 1;
-  const block = new Float64Array(k * l); // [k, l], x at column p
-  for (let j = 0; j < k; j++) block[j * l + p] = x[j];
-  ropeRotate(block, 0, l, k, ropeTable(l, k), 1);
+  const { cos, sin, length } = ropeTable(p + 1, k);
   const out = new Float64Array(k); // [k]
-  for (let j = 0; j < k; j++) out[j] = block[j * l + p];
+  for (let i = 0; i < k / 2; i++) {
+    const c = cos[i * length + p];
+    const s = sin[i * length + p];
+    out[2 * i] = x[2 * i] * c - x[2 * i + 1] * s;
+    out[2 * i + 1] = x[2 * i] * s + x[2 * i + 1] * c;
+  }
   return out;
 }
 
 /**
  * The unscaled attention score of one query vector q at position posQ against one key vector kk at position
- * posK, both of head dim k, after RoPE (through `ropeRotate`, the kernel's own rotation). With RoPE it depends
- * on posQ - posK only.
+ * posK, both of head dim k, after RoPE (from the same table as the kernels and the reference). With RoPE it
+ * depends on posQ - posK only.
  */
 export function ropeScores(
   q: Float32Array,

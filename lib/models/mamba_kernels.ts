@@ -6,8 +6,9 @@
  * here (a scalar polynomial ~7 ns); at b = l = 64, e = 128, n = 16 a JS forward scan alone took ~110 ms, and
  * the element-wise steps (softplus, sigmoids) another ~65 ms. These kernels run four float32 lanes at once
  * with a vectorised exp (`vExp`) and keep the scan state in registers. They are emitted as WebAssembly bytes
- * by the small assembler below when first used (no build step, no dependency), specialised to the state size
- * n, the dt rank r and the conv width w, and run on typed-array views of the module's own memory.
+ * by the small assembler in lib/wasm/assembler.ts when first used (no build step, no dependency), specialised
+ * to the state size n, the dt rank r and the conv width w, and run on typed-array views of the module's own
+ * memory (`reserve`, `view`, `copyOut` there).
  * Multiply-adds use relaxed SIMD's f32x4.relaxed_madd when the engine has it (fused on FMA hardware, so the
  * last bits of results may differ between machines; runs on one machine are deterministic).
  *
@@ -22,362 +23,48 @@
  * The row kernels vectorise over channels, so e must be a multiple of 4; the scan over s needs n % 4 == 0.
  */
 
-// ---------------------------------------------------------------------------------------------------------
-// A tiny WebAssembly assembler: expressions are byte arrays, composed by concatenation.
-
-type Code = readonly number[];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-type ValType = typeof I32 | typeof F32 | typeof V128;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    const byte = v & 0x7f;
-    v >>>= 7;
-    out.push(v === 0 ? byte : byte | 0x80);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-function seq(...parts: Code[]): number[] {
-  return parts.flat();
-}
-
-function bytesOf(x: number, type: "f32" | "i32"): number[] {
-  const array = type === "f32" ? new Float32Array([x]) : new Int32Array([x]);
-  return [...new Uint8Array(array.buffer)];
-}
-
-/** 0xfd-prefixed SIMD instruction: opcode as LEB128, then immediates. */
-function simd(op: number, ...immediates: number[]): number[] {
-  return [0xfd, ...uleb(op), ...immediates];
-}
-
-function vConst(x: number, type: "f32" | "i32"): number[] {
-  const b = bytesOf(x, type);
-  return simd(0x0c, ...b, ...b, ...b, ...b);
-}
-
-/** Named parameters (all i32) and locals of one function under construction. */
-class Locals {
-  readonly #index = new Map<string, number>();
-  readonly #localTypes: ValType[] = [];
-  readonly #prologue: number[] = [];
-  readonly paramCount: number;
-
-  constructor(params: readonly string[]) {
-    params.forEach((p, i) => this.#index.set(p, i));
-    this.paramCount = params.length;
-  }
-
-  /** Declare a local; declaring a name twice is a no-op. */
-  declare(name: string, type: ValType): void {
-    if (this.#index.has(name)) return;
-    this.#index.set(name, this.paramCount + this.#localTypes.length);
-    this.#localTypes.push(type);
-  }
-
-  get types(): readonly ValType[] {
-    return this.#localTypes;
-  }
-
-  /** Code run once at function entry (hoisted constants). */
-  get prologue(): readonly number[] {
-    return this.#prologue;
-  }
-
-  get(name: string): number[] {
-    const i = this.#index.get(name);
-    if (i === undefined) throw new Error(`wasm local ${name} not declared`);
-    return [0x20, ...uleb(i)];
-  }
-
-  set(name: string, value: Code): number[] {
-    return [...value, 0x21, ...this.get(name).slice(1)];
-  }
-
-  /**
-   * A four-lane constant read from a local set once at entry: V8 rebuilds a `v128.const` inside a loop
-   * with several instructions; a local costs a register or one stack load.
-   */
-  splat(x: number, type: "f32" | "i32" = "f32"): number[] {
-    const name = `${type}:${x}`;
-    if (!this.#index.has(name)) {
-      this.declare(name, V128);
-      this.#prologue.push(...this.set(name, vConst(x, type)));
-    }
-    return this.get(name);
-  }
-}
-
-// i32 (addresses in bytes, counters)
-function iConst(n: number): number[] {
-  return [0x41, ...sleb(n)];
-}
-function iAdd(a: Code, b: Code): number[] {
-  return seq(a, b, [0x6a]);
-}
-function iSub(a: Code, b: Code): number[] {
-  return seq(a, b, [0x6b]);
-}
-function iMul(a: Code, b: Code): number[] {
-  return seq(a, b, [0x6c]);
-}
-
-// f32 scalars
-function fLoad(addr: Code): number[] {
-  return seq(addr, [0x2a, 2, 0]);
-}
-function fStore(addr: Code, value: Code): number[] {
-  return seq(addr, value, [0x38, 2, 0]);
-}
-function fAdd(a: Code, b: Code): number[] {
-  return seq(a, b, [0x92]);
-}
-function fMul(a: Code, b: Code): number[] {
-  return seq(a, b, [0x94]);
-}
-
-// f32x4 vectors. Memory alignment hints say 4 bytes: B and C rows need not be 16-byte aligned.
-function vLoad(addr: Code, offset = 0): number[] {
-  return seq(addr, simd(0x00, 2, ...uleb(offset)));
-}
-function vStore(addr: Code, value: Code, offset = 0): number[] {
-  return seq(addr, value, simd(0x0b, 2, ...uleb(offset)));
-}
-/** Load one float into all four lanes (v128.load32_splat). */
-function vLoadSplat(addr: Code, offset = 0): number[] {
-  return seq(addr, simd(0x09, 2, ...uleb(offset)));
-}
-function vSplat(scalar: Code): number[] {
-  return seq(scalar, simd(0x13));
-}
-function vAdd(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xe4));
-}
-function vSub(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xe5));
-}
-function vMul(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xe6));
-}
-function vDiv(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xe7));
-}
-function vAbs(a: Code): number[] {
-  return seq(a, simd(0xe0));
-}
-/** Lane-wise b < a ? b : a (one x86 minps; differs from f32x4.min only for NaN and signed zeros). */
-function vPmin(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xea));
-}
-/** Lane-wise a < b ? b : a (one x86 maxps). */
-function vPmax(a: Code, b: Code): number[] {
-  return seq(a, b, simd(0xeb));
-}
-function vLane(a: Code, lane: number): number[] {
-  return seq(a, simd(0x1f, lane));
-}
-
-/** Whether this engine has relaxed SIMD's fused multiply-add (V8 since 11.4 on FMA hardware). */
-const HAS_MADD = WebAssembly.validate(
-  new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, 0, 1, V128]])), // type () -> v128
-    ...section(3, vec([[0]])),
-    ...section(
-      10,
-      vec([
-        vec([]).concat(
-          vConst(0, "f32"),
-          vConst(0, "f32"),
-          vConst(0, "f32"),
-          simd(0x105), // f32x4.relaxed_madd
-          [0x0b],
-        ),
-      ].map((body) => [...uleb(body.length), ...body])),
-    ),
-  ]),
-);
-
-/** a * b + c, fused where the engine allows it (either way within float32 rounding of the exact value). */
-function vMadd(a: Code, b: Code, c: Code): number[] {
-  return HAS_MADD ? seq(a, b, c, simd(0x105)) : vAdd(vMul(a, b), c);
-}
-
-/** dst[addr] += a * b (vectors in memory). */
-function vAccumulate(addr: Code, a: Code, b: Code, offset = 0): number[] {
-  return vStore(addr, vMadd(a, b, vLoad(addr, offset)), offset);
-}
-
-/** Sum of the four lanes of a vector local. */
-function vSum(L: Locals, name: string): number[] {
-  return fAdd(fAdd(vLane(L.get(name), 0), vLane(L.get(name), 1)), fAdd(vLane(L.get(name), 2), vLane(L.get(name), 3)));
-}
-
-/** `for (i = from; i < to; i += step) body` over i32 locals. */
-function forUp(L: Locals, i: string, from: Code, to: Code, step: number, body: Code): number[] {
-  return seq(
-    L.set(i, from),
-    [0x02, 0x40, 0x03, 0x40], // block, loop
-    L.get(i),
-    to,
-    [0x4e, 0x0d, 1], // i32.ge_s, br_if 1 (leave)
-    body,
-    L.set(i, iAdd(L.get(i), iConst(step))),
-    [0x0c, 0, 0x0b, 0x0b], // br 0 (repeat), end loop, end block
-  );
-}
-
-/** `for (i = from - 1; i >= to; i--) body` over i32 locals. */
-function forDown(L: Locals, i: string, from: Code, to: Code, body: Code): number[] {
-  return seq(
-    L.set(i, from),
-    [0x02, 0x40, 0x03, 0x40],
-    L.get(i),
-    to,
-    [0x4c, 0x0d, 1], // i32.le_s, br_if 1
-    L.set(i, iSub(L.get(i), iConst(1))),
-    body,
-    [0x0c, 0, 0x0b, 0x0b],
-  );
-}
-
-/** Repeat `body(v)` for v = 0 .. count - 1 (unrolled at generation time). */
-function unroll(count: number, body: (v: number) => Code): number[] {
-  return Array.from({ length: count }, (_, v) => body(v)).flat();
-}
-
-interface WasmFunction {
-  readonly name: string;
-  readonly locals: Locals;
-  readonly body: Code;
-}
-
-function section(id: number, content: Code): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function vec(items: Code[]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-/** A module with one exported memory ("memory") and the given exported functions (i32 params, no result). */
-function encodeModule(functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
-  const name = (s: string): number[] => vec([...new TextEncoder().encode(s)].map((x) => [x]));
-  const types = functions.map((f) => [0x60, ...vec(Array(f.locals.paramCount).fill([I32])), 0]);
-  const bodies = functions.map((f) => {
-    const groups = f.locals.types.map((t) => [1, t]);
-    const code = [...vec(groups), ...f.locals.prologue, ...f.body, 0x0b];
-    return [...uleb(code.length), ...code];
-  });
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(3, vec(functions.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x00, 1]])), // memory: min 1 page, grown from JS
-    ...section(7, vec([[...name("memory"), 0x02, 0], ...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])])),
-    ...section(10, vec(bodies)),
-  ]);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Vector math.
-
-const EXP_LOWEST = -87; // exp(-87) ~ 1.6e-38, just above the smallest normal float32 2^-126
-const EXP_HIGHEST = 88;
-const LN2_HI = 0.693359375; // few mantissa bits: k * LN2_HI is exact for |k| < 2^11
-const LN2_LO = -2.12194440e-4;
-const ROUNDER = 12582912; // 1.5 * 2^23: t + ROUNDER rounds t to an integer k, held in the low mantissa bits
-const ROUNDER_BITS = 0x4b400000;
-
-/**
- * exp of four lanes: x = k ln2 + f with k = round(x / ln2) and |f| <= ln2 / 2 (Cody-Waite split of ln2),
- * exp(f) by its degree-6 Taylor polynomial (truncation error <= 0.347^7 / 7! ~ 1.2e-7 relative), times 2^k
- * built from exponent bits. With float32 rounding the result is within ~3e-7 relative of exp(x) for x in
- * [-87, 88] (tests/mamba_core_test.ts measures it); below -87 it returns exp(-87) ~ 1.6e-38 instead of a
- * smaller number (absolute error < 1.7e-38). Only single-instruction SIMD ops: pmin/pmax rather than the
- * NaN-exact min/max, a rounding constant rather than nearest + trunc_sat. With `nonPositive` (the caller
- * guarantees x <= 0) the upper clamp is skipped. Uses locals expX, expT, expK, expF.
- */
-function vExp(L: Locals, x: Code, nonPositive = false): number[] {
-  for (const name of ["expX", "expT", "expK", "expF"]) L.declare(name, V128);
-  let poly = L.splat(1 / 720);
-  for (const c of [1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1]) poly = vMadd(poly, L.get("expF"), L.splat(c));
-  const twoPowK = seq(
-    L.get("expT"), // bits: ROUNDER_BITS + k
-    L.splat(127 - ROUNDER_BITS, "i32"),
-    simd(0xae), // i32x4.add
-    iConst(23),
-    simd(0xab), // i32x4.shl: the float32 bit pattern of 2^k
-  );
-  return seq(
-    L.set("expX", vPmax(nonPositive ? x : vPmin(x, L.splat(EXP_HIGHEST)), L.splat(EXP_LOWEST))),
-    L.set("expT", vMadd(L.get("expX"), L.splat(Math.LOG2E), L.splat(ROUNDER))),
-    L.set("expK", vSub(L.get("expT"), L.splat(ROUNDER))),
-    L.set("expF", vMadd(L.get("expK"), L.splat(-LN2_HI), L.get("expX"))),
-    L.set("expF", vMadd(L.get("expK"), L.splat(-LN2_LO), L.get("expF"))),
-    vMul(poly, twoPowK),
-  );
-}
-
-/** 1 / (1 + exp(-x)) of a vector local. */
-function vSigmoid(L: Locals, x: string): number[] {
-  return vDiv(L.splat(1), vAdd(L.splat(1), vExp(L, vSub(L.splat(0), L.get(x)))));
-}
-
-/** silu'(x) = s (1 + x (1 - s)) for x and s = sigmoid(x) in vector locals. */
-function vSiluSlope(L: Locals, x: string, s: string): number[] {
-  return vMul(L.get(s), vMadd(L.get(x), vSub(L.splat(1), L.get(s)), L.splat(1)));
-}
-
-/**
- * softplus(x) = max(x, 0) + log1p(q) with q = exp(-|x|) in (0, 1]; log1p(q) = 2 atanh(w) with
- * w = q / (2 + q) <= 1/3, summed up to w^13 / 13 (truncation < (1/3)^14 / 15 ~ 1.4e-8 relative).
- */
-function vSoftplus(L: Locals, x: string): number[] {
-  L.declare("spW", V128);
-  L.declare("spW2", V128);
-  let poly = L.splat(1 / 13);
-  for (const c of [1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]) poly = vMadd(poly, L.get("spW2"), L.splat(c));
-  return seq(
-    L.set("spW", vExp(L, vSub(L.splat(0), vAbs(L.get(x))))), // q
-    L.set("spW", vDiv(L.get("spW"), vAdd(L.splat(2), L.get("spW")))), // w
-    L.set("spW2", vMul(L.get("spW"), L.get("spW"))),
-    vMadd(vMul(L.splat(2), L.get("spW")), poly, vPmax(L.get(x), L.splat(0))),
-  );
-}
-
-/** Test hook: exp of `count` (a multiple of 4) floats through `vExp`. Params: x, out, count. */
-function vExpKernel(): WasmFunction {
-  const L = new Locals(["x", "out", "count"]);
-  L.declare("i", I32);
-  const body = forUp(
-    L,
-    "i",
-    iConst(0),
-    iMul(L.get("count"), iConst(4)),
-    16,
-    vStore(iAdd(L.get("out"), L.get("i")), vExp(L, vLoad(iAdd(L.get("x"), L.get("i"))))),
-  );
-  return { name: "vexp", locals: L, body };
-}
+import {
+  at,
+  bytesOf,
+  type Code,
+  copyOut,
+  F32,
+  fAdd,
+  fLoad,
+  fMul,
+  forDown,
+  forUp,
+  fStore,
+  I32,
+  iAdd,
+  iConst,
+  ifThen,
+  iMul,
+  instantiate,
+  iSub,
+  type Kernel,
+  Locals,
+  reserve,
+  seq,
+  unroll,
+  V128,
+  vAccumulate,
+  vAdd,
+  vExp,
+  vExpKernel,
+  view,
+  vLoad,
+  vLoadSplat,
+  vMadd,
+  vMul,
+  vSigmoid,
+  vSiluSlope,
+  vSoftplus,
+  vSplat,
+  vStore,
+  vSum,
+  type WasmFunction,
+} from "../wasm/assembler.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Scan kernels. Pointers and strides are byte offsets into the module memory.
@@ -592,16 +279,6 @@ function rowLoop(L: Locals, rows: Code, body: Code): number[] {
 /** `for (c = 0; c < eB; c += step) body` (step 16: four channels; step 4: one channel). */
 function channelLoop(L: Locals, body: Code, step = 16): number[] {
   return forUp(L, "c", iConst(0), L.get("eB"), step, body);
-}
-
-/** base + the named byte offsets. */
-function at(L: Locals, base: string, ...offsets: string[]): number[] {
-  return offsets.reduce((addr: number[], o) => iAdd(addr, L.get(o)), L.get(base));
-}
-
-/** `if (cond) body`. */
-function ifThen(cond: Code, body: Code): number[] {
-  return seq(cond, [0x04, 0x40], body, [0x0b]);
 }
 
 /**
@@ -901,9 +578,6 @@ function gateBackwardKernel(): WasmFunction {
 // ---------------------------------------------------------------------------------------------------------
 // The compiled module and its memory.
 
-/** A kernel call: byte offsets into `memory` and integer sizes, in the order its doc comment lists. */
-export type Kernel = (...args: number[]) => void;
-
 /** The Mamba-core kernels for one (n, r, w), sharing one memory. */
 export interface CoreKernels {
   readonly memory: WebAssembly.Memory;
@@ -949,10 +623,9 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
     gateKernel(),
     gateBackwardKernel(),
   ];
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(fns))).exports;
-  const k = (name: string): Kernel => ex[name] as Kernel;
+  const { memory, kernel: k } = instantiate(fns);
   const kernels: CoreKernels = {
-    memory: ex.memory as WebAssembly.Memory,
+    memory,
     p,
     vexp: k("vexp"),
     convSilu: k("conv_silu"),
@@ -968,43 +641,6 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
   };
   compiled.set(key, kernels);
   return kernels;
-}
-
-/**
- * Lay out named float regions (16-byte aligned) in a kernel memory, growing it if needed, and return their
- * byte offsets. Views taken before a `reserve` may be stale after it (growing detaches the old buffer).
- */
-export function reserve<K extends string>(memory: WebAssembly.Memory, sizes: Record<K, number>): Record<K, number> {
-  const offsets = {} as Record<K, number>;
-  let end = 0;
-  for (const key of Object.keys(sizes) as K[]) {
-    offsets[key] = end;
-    end += Math.ceil(sizes[key] / 4) * 16;
-  }
-  if (end > 2 ** 31) {
-    throw new Error(
-      `the Mamba kernels would need ${(end / 2 ** 30).toFixed(1)} GiB of memory (limit 2 GiB): use smaller batches`,
-    );
-  }
-  const pages = Math.ceil(end / 65536);
-  const have = memory.buffer.byteLength / 65536;
-  if (pages > have) memory.grow(pages - have);
-  return offsets;
-}
-
-/** A Float32Array view of `size` floats at byte `offset` of the memory (no copy). */
-export function view(memory: WebAssembly.Memory, offset: number, size: number): Float32Array {
-  return new Float32Array(memory.buffer, offset, size);
-}
-
-/**
- * A copy of `size` floats at byte `offset` of the memory. (`view(...).slice()` measured ~5x slower here than
- * allocating and `set`: 14 ms vs 3 ms for 18 MB.)
- */
-export function copyOut(memory: WebAssembly.Memory, offset: number, size: number): Float32Array {
-  const out = new Float32Array(size);
-  out.set(view(memory, offset, size));
-  return out;
 }
 
 /** exp of each element through the kernels' vectorised exp (exposed so its error bound can be tested). */

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import {
+  forUp,
+  I32,
+  iAdd,
+  iConst,
+  iMul,
+  instantiate,
+  Locals,
+  reserve,
+  seq,
+  sleb,
+  uleb,
+  V128,
+  vAnd,
+  view,
+  vLoad,
+  vMadd,
+  vSelect,
+  vShuffle,
+  vStore,
+  vSum4,
+  type WasmFunction,
+} from "../lib/wasm/assembler.ts";
+
+Deno.test("LEB128 encodes the spec's examples", () => {
+  assert.deepEqual(uleb(0), [0]);
+  assert.deepEqual(uleb(127), [0x7f]);
+  assert.deepEqual(uleb(128), [0x80, 0x01]);
+  assert.deepEqual(uleb(624485), [0xe5, 0x8e, 0x26]);
+  assert.deepEqual(sleb(-1), [0x7f]);
+  assert.deepEqual(sleb(63), [0x3f]);
+  assert.deepEqual(sleb(64), [0xc0, 0x00]);
+  assert.deepEqual(sleb(-123456), [0xc0, 0xbb, 0x78]);
+});
+
+/** out[i] = a * x[i] + b over `count` floats (a multiple of 4), with a and b hoisted splats. */
+function axpbKernel(a: number, b: number): WasmFunction {
+  const L = new Locals(["x", "out", "count"]);
+  L.declare("i", I32);
+  const body = forUp(
+    L,
+    "i",
+    iConst(0),
+    iMul(L.get("count"), iConst(4)), // bytes
+    16,
+    vStore(iAdd(L.get("out"), L.get("i")), vMadd(vLoad(iAdd(L.get("x"), L.get("i"))), L.splat(a), L.splat(b))),
+  );
+  return { name: "axpb", locals: L, body };
+}
+
+/**
+ * Lane tools on the four vectors at `src` (16 floats), results at `dst`: dst[0..3] = lane sums (vSum4),
+ * dst[4..7] = shuffle of vectors 0 and 1 with lanes [7, 0, 5, 2], dst[8..11] = vector 0 where the mask
+ * [-1, 0, -1, 0] is set, else vector 1, dst[12..15] = vector 2 and the mask [0, -1, -1, 0].
+ */
+function laneKernel(): WasmFunction {
+  const L = new Locals(["src", "dst"]);
+  L.declare("v", V128);
+  const at = (i: number): number[] => vLoad(L.get("src"), 16 * i);
+  const body = seq(
+    vStore(L.get("dst"), vSum4(L, at(0), at(1), at(2), at(3))),
+    vStore(L.get("dst"), vShuffle(at(0), at(1), [7, 0, 5, 2]), 16),
+    vStore(L.get("dst"), vSelect(at(0), at(1), L.lanes([-1, 0, -1, 0], "i32")), 32),
+    vStore(L.get("dst"), vAnd(at(2), L.lanes([0, -1, -1, 0], "i32")), 48),
+  );
+  return { name: "lanes", locals: L, body };
+}
+
+Deno.test("a kernel built from the instruction builders computes a * x + b on four lanes at a time", () => {
+  const { memory, kernel } = instantiate([axpbKernel(2, 0.5)]);
+  const at = reserve(memory, { x: 12, out: 12 });
+  const x = Float32Array.from({ length: 12 }, (_, i) => i - 3);
+  view(memory, at.x, 12).set(x);
+  kernel("axpb")(at.x, at.out, 12);
+  assert.deepEqual([...view(memory, at.out, 12)], [...x].map((v) => 2 * v + 0.5));
+});
+
+Deno.test("lane sums, shuffles, selects and masks move the lanes the builders document", () => {
+  const { memory, kernel } = instantiate([laneKernel()]);
+  const at = reserve(memory, { src: 16, dst: 16 });
+  const src = Float32Array.from({ length: 16 }, (_, i) => i + 1); // vectors [1..4], [5..8], [9..12], [13..16]
+  view(memory, at.src, 16).set(src);
+  kernel("lanes")(at.src, at.dst);
+  const out = [...view(memory, at.dst, 16)];
+  assert.deepEqual(out.slice(0, 4), [10, 26, 42, 58]);
+  assert.deepEqual(out.slice(4, 8), [8, 1, 6, 3]);
+  assert.deepEqual(out.slice(8, 12), [1, 6, 3, 8]);
+  assert.deepEqual(out.slice(12, 16), [0, 10, 11, 0]);
+});
+
+Deno.test("reserve gives the same offsets for the same sizes and grows memory only for larger layouts", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const first = reserve(memory, { a: 10, b: 100_000 });
+  assert.equal(first.a, 0);
+  assert.equal(first.b, 48); // 10 floats rounded up to 12 (16-byte alignment)
+  const grown = memory.buffer.byteLength;
+  assert.ok(grown >= 48 + 400_000);
+  assert.deepEqual(reserve(memory, { a: 10, b: 100_000 }), first);
+  reserve(memory, { a: 10, b: 5 });
+  assert.equal(memory.buffer.byteLength, grown);
+  assert.throws(() => reserve(memory, { huge: 2 ** 30 }), /GiB/);
+});
