@@ -5,6 +5,7 @@
  * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
  * script. They open from disk in any browser.
  */
+import { recipesHtml } from "./recipes.ts";
 import type { BackendInfo } from "../backend.ts";
 import type { ProblemResults, RunResult } from "../results.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
@@ -205,8 +206,8 @@ export function headline(results: ProblemResults): string {
   return problemView(results).headline;
 }
 
-/** The full HTML document of one problem's report. */
-export function renderProblemPage(results: ProblemResults): string {
+/** The full HTML document of one problem's report; `recipes` are recipe-sweep runs shown as evidence. */
+export function renderProblemPage(results: ProblemResults, recipes: readonly RunResult[] = []): string {
   const view = problemView(results);
   const body = `<header><p><a href="../index.html">← all problems</a></p><h1>${escapeHtml(view.title)}</h1>${
     headerHtml(results)
@@ -214,6 +215,7 @@ export function renderProblemPage(results: ProblemResults): string {
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
 <p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
 ${view.parts.map(partHtml).join("\n")}
+${recipesHtml(recipes)}
 ${runsTableHtml(results.runs)}`;
   return documentHtml(`Recall Lab — ${view.title}`, body);
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { writeTextAtomic } from "../atomic_write.ts";
-import { checkProblemResults, type ProblemResults } from "../results.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult } from "../results.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 
 const PROBLEMS = ["p1", "p2", "p3"] as const;
@@ -32,6 +32,31 @@ async function readResults(path: string): Promise<ProblemResults | null> {
   return parsed;
 }
 
+/** Recipe-sweep runs in `<dir>/recipes/*.json` (from `deno task recipes`), sorted by file name. */
+export async function readRecipeRuns(dir: string): Promise<RunResult[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(join(dir, "recipes"))) {
+      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const runs: RunResult[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, "recipes", name);
+    const parsed: unknown = JSON.parse(await Deno.readTextFile(path));
+    try {
+      checkRunResult(parsed, path);
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+    runs.push(parsed);
+  }
+  return runs;
+}
+
 /** Rebuild every report under `dir` from the results files present there. */
 export async function writeReports(dir: string): Promise<void> {
   const all: Partial<Record<(typeof PROBLEMS)[number], ProblemResults>> = {};
@@ -39,7 +64,8 @@ export async function writeReports(dir: string): Promise<void> {
     const results = await readResults(join(dir, p, "results.json"));
     if (results === null) continue;
     all[p] = results;
-    await writeTextAtomic(join(dir, p, "index.html"), renderProblemPage(results));
+    const recipes = p === "p1" ? await readRecipeRuns(dir) : [];
+    await writeTextAtomic(join(dir, p, "index.html"), renderProblemPage(results, recipes));
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(all));
 }
