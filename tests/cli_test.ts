@@ -51,6 +51,8 @@ const BAD: [string, string[], string][] = [
   ["lib/cli/run.ts", ["--batch", "0"], "--batch must be an integer in [1, 65536]"],
   ["lib/cli/run.ts", ["--steps", "0"], "--steps must be an integer in [1, 10000000]"],
   ["lib/cli/run.ts", ["--d", "8", "--heads", "3", "--model", "tf-rope"], "--heads must divide d=8"],
+  ["problems/recipes.ts", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
+  ["lib/cli/summary.ts", ["--outt", "x"], "unknown flag --outt"],
 ];
 
 Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
