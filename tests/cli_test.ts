@@ -90,6 +90,9 @@ Deno.test("--help prints the usage and every flag, and exits 0", async () => {
       "lib/cli/bench.ts",
       "lib/cli/data.ts",
       "lib/cli/run.ts",
+      "lib/cli/report.ts",
+      "lib/cli/summary.ts",
+      "problems/recipes.ts",
     ]
   ) {
     const r = await run(script, ["--help"]);
