@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend.ts";
 import { type ModelName, resolve } from "../lib/config.ts";
-import { buildModel } from "../lib/models/model.ts";
+import { buildModel, type Model } from "../lib/models/model.ts";
 import { substream } from "../lib/random.ts";
 import { train } from "../lib/train.ts";
 import { runExperiment } from "../lib/experiment.ts";
@@ -66,4 +66,28 @@ Deno.test("a tiny induction-head run learns to >= 95% accuracy at its training l
   assert.equal(r.status, "converged", `did not converge in ${r.stepsRun} steps`);
   assert.ok(atL >= 0.95, `accuracy at L ${atL}`);
   assert.ok(seconds < 60, `took ${seconds.toFixed(1)} s`);
+});
+
+Deno.test("a NaN loss stops the run as diverged at that step, with no accuracy recorded for it", async () => {
+  const config = resolve({ model: "tf-nope", K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0, steps: 50, checkEvery: 5 });
+  const w = tf.variable(tf.ones([1, 16]), true, "diverge.w");
+  let calls = 0;
+  const broken: Model = {
+    config,
+    params: [{ name: "w", variable: w }],
+    paramCount: 16,
+    // Finite for the first 7 training steps (batch-size calls; held-out checks use other sizes), then NaN.
+    logits: (_tokens, b) => {
+      if (b === config.batch) calls++;
+      return tf.mul(tf.tile(w, [b, 1]), b === config.batch && calls > 7 ? NaN : 1) as tf.Tensor2D;
+    },
+    hidden: () => tf.zeros([1, 1, 8]),
+    dispose: () => w.dispose(),
+  };
+  const outcome = await train(broken, config, { train: substream(0, "train"), test: substream(0, "test") });
+  assert.equal(outcome.status, "diverged");
+  assert.equal(outcome.divergedStep, 8);
+  assert.equal(outcome.stepsRun, 8);
+  assert.ok(outcome.history.every((h) => Number.isFinite(h.loss) && Number.isFinite(h.accuracy)));
+  broken.dispose();
 });
