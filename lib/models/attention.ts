@@ -23,6 +23,7 @@
  * (s <= t), l4 length rounded up to a multiple of 4.
  */
 import * as tf from "@tensorflow/tfjs";
+import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, reserve, view } from "../wasm/assembler.ts";
 import { type AttentionKernels, attentionKernels } from "./attention_kernels.ts";
 import { checkRopeHeadDim, ropeQuadTables, ropeReference } from "./rope.ts";
@@ -292,38 +293,6 @@ function layerBackward(dOut: Float32Array, saved: Saved, dims: Dims, rope: boole
   };
 }
 
-/** Part of the wasm backend used to read a tensor's values without a copy. */
-interface HeapBackend {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
-/**
- * The values of a float32 tensor. On the wasm backend a view into the backend's heap (no copy), valid only
- * until the next tf op: copy it before running any.
- */
-function floats(t: tf.Tensor): Float32Array {
-  if (t.dtype !== "float32") throw new Error(`causalAttention: inputs must be float32, got ${t.dtype}`);
-  const backend = tf.backend() as Partial<HeapBackend>;
-  if (tf.getBackend() === "wasm" && typeof backend.typedArrayFromHeap === "function") {
-    return backend.typedArrayFromHeap(t);
-  }
-  return t.dataSync() as Float32Array;
-}
-
-/**
- * A tensor holding a copy of `values`. The wasm backend copies into its heap at creation, so `values` may be
- * a view of kernel memory; other backends keep the array itself, so they get a copy.
- */
-function tensorOf(values: Float32Array, shape: number[]): tf.Tensor {
-  return tf.tensor(tf.getBackend() === "wasm" ? values : values.slice(), shape, "float32");
-}
-
-/** True when tf records a gradient tape at this call (then the op's backward may run). */
-function recordingGradients(): boolean {
-  const state = tf.engine().state;
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
-}
-
 /**
  * Causal self-attention (optional RoPE) as ONE tf.customGrad op: x [b, l, d] -> [b, l, d], with gradients for
  * x and all four weights; values and gradients match `causalAttentionReference`.
@@ -345,17 +314,17 @@ export function causalAttention(
     ((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xIn, wq, wk, wv, wo] = args as tf.Tensor[];
       const weights = {
-        wq: floats(wq).slice(),
-        wk: floats(wk).slice(),
-        wv: floats(wv).slice(),
-        wo: floats(wo).slice(),
+        wq: floats(wq, "causalAttention: wq").slice(),
+        wk: floats(wk, "causalAttention: wk").slice(),
+        wv: floats(wv, "causalAttention: wv").slice(),
+        wo: floats(wo, "causalAttention: wo").slice(),
       };
-      const { out, saved } = layerForward(floats(xIn), weights, dims, opts.rope, keep);
+      const { out, saved } = layerForward(floats(xIn, "causalAttention: xIn"), weights, dims, opts.rope, keep);
       return {
         value: tensorOf(out, [b, l, d]), // [b, l, d]
         gradFunc: (dy: tf.Tensor): tf.Tensor[] => {
           if (!saved) throw new Error("causalAttention: backward without a recorded forward");
-          const g = layerBackward(floats(dy), saved, dims, opts.rope);
+          const g = layerBackward(floats(dy, "causalAttention: dy"), saved, dims, opts.rope);
           return [
             tensorOf(g.dx, [b, l, d]), // [b, l, d]
             ...[0, 1, 2].map((part) => tensorOf(columnBlock(g.dWQkv, d, part), [d, d])),

@@ -19,6 +19,7 @@
  * R = r + 2n (x_proj width), t time, c channel, s state index.
  */
 import * as tf from "@tensorflow/tfjs";
+import { floats, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, reserve, view } from "../wasm/assembler.ts";
 import { coreKernels } from "./mamba_kernels.ts";
 
@@ -328,32 +329,6 @@ function coreBackward(d: CoreDims, saved: Float32Array, a: Float32Array, dOut: F
   ];
 }
 
-/** The part of the tfjs-wasm backend used to read tensors without `dataSync`'s extra (and slow) copy. */
-interface HeapBackend {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
-/**
- * The values of a float32 tensor. On the wasm backend this is a view into the backend's heap (no copy),
- * valid only until the next tf op: copy it before running any.
- */
-function floats(t: tf.Tensor, name: string): Float32Array {
-  if (t.dtype !== "float32") throw new Error(`mamba core: ${name} must be float32, got ${t.dtype}`);
-  const backend = tf.backend() as Partial<HeapBackend>;
-  if (tf.getBackend() === "wasm" && typeof backend.typedArrayFromHeap === "function") {
-    return backend.typedArrayFromHeap(t);
-  }
-  return t.dataSync() as Float32Array;
-}
-
-/**
- * A tensor holding a copy of `values`. The wasm backend copies into its heap at creation, so `values` may be
- * a view of kernel memory; other backends keep the array itself, so they get a copy.
- */
-function tensorOf(values: Float32Array, shape: number[]): tf.Tensor {
-  return tf.tensor(tf.getBackend() === "wasm" ? values : values.slice(), shape, "float32");
-}
-
 const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"] as const;
 
 function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
@@ -371,10 +346,10 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     aLog: aLog as tf.Tensor2D,
     D: D as tf.Tensor1D,
   });
-  const data = inputs.map((t, i) => floats(t, INPUT_NAMES[i])); // views: copied before any tf op runs
+  const data = inputs.map((t, i) => floats(t, `mamba core: ${INPUT_NAMES[i]}`)); // views: copied before any tf op runs
   const wk = kernelWeights(d, data.slice(2));
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
-  const taped = tf.engine().state.gradientDepth > 0;
+  const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
   const { outAt, saved } = coreForward(d, data[0], data[1], wk, taped);
   const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
   const a = wk.a;
