@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { type ExperimentConfig, resolve } from "./config.ts";
 import { runKey, versions } from "./experiment.ts";
-import { checkRunResult, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
 import { ProgressBoard, type RunProgress } from "./cli/progress.ts";
 
@@ -55,6 +55,17 @@ export async function readFinishedRun(path: string, key: string): Promise<RunRes
   }
 }
 
+/** The results file of an earlier invocation of the same command, or null. */
+async function readPriorResults(path: string, command: string): Promise<ProblemResults | null> {
+  try {
+    const parsed = JSON.parse(await Deno.readTextFile(path));
+    checkProblemResults(parsed);
+    return parsed.command === command ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
 const WORKER = new URL("./cli/run_worker.ts", import.meta.url).pathname;
 
 interface WorkerMessage {
@@ -86,7 +97,12 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   const keys = await Promise.all(resolved.map(runKey));
   const board = opts.board ?? new ProgressBoard();
   const runsDir = join(opts.dir, "runs");
-  const startedAt = new Date().toISOString();
+  // Resuming the same command continues its clock: the results' start and wall time cover every invocation that
+  // trained their runs (an invocation that only skips finished runs adds nothing).
+  const prior = opts.fresh ? null : await readPriorResults(join(opts.dir, "results.json"), opts.command);
+  const startedAt = prior?.startedAt ?? new Date().toISOString();
+  const priorWall = prior?.wallSeconds ?? 0;
+  let trainedHere = false;
   const t0 = performance.now();
   const finished: (RunResult | null)[] = jobs.map(() => null);
   const label = (i: number): string => `${resolved[i].model} ${jobs[i].variant}`.trim();
@@ -98,7 +114,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       command: opts.command,
       startedAt,
       finishedAt: new Date().toISOString(),
-      wallSeconds: (performance.now() - t0) / 1000,
+      wallSeconds: priorWall + (trainedHere || !prior ? (performance.now() - t0) / 1000 : 0),
       cores: navigator.hardwareConcurrency,
       versions: versions(),
       planned: jobs.length,
@@ -183,6 +199,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       return;
     }
     finished[i] = run;
+    trainedHere = true;
     const where = run.status === "converged"
       ? `converged at step ${run.convergedStep}`
       : run.status === "diverged"
