@@ -84,3 +84,22 @@ Deno.test("parameter counts: the fixed embedding is not a parameter; the positio
   assert.equal(counts["tf-rope"], counts["tf-nope"]);
   assert.ok(counts["mamba"] > counts["tf-nope"]);
 });
+
+Deno.test("parameter counts at K=16, L=64 are the ones the README lists, at d=8 and d=64", () => {
+  const readme: Record<string, [number, number]> = {
+    "tf-learned": [2240, 46480],
+    "tf-rope": [704, 34192],
+    "tf-nope": [704, 34192],
+    "mamba": [2784, 66704],
+    "hybrid": [1744, 50448],
+  };
+  for (const model of MODEL_NAMES) {
+    const counts = [8, 64].map((d) => {
+      const net = buildModel(resolve({ model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 }), substream(0, "init"));
+      const n = net.paramCount;
+      net.dispose();
+      return n;
+    });
+    assert.deepEqual(counts, readme[model], model);
+  }
+});
