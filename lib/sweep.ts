@@ -44,6 +44,14 @@ export class SweepInterrupted extends Error {
   }
 }
 
+/** Thrown when some runs failed (their worker exited with an error); the other runs are saved. */
+export class SweepFailures extends Error {
+  constructor(readonly count: number) {
+    super(`${count} run(s) failed (see the worker errors above); the others are saved; rerun to retry them`);
+    this.name = "SweepFailures";
+  }
+}
+
 /** A finished run file, or null when it is missing, unreadable, invalid or for another key. */
 export async function readFinishedRun(path: string, key: string): Promise<RunResult | null> {
   try {
@@ -225,6 +233,6 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   }
   const results = await publish();
   if (interrupted) throw new SweepInterrupted(interrupted);
-  if (failures > 0) throw new Error(`${failures} run(s) failed; the others are saved`);
+  if (failures > 0) throw new SweepFailures(failures);
   return results;
 }

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { ExperimentConfig } from "../config.ts";
-import { runSweep, SweepInterrupted, type SweepJob } from "../sweep.ts";
+import { runSweep, SweepFailures, SweepInterrupted, type SweepJob } from "../sweep.ts";
 import { writeReports } from "../report/write.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 
@@ -113,6 +113,10 @@ export function runProblem(
       if (e instanceof SweepInterrupted) {
         console.error(`${problem}: ${e.message}`);
         Deno.exit(130);
+      }
+      if (e instanceof SweepFailures) {
+        console.error(`${problem}: ${e.message}`);
+        Deno.exit(1);
       }
       throw e;
     }
