@@ -121,7 +121,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       problem: opts.problem,
       command: opts.command,
       startedAt,
-      finishedAt: new Date().toISOString(),
+      finishedAt: trainedHere || !prior ? new Date().toISOString() : prior.finishedAt,
       wallSeconds: priorWall + (trainedHere || !prior ? (performance.now() - t0) / 1000 : 0),
       cores: navigator.hardwareConcurrency,
       versions: versions(),

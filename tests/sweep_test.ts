@@ -50,10 +50,11 @@ Deno.test("a rerun skips finished runs and says so; --fresh retrains to identica
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stderr.match(/finished run found .*skipped/g)?.length, 9, again.stderr);
     assert.ok(!again.stderr.includes("training (key"), again.stderr);
-    // A rerun that only skips keeps the original clock: same start, same wall time.
+    // A rerun that only skips keeps the original clock: same start, end and wall time.
     const skipped: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
     assert.equal(skipped.startedAt, a.startedAt);
     assert.equal(skipped.wallSeconds, a.wallSeconds);
+    assert.equal(skipped.finishedAt, a.finishedAt);
 
     const fresh = await runProblem("p2", ["--quick", "--out", out, "--fresh"]);
     assert.equal(fresh.code, 0, fresh.stderr);
