@@ -156,6 +156,18 @@ function requireNumber(flag: string, value: unknown, min: number, max: number, r
   return requireIn(flag, value, "number", min, max, range);
 }
 
+/** The AR task's fields (K, d, M, L, tau) and their cross-field limits; throws ConfigError naming the flag. */
+export function checkTask(
+  c: Pick<ExperimentConfig, "K" | "d" | "M" | "L" | "tau">,
+): { K: number; d: number; M: number; L: number; tau: number } {
+  const K = requireInt("K", c.K, 2, 4096);
+  const d = requireInt("d", c.d, 1, 1024);
+  const M = requireInt("M", c.M, 1, K, `in [1, K=${K}]`);
+  const L = requireInt("L", c.L, 3, 4096);
+  const tau = requireInt("tau", c.tau, 1, L - 2, `in [1, L-2=${L - 2}]`);
+  return { K, d, M, L, tau };
+}
+
 /** Check every field and fill defaults; throws ConfigError naming the first bad flag. */
 export function resolve(c: ExperimentConfig): ResolvedConfig {
   if (!(MODEL_NAMES as readonly string[]).includes(c.model)) {
@@ -164,17 +176,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
       `must be one of ${MODEL_NAMES.join(", ")}, got ${String(c.model)}`,
     );
   }
-  const K = requireInt("K", c.K, 2, 4096);
-  const d = requireInt("d", c.d, 1, 1024);
-  const M = requireInt("M", c.M, 1, K, `in [1, K=${K}]`);
-  const L = requireInt("L", c.L, 3, 4096);
-  const tau = requireInt(
-    "tau",
-    c.tau,
-    1,
-    L - 2,
-    `in [1, L-2=${L - 2}] (a sequence needs tau+2 <= L tokens)`,
-  );
+  const { K, d, M, L, tau } = checkTask(c);
   const seed = requireInt("seed", c.seed, 0, 2 ** 32 - 1);
   const recipe = defaultRecipe(c.model, tau);
   const mixers = mixersOf(c.model);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkProblemResults, checkRunResult, type ProblemResults } from "../lib/results.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/results.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -32,7 +32,7 @@ async function checkAllFiles(dir: string): Promise<number> {
 
 function withoutTiming(r: ProblemResults): unknown {
   return JSON.parse(
-    JSON.stringify(r, (k, v) => ["timing", "startedAt", "finishedAt", "wallSeconds"].includes(k) ? undefined : v),
+    JSON.stringify(r, (k, v) => (TIMING_FIELDS as readonly string[]).includes(k) ? undefined : v),
   );
 }
 

@@ -108,7 +108,7 @@ async function benchTorch(dir: string, model: ModelName, d: number, steps: numbe
     await Deno.stat(ob);
     env.LD_LIBRARY_PATH = ob;
   } catch { /* reference BLAS */ }
-  const name = model.replace("-", "_").replace("tf_learned", "tf_learned");
+  const name = model.replace("-", "_"); // the peer spells models tf_learned, tf_rope, ...
   const train = await new Deno.Command("/usr/bin/python3", {
     args: [
       "ar.py",

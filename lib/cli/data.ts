@@ -5,7 +5,8 @@ import { arBatch, toJsonLines } from "../ar_data.ts";
 import { embedding } from "../embedding.ts";
 import { substream } from "../random.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
-import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { checkTask } from "../config.ts";
 
 const USAGE = `deno task data [flags]
 
@@ -30,8 +31,7 @@ await cliMain(() => {
     console.log(JSON.stringify(rows));
     return;
   }
-  if (M > K) throw new UsageError(`--M must be an integer in [1, K=${K}], got ${M}`);
-  if (tau > L - 2) throw new UsageError(`--tau must be an integer in [1, L-2=${L - 2}], got ${tau}`);
+  checkTask({ K, d: f.d as number, M, L, tau }); // cross-field limits, same messages as every other script
   const batch = arBatch(substream(f.seed as number, f.stream as string), { K, M, tau }, f.n as number, L);
   console.log(toJsonLines(batch).join("\n"));
 });
