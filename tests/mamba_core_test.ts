@@ -20,6 +20,7 @@ const CASES: readonly Case[] = [
   { b: 2, l: 7, e: 8, n: 16, r: 1 },
   { b: 3, l: 9, e: 12, n: 8, r: 2 },
   { b: 2, l: 3, e: 8, n: 4, r: 1 }, // shorter than the conv: every step has taps before t = 0
+  { b: 2, l: 5, e: 20, n: 4, r: 1 }, // x_proj backward: one group of four channel vectors and one left over
 ];
 
 const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"];
@@ -177,4 +178,43 @@ Deno.test("the fast core rejects an inner dim that is not a multiple of 4 with a
   const inputs = makeInputs({ b: 1, l: 3, e: 6, n: 4, r: 1 }, 6);
   assert.throws(() => apply(mambaCore, inputs), /multiple of 4/);
   tf.dispose(inputs);
+});
+
+Deno.test("ten stacked fast cores hold ten saved states at once and match the reference's gradients", () => {
+  const c = CASES[0];
+  const inputs = makeInputs(c, 5);
+  const weight = gaussian(mt19937(6), [c.b, c.l, c.e], 1);
+  const stacked = (core: Core) => (x: tf.Tensor, ...w: tf.Tensor[]): tf.Tensor => {
+    let h = x as tf.Tensor3D;
+    for (let k = 0; k < 10; k++) h = tf.tanh(apply(core, [h, inputs[1], ...w])) as tf.Tensor3D; // [b, l, e]
+    return tf.sum(tf.mul(h, weight));
+  };
+  tf.tidy(() => {
+    const fast = tf.grads(stacked(mambaCore))([inputs[0], ...inputs.slice(2)]);
+    const ref = tf.grads(stacked(mambaCoreReference))([inputs[0], ...inputs.slice(2)]);
+    fast.forEach((g, i) => {
+      const err = relErr(g, ref[i]);
+      assert.ok(err < 1e-3, `gradient ${i}: relative error ${err}`);
+    });
+  });
+  tf.dispose([...inputs, weight]);
+});
+
+Deno.test("forward passes whose tape was dropped by an error do not disturb later gradients", () => {
+  const c = CASES[1];
+  const inputs = makeInputs(c, 7);
+  const weight = gaussian(mt19937(8), [c.b, c.l, c.e], 1);
+  for (let k = 0; k < 3; k++) {
+    assert.throws(() =>
+      tf.grads((...t: tf.Tensor[]) => {
+        apply(mambaCore, t);
+        throw new Error("dropped");
+      })(inputs), /dropped/);
+  }
+  tf.tidy(() => {
+    const fast = gradsOf(mambaCore, inputs, weight);
+    const ref = gradsOf(mambaCoreReference, inputs, weight);
+    fast.forEach((g, i) => assert.ok(relErr(g, ref[i]) < 1e-3, `${INPUT_NAMES[i]}`));
+  });
+  tf.dispose([...inputs, weight]);
 });

@@ -3,11 +3,13 @@
  *
  * On the TF.js wasm backend a matMul with `transposeA`/`transposeB` leaves the fast XNNPACK path (measured
  * ~12x slower at [4096,64]x[64,64]), and tf's built-in matMul gradient uses those flags. `linear` computes the
- * same values as `linearReference` but differentiates through `tf.transpose` + plain matMul.
+ * same values as `linearReference` but differentiates through explicit transposes (a SIMD kernel,
+ * lib/wasm/transpose.ts) + plain matMul.
  *
  * Glossary: m rows (all leading dims flattened), i input dim, o output dim.
  */
 import * as tf from "@tensorflow/tfjs";
+import { transpose2d } from "../wasm/transpose.ts";
 
 /** Plain tf: x [..., i] @ w [i, o] -> [..., o], differentiated by tf autodiff. */
 export function linearReference(x: tf.Tensor, w: tf.Tensor2D): tf.Tensor {
@@ -29,8 +31,8 @@ function linearWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const dy2 = tf.reshape(dy, [-1, o]) as tf.Tensor2D; // [m, o]
-      const dx = tf.reshape(tf.matMul(dy2, tf.transpose(ws)), x.shape); // [..., i]
-      const dw = tf.matMul(tf.transpose(xs), dy2); // [i, o]
+      const dx = tf.reshape(tf.matMul(dy2, transpose2d(ws)), x.shape); // [..., i]
+      const dw = tf.matMul(transpose2d(xs), dy2); // [i, o]
       return [dx, dw];
     },
   };

@@ -20,7 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { floats, tensorOf } from "../wasm/tensor_io.ts";
-import { copyOut, reserve, view } from "../wasm/assembler.ts";
+import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
 import { coreKernels } from "./mamba_kernels.ts";
 
 /** Weights of the core; all float32. */
@@ -165,8 +165,7 @@ type KernelWeightName = keyof KernelWeights;
 
 /**
  * The regions the forward pass fills and the backward pass reads, in memory order: inputs, kernel weights,
- * then intermediates. Forward and backward lay out this same prefix, so the whole block is saved with one
- * copy and restored with one copy.
+ * then intermediates. A taped forward pass lays them out in a slot, where its backward pass reads them.
  */
 function savedRegions(
   d: CoreDims,
@@ -195,33 +194,91 @@ function savedRegions(
 const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "xProjT", "dtProj", "dtBias", "a", "D"];
 
 /**
- * Saved blocks handed back by finished backward passes, reused by later forward passes of the same size: a
- * training step then allocates no large arrays (each would be ~17 MB per layer at d = 64 and churn the GC).
+ * Saved state stays in kernel memory: a taped forward pass writes its intermediates straight into a slot and
+ * its backward pass reads them there. (Copying them out to a JS array and back in cost two ~18 MB copies per
+ * layer and step at d = 64, ~12 ms of a ~155 ms step.) Slots sit at the start of each module's memory; every
+ * call's scratch space (outputs, backward work arrays) starts after the last slot.
+ *
+ * A slot is held from the forward pass until its backward pass; a model with k Mamba layers holds k. A
+ * forward pass whose backward never runs (a tape dropped by an error) frees its slot once its gradient
+ * function is garbage collected.
  */
-const savedPool: Float32Array[] = [];
-const SAVED_POOL_MAX = 8;
-
-function savedBlock(size: number): Float32Array {
-  const i = savedPool.findIndex((a) => a.length === size);
-  return i >= 0 ? savedPool.splice(i, 1)[0] : new Float32Array(size);
+interface Slot {
+  readonly offset: number;
+  readonly bytes: number;
+  /** Ticket of the forward pass holding it; 0 = free. */
+  holder: number;
 }
 
-function releaseSaved(block: Float32Array): void {
-  if (savedPool.length >= SAVED_POOL_MAX) savedPool.shift();
-  savedPool.push(block);
+/** A held slot: its byte offset, valid while the slot's holder is still `ticket`. */
+interface SlotHold {
+  readonly slot: Slot;
+  readonly ticket: number;
 }
 
-/** out [m, e] (left in kernel memory at `outAt`) and, when `keep`, a copy of the saved block. */
+class SlotPool {
+  readonly #slots: Slot[] = [];
+  #tickets = 0;
+
+  /** Byte offset where scratch space starts (after the last slot). */
+  scratch(): number {
+    const last = this.#slots[this.#slots.length - 1];
+    return last ? last.offset + last.bytes : 0;
+  }
+
+  /** A free slot of at least `bytes` (the first that fits), or a new one after the last. */
+  take(bytes: number): SlotHold {
+    let slot = this.#slots.find((s) => s.holder === 0 && s.bytes >= bytes);
+    if (!slot) {
+      slot = { offset: this.scratch(), bytes, holder: 0 };
+      this.#slots.push(slot);
+    }
+    slot.holder = ++this.#tickets;
+    return { slot, ticket: slot.holder };
+  }
+
+  /** Throws if the slot no longer belongs to `hold` (a bug: slots are only freed by their holder). */
+  check(hold: SlotHold): void {
+    if (hold.slot.holder !== hold.ticket) throw new Error("mamba core: the forward pass's saved state was freed");
+  }
+
+  release(hold: SlotHold): void {
+    if (hold.slot.holder === hold.ticket) hold.slot.holder = 0;
+  }
+}
+
+/** Frees the slot of a forward pass whose gradient function was dropped without running. */
+const dropped = new FinalizationRegistry((hold: SlotHold): void => {
+  hold.slot.holder = hold.slot.holder === hold.ticket ? 0 : hold.slot.holder;
+});
+
+const slotPools = new WeakMap<WebAssembly.Memory, SlotPool>();
+
+function slotPool(memory: WebAssembly.Memory): SlotPool {
+  let pool = slotPools.get(memory);
+  if (!pool) slotPools.set(memory, pool = new SlotPool());
+  return pool;
+}
+
+/**
+ * out [m, e] (left in kernel memory at `outAt`, scratch space) and, when `keep`, the slot holding the
+ * intermediates for the backward pass.
+ */
 function coreForward(
   d: CoreDims,
   x: Float32Array,
   z: Float32Array,
   wk: KernelWeights,
   keep: boolean,
-): { outAt: number; saved: Float32Array | undefined } {
+): { outAt: number; hold: SlotHold | undefined } {
   const k = coreKernels(d.n, d.r, d.w);
   const me = d.m * d.e;
-  const at = reserve(k.memory, { ...savedRegions(d), out: me });
+  const pool = slotPool(k.memory);
+  const regions = savedRegions(d);
+  const hold = keep ? pool.take(regionBytes(regions)) : undefined;
+  const at = hold
+    ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, { out: me }, pool.scratch()) }
+    : reserve(k.memory, { ...regions, out: me }, pool.scratch());
   const put = (offset: number, src: Float32Array): void => view(k.memory, offset, src.length).set(src);
   put(at.x, x);
   put(at.z, z);
@@ -244,23 +301,20 @@ function coreForward(
     at.y,
   );
   k.gate(at.y, at.z, at.out, me);
-  let saved: Float32Array | undefined;
-  if (keep) {
-    saved = savedBlock(at.out / 4);
-    saved.set(view(k.memory, 0, saved.length));
-  }
-  return { outAt: at.out, saved };
+  return { outAt: at.out, hold };
 }
 
 /**
  * Gradients in the order of the op's inputs: xIn, z, convW, convB, xProj, dtProj, dtBias, aLog, D. The big
  * ones are views of kernel memory, valid until the next kernel call.
  */
-function coreBackward(d: CoreDims, saved: Float32Array, a: Float32Array, dOut: Float32Array): Float32Array[] {
+function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float32Array): Float32Array[] {
   const k = coreKernels(d.n, d.r, d.w);
   const me = d.m * d.e;
+  const pool = slotPool(k.memory);
+  pool.check(hold);
+  const saved = reserve(k.memory, savedRegions(d), hold.slot.offset);
   const sizes = {
-    ...savedRegions(d),
     dy: me, // dOut on entry
     dz: me,
     dDelta: me, // becomes d(dtRaw)
@@ -277,9 +331,8 @@ function coreBackward(d: CoreDims, saved: Float32Array, a: Float32Array, dOut: F
     hist: (d.l + 1) * d.n, // h[t - 1] for one (b, c), row 0 = h[-1] = 0
     dAHist: d.l * d.n,
   };
-  const at = reserve(k.memory, sizes);
+  const at = { ...saved, ...reserve(k.memory, sizes, pool.scratch()) };
   const take = (offset: number, size: number): Float32Array => copyOut(k.memory, offset, size);
-  view(k.memory, 0, saved.length).set(saved);
   view(k.memory, at.dy, me).set(dOut);
   // zero what the kernels accumulate into (and dxdbl's padding columns, which x_proj_backward reads)
   for (const key of ["dxdbl", "dA", "dD", "dDtProj", "dDtBias", "dx", "dConvWT", "dConvB"] as const) {
@@ -312,6 +365,7 @@ function coreBackward(d: CoreDims, saved: Float32Array, a: Float32Array, dOut: F
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
   k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);
+  pool.release(hold);
 
   // d aLog = dA * dA/daLog = dA * A
   const dALog = take(at.dA, d.e * d.n);
@@ -350,21 +404,19 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   const wk = kernelWeights(d, data.slice(2));
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
-  const { outAt, saved } = coreForward(d, data[0], data[1], wk, taped);
+  const { outAt, hold } = coreForward(d, data[0], data[1], wk, taped);
   const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
   const a = wk.a;
   let used = false;
-  return {
-    value: tensorOf(view(kernelMemory, outAt, d.m * d.e), [d.b, d.l, d.e]),
-    gradFunc: (dy: tf.Tensor): tf.Tensor[] => {
-      if (!saved) throw new Error("mamba core: backward without a gradient tape in the forward pass");
-      if (used) throw new Error("mamba core: backward called twice for one forward pass");
-      used = true;
-      const grads = coreBackward(d, saved, a, floats(dy, "dy"));
-      releaseSaved(saved);
-      return grads.map((g, i) => tensorOf(g, inputs[i].shape));
-    },
+  const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+    if (!hold) throw new Error("mamba core: backward without a gradient tape in the forward pass");
+    if (used) throw new Error("mamba core: backward called twice for one forward pass");
+    used = true;
+    const grads = coreBackward(d, hold, a, floats(dy, "dy"));
+    return grads.map((g, i) => tensorOf(g, inputs[i].shape));
   };
+  if (hold) dropped.register(gradFunc, hold);
+  return { value: tensorOf(view(kernelMemory, outAt, d.m * d.e), [d.b, d.l, d.e]), gradFunc };
 }
 
 const fastCore = tf.customGrad(coreWithGrad as Parameters<typeof tf.customGrad>[0]);
@@ -372,8 +424,8 @@ const fastCore = tf.customGrad(coreWithGrad as Parameters<typeof tf.customGrad>[
 /**
  * The core as one tf op with a hand-written gradient for all nine inputs (same values as
  * `mambaCoreReference`). Needs float32 inputs and e, n multiples of 4. Each input is read once; under a
- * gradient tape the forward keeps one copy of its intermediates (~8 [b, l, e] arrays) for the backward,
- * without a tape (evaluation) it keeps nothing.
+ * gradient tape the forward keeps its intermediates (~8 [b, l, e] arrays) in a kernel-memory slot for the
+ * backward, without a tape (evaluation) it keeps nothing.
  */
 export function mambaCore(xIn: tf.Tensor3D, z: tf.Tensor3D, w: MambaCoreWeights): tf.Tensor3D {
   coreDims(xIn, z, w);

@@ -384,6 +384,9 @@ function convSiluBackwardKernel(w: number): WasmFunction {
   return { name: "conv_silu_backward", locals: L, body };
 }
 
+/** Vectors of four channels the du part of x_proj's backward keeps in flight. */
+const DU_GROUP = 4;
+
 /**
  * xdbl[m, :] = u[m, :] @ wx with wx [e, P] zero padded: one channel at a time, the P / 4 output vectors of
  * the row in registers. Params: u, wx, xdbl [m, P], rows, e.
@@ -415,34 +418,36 @@ function xProjKernel(p: number): WasmFunction {
 
 /**
  * Gradients of x_proj, dxdbl [m, P] (padding columns zero): du[m, c] += sum_{j<R} dxdbl[m, j] wxT[j, c]
- * (four channels at a time, unrolled over j) and dWx[c, :] = sum_m u[m, c] dxdbl[m, :] (per channel, the
- * P / 4 vectors in registers; written, not accumulated). Params: dxdbl, u, wxT [P, e], du, dWx [e, P], rows, e.
+ * and dWx[c, :] = sum_m u[m, c] dxdbl[m, :] (per channel, the P / 4 vectors in registers; written, not
+ * accumulated). du runs DU_GROUP vectors of four channels side by side, each its own chain over j in order
+ * (a single chain waited on each multiply-add's latency: ~2x slower); the last channels one vector at a time.
+ * Params: dxdbl, u, wxT [P, e], du, dWx [e, P], rows, e.
  */
 function xProjBackwardKernel(rWidth: number, p: number): WasmFunction {
   const nj = p / 4;
   const L = rowLocals(["dxdbl", "u", "wxT", "du", "dWx", "rows", "e"]);
-  for (const name of ["gRow", "uAt"]) L.declare(name, I32);
-  L.declare("acc", V128);
+  for (const name of ["gRow", "uAt", "wAt"]) L.declare(name, I32);
+  L.declare("gs", V128);
   L.declare("us", V128);
-  for (let j = 0; j < nj; j++) L.declare(`acc${j}`, V128);
+  for (let j = 0; j < Math.max(nj, DU_GROUP); j++) L.declare(`acc${j}`, V128);
+  /** du[row, c .. c + 4 vectors) for `vectors` vectors of four channels. */
+  const duVectors = (vectors: number): number[] =>
+    seq(
+      unroll(vectors, (g) => L.set(`acc${g}`, vLoad(at(L, "du", "row", "c"), 16 * g))),
+      L.set("wAt", at(L, "wxT", "c")),
+      unroll(rWidth, (j) =>
+        seq(
+          L.set("gs", vLoadSplat(L.get("gRow"), 4 * j)),
+          unroll(vectors, (g) => L.set(`acc${g}`, vMadd(L.get("gs"), vLoad(L.get("wAt"), 16 * g), L.get(`acc${g}`)))),
+          L.set("wAt", iAdd(L.get("wAt"), L.get("eB"))),
+        )),
+      unroll(vectors, (g) => vStore(at(L, "du", "row", "c"), L.get(`acc${g}`), 16 * g)),
+    );
   const duRow = seq(
     L.set("gRow", iAdd(L.get("dxdbl"), iMul(L.get("mi"), iConst(4 * p)))),
-    channelLoop(
-      L,
-      seq(
-        L.set("acc", vLoad(at(L, "du", "row", "c"))),
-        unroll(rWidth, (j) =>
-          L.set(
-            "acc",
-            vMadd(
-              vLoadSplat(L.get("gRow"), 4 * j),
-              vLoad(iAdd(at(L, "wxT", "c"), iMul(L.get("eB"), iConst(j)))),
-              L.get("acc"),
-            ),
-          )),
-        vStore(at(L, "du", "row", "c"), L.get("acc")),
-      ),
-    ),
+    // c + 16 DU_GROUP <= eB  <=>  c < eB - 16 (DU_GROUP - 1), as c and eB are multiples of 16
+    forUp(L, "c", iConst(0), iSub(L.get("eB"), iConst(16 * (DU_GROUP - 1))), 16 * DU_GROUP, duVectors(DU_GROUP)),
+    forUp(L, "c", L.get("c"), L.get("eB"), 16, duVectors(1)),
   );
   const weightColumn = seq(
     unroll(nj, (j) => L.set(`acc${j}`, L.splat(0))),

@@ -529,14 +529,25 @@ export function instantiate(functions: readonly WasmFunction[]): Instance {
 // ---------------------------------------------------------------------------------------------------------
 // Kernel memory.
 
+/** Bytes that `reserve` lays out for these float regions (each rounded up to 16 bytes). */
+export function regionBytes(sizes: Record<string, number>): number {
+  return Object.values(sizes).reduce((sum, size) => sum + Math.ceil(size / 4) * 16, 0);
+}
+
 /**
- * Lay out named float regions (16-byte aligned) in a kernel memory, growing it if needed, and return their
- * byte offsets. The same sizes give the same offsets, and memory never grows beyond the largest layout asked
- * for. Views taken before a `reserve` may be stale after it (growing detaches the old buffer).
+ * Lay out named float regions (16-byte aligned) in a kernel memory from byte `base` (a multiple of 16),
+ * growing it if needed, and return their byte offsets. The same sizes and base give the same offsets, and
+ * memory never grows beyond the largest layout asked for. Views taken before a `reserve` may be stale after
+ * it (growing detaches the old buffer).
  */
-export function reserve<K extends string>(memory: WebAssembly.Memory, sizes: Record<K, number>): Record<K, number> {
+export function reserve<K extends string>(
+  memory: WebAssembly.Memory,
+  sizes: Record<K, number>,
+  base = 0,
+): Record<K, number> {
+  if (base % 16 !== 0) throw new Error(`reserve: base ${base} is not a multiple of 16`);
   const offsets = {} as Record<K, number>;
-  let end = 0;
+  let end = base;
   for (const key of Object.keys(sizes) as K[]) {
     offsets[key] = end;
     end += Math.ceil(sizes[key] / 4) * 16;
