@@ -2,6 +2,7 @@
  * One experiment from a typed config to a plain, JSON-ready result: resolve the config, seed the streams
  * (init / train / test, plus one evaluation stream per length), build the model, train, evaluate.
  */
+import { peakRssMb } from "./peak_rss.ts";
 import * as tf from "@tensorflow/tfjs";
 import { type ExperimentConfig, resolve, type ResolvedConfig } from "./config.ts";
 import { initBackend } from "./backend.ts";
@@ -86,6 +87,7 @@ export async function runExperiment(
         trainSeconds: outcome.seconds,
         evalSeconds,
         medianStepMs: outcome.medianStepMs,
+        peakRssMb: Math.round(peakRssMb()),
       },
       versions: versions(),
       backend,

@@ -57,6 +57,8 @@ export interface RunResult {
     readonly trainSeconds: number;
     readonly evalSeconds: number;
     readonly medianStepMs: number;
+    /** Peak resident memory (MB) of the process that ran it, at the run's end; absent in older files. */
+    readonly peakRssMb?: number;
   };
   readonly versions: Versions;
   readonly backend: BackendInfo;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags, UsageError } from "../lib/cli/flags.ts";
+import { type FlagSpec, helpText, parseFlags, UsageError } from "../lib/cli/flags.ts";
 
 const specs: FlagSpec[] = [
   { name: "L", type: "int", choices: [32, 64], default: 64, help: "length" },
@@ -39,4 +39,13 @@ Deno.test("parseFlags() rejects bad command lines with one line naming the flag"
       argv.join(" "),
     );
   }
+});
+
+Deno.test("helpText() states each flag's kind, range and default, and calls free text neither number nor range", () => {
+  const help = helpText("usage", specs);
+  assert.match(help, /--L <int>\n {6}length \(one of 32, 64; default 64\)/);
+  assert.match(help, /--steps <int>\n {6}cap \(an integer >= 1\)/);
+  assert.match(help, /--lr <number>\n {6}rate \(a number in \[0, 1\]\)/);
+  assert.match(help, /--out <value>\n {6}dir \(default reports\)/);
+  assert.match(help, /--quick\n {6}smoke\n/);
 });

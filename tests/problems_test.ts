@@ -46,6 +46,9 @@ Deno.test("--quick runs of p1, p2 and p3 write valid results and offline reports
         assert.equal(run.accuracyByLength[0].length, run.config.tau + 2);
         assert.equal(run.accuracyByLength.at(-1)!.length, 3 * run.config.L);
         assert.ok(run.backend.backend === "wasm" && typeof run.backend.simd === "boolean");
+        // each run's own worker process: a plausible, measured peak (not the test process's)
+        const rss = run.timing.peakRssMb ?? 0;
+        assert.ok(rss > 50 && rss < 600, `${problem}: peak RSS ${rss} MB`);
       }
       const lines = Array.from(dom(html).querySelectorAll(`#${problem}-accuracy path[aria-label^="accuracy line: "]`));
       assert.equal(lines.length, want.lines, `${problem}: accuracy lines`);

@@ -13,6 +13,7 @@ import { buildModel } from "../models/model.ts";
 import { Adam } from "../adam.ts";
 import { batchAccuracy, crossEntropy } from "../train.ts";
 import { versions } from "../experiment.ts";
+import { peakRssMb } from "../peak_rss.ts";
 import { writeJsonAtomic } from "../atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
@@ -161,15 +162,6 @@ async function benchTorch(dir: string, model: ModelName, d: number, steps: numbe
     .output();
   if (!ev.success) throw new Error(new TextDecoder().decode(ev.stderr).trim().split("\n").at(-1));
   return { stepMs, evalSeqPerSec: Number(new TextDecoder().decode(ev.stdout).trim()) };
-}
-
-function peakRssMb(): number {
-  try {
-    const status = Deno.readTextFileSync("/proc/self/status");
-    const m = status.match(/VmHWM:\s+(\d+) kB/);
-    if (m) return Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
-  return Deno.memoryUsage().rss / 1024 / 1024;
 }
 
 await cliMain(async () => {

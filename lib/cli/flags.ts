@@ -29,6 +29,7 @@ export class UsageError extends Error {
 
 function rangeText(s: FlagSpec): string {
   if (s.choices) return `one of ${s.choices.join(", ")}`;
+  if (s.type === "string" || s.type === "boolean") return ""; // free text: nothing to state
   const kind = s.type === "int" ? "an integer" : "a number";
   if (s.min !== undefined && s.max !== undefined) return `${kind} in [${s.min}, ${s.max}]`;
   if (s.min !== undefined) return `${kind} >= ${s.min}`;
@@ -55,7 +56,7 @@ function convert(s: FlagSpec, raw: string): number | string {
 export function helpText(usage: string, specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const arg = s.type === "boolean" ? "" : ` <${s.type === "string" ? "value" : s.type}>`;
-    const range = s.type === "boolean" ? "" : ` (${rangeText(s)}`;
+    const range = rangeText(s) === "" ? "" : ` (${rangeText(s)}`;
     const def = s.default === undefined ? (range ? ")" : "") : `${range ? "; " : " ("}default ${s.default})`;
     return `  --${s.name}${arg}\n      ${s.help}${range}${def}`;
   });

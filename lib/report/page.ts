@@ -170,6 +170,7 @@ function runsTableHtml(runs: readonly RunResult[]): string {
     "at 3L",
     "train time",
     "ms/step",
+    "peak RSS MB",
   ];
   const rows = runs.map((r) => {
     const c = r.config;
@@ -191,6 +192,7 @@ function runsTableHtml(runs: readonly RunResult[]): string {
       accuracyCell(r, 3),
       duration(r.timing.trainSeconds),
       String(Math.round(r.timing.medianStepMs * 10) / 10),
+      r.timing.peakRssMb === undefined ? "—" : String(r.timing.peakRssMb),
     ];
     return `<tr>${
       cells.map((v, i) => `<td${i === 0 || i === 7 ? ' class="text"' : ""}>${escapeHtml(String(v))}</td>`).join("")
