@@ -16,6 +16,14 @@ export const MODEL_NAMES = [
 ] as const;
 export type ModelName = typeof MODEL_NAMES[number];
 
+/**
+ * Which implementation of the layers a run uses: "fast" (the fused WebAssembly kernels, the default) or
+ * "reference" (the same models from plain tf ops, differentiated by tf: the slow references the kernel tests
+ * compare against), for checking that the kernels change no result.
+ */
+export const KERNEL_CHOICES = ["fast", "reference"] as const;
+export type Kernels = typeof KERNEL_CHOICES[number];
+
 export type MixerKind = "attention" | "mamba";
 export type PositionalEncoding = "learned" | "rope" | "none";
 
@@ -39,6 +47,7 @@ export interface ExperimentConfig {
   readonly testBatch?: number;
   readonly patience?: number;
   readonly target?: number;
+  readonly kernels?: Kernels;
 }
 
 /** Every value a run uses, defaults filled in and derived values computed once. */
@@ -72,6 +81,8 @@ export interface ResolvedConfig {
   readonly patience: number;
   readonly target: number;
   // Derived.
+  /** Present only as "reference" (absent = fast), so the default runs' keys do not depend on this field. */
+  readonly kernels?: "reference";
   readonly mixers: readonly MixerKind[];
   readonly pe: PositionalEncoding;
   /** Rows of the positional table (3L): only the first L are ever trained. */
@@ -200,6 +211,9 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
       `must leave an even head size d/heads for RoPE, got d=${d}, heads=${heads}`,
     );
   }
+  if (c.kernels !== undefined && !(KERNEL_CHOICES as readonly string[]).includes(c.kernels)) {
+    throw new ConfigError("kernels", `must be one of ${KERNEL_CHOICES.join(", ")}, got ${String(c.kernels)}`);
+  }
   const maxLen = 3 * L;
   const evalLengths: number[] = [];
   for (let l = tau + 2; l <= maxLen; l++) evalLengths.push(l);
@@ -234,6 +248,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),
     target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
+    ...(c.kernels === "reference" ? { kernels: "reference" as const } : {}),
     mixers,
     pe,
     maxLen,

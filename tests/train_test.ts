@@ -91,3 +91,42 @@ Deno.test("a NaN loss stops the run as diverged at that step, with no accuracy r
   assert.ok(outcome.history.every((h) => Number.isFinite(h.loss) && Number.isFinite(h.accuracy)));
   broken.dispose();
 });
+
+for (const model of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"] as ModelName[]) {
+  Deno.test(`${model}: the fast kernels train along the plain tf-op model's loss curve from the same seed`, async () => {
+    const cfg = {
+      model,
+      K: 16,
+      d: 8,
+      M: 1,
+      L: 12,
+      tau: 1,
+      seed: 3,
+      steps: 40,
+      checkEvery: 5,
+      batch: 16,
+      evalSamples: 8,
+    };
+    const fast = await runExperiment(cfg);
+    const ref = await runExperiment({ ...cfg, kernels: "reference" });
+    assert.equal(ref.config.kernels, "reference");
+    assert.notEqual(fast.key, ref.key);
+    assert.equal(fast.history.length, ref.history.length);
+    fast.history.forEach((p, i) => {
+      assert.equal(p.step, ref.history[i].step);
+      assert.ok(
+        Math.abs(p.loss - ref.history[i].loss) < 1e-4,
+        `step ${p.step}: loss ${p.loss} vs ${ref.history[i].loss}`,
+      );
+    });
+    // the loss moved: the comparison is over real training, not forty no-op steps
+    assert.ok(Math.abs(fast.history[0].loss - fast.history.at(-1)!.loss) > 0.01);
+  });
+}
+
+Deno.test("resolve() leaves `kernels` out of a default config, so default run keys do not depend on it", () => {
+  const base = { model: "mamba", K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0 } as const;
+  assert.ok(!("kernels" in resolve(base)));
+  assert.ok(!("kernels" in resolve({ ...base, kernels: "fast" })));
+  assert.equal(resolve({ ...base, kernels: "reference" }).kernels, "reference");
+});

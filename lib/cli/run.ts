@@ -2,8 +2,8 @@
  * `deno task run`: one experiment with every knob on the command line; prints progress and a summary and
  * writes the RunResult JSON (atomically) to --out. For exploring recipes beyond the problem scripts.
  */
-import { MODEL_NAMES } from "../config.ts";
-import type { ExperimentConfig, ModelName } from "../config.ts";
+import { KERNEL_CHOICES, MODEL_NAMES } from "../config.ts";
+import type { ExperimentConfig, Kernels, ModelName } from "../config.ts";
 import { runExperiment } from "../experiment.ts";
 import { writeJsonAtomic } from "../atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
@@ -31,6 +31,13 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { name: "eval-samples", type: "int", min: 1, max: 1_000_000, help: "Test sequences per length (default 256)." },
   { name: "check-every", type: "int", min: 1, max: 1_000_000, help: "Steps between held-out checks (default 50)." },
+  {
+    name: "kernels",
+    type: "string",
+    choices: KERNEL_CHOICES,
+    default: "fast",
+    help: "fast: the WebAssembly kernels; reference: the same model from plain tf ops (slow; for comparison).",
+  },
   { name: "out", type: "string", default: "run.json", help: "Where to write the RunResult JSON." },
 ];
 
@@ -53,9 +60,11 @@ await cliMain(async () => {
     clip: f.clip as number | undefined,
     evalSamples: f["eval-samples"] as number | undefined,
     checkEvery: f["check-every"] as number | undefined,
+    kernels: f.kernels as Kernels,
   };
   const board = new ProgressBoard();
-  const label = `${config.model} d=${config.d} M=${config.M} tau=${config.tau}`;
+  const label = `${config.model} d=${config.d} M=${config.M} tau=${config.tau}` +
+    (config.kernels === "reference" ? " (reference)" : "");
   const r = await runExperiment(config, { onProgress: (p) => board.update({ label, index: 1, total: 1, ...p }) });
   board.close();
   const atL = r.accuracyByLength.find((a) => a.length === r.config.L)?.accuracy;

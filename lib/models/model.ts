@@ -14,9 +14,9 @@ import type { MixerKind, ResolvedConfig } from "../config.ts";
 import type { RandomStream } from "../random.ts";
 import { embedding } from "../embedding.ts";
 import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
-import { linear } from "./linear.ts";
-import { type AttentionWeights, causalAttention } from "./attention.ts";
-import { mambaCore, type MambaCoreWeights } from "./mamba_core.ts";
+import { linear, linearReference } from "./linear.ts";
+import { type AttentionWeights, causalAttention, causalAttentionReference } from "./attention.ts";
+import { mambaCore, mambaCoreReference, type MambaCoreWeights } from "./mamba_core.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Parameter initialisation (all from the run's "init" stream).
@@ -98,7 +98,8 @@ function attentionMixer(
     ) as tf.Variable<tf.Rank.R2>,
   };
   const opts = { heads: c.heads, rope: c.pe === "rope" };
-  return { kind: "attention", apply: (x) => causalAttention(x, w, opts) };
+  const attend = c.kernels === "reference" ? causalAttentionReference : causalAttention;
+  return { kind: "attention", apply: (x) => attend(x, w, opts) };
 }
 
 /**
@@ -179,12 +180,14 @@ function mambaMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
     aLog,
     D,
   };
+  const project = c.kernels === "reference" ? linearReference : linear;
+  const scan = c.kernels === "reference" ? mambaCoreReference : mambaCore;
   return {
     kind: "mamba",
     apply: (x) => {
-      const xIn = linear(x, inX) as tf.Tensor3D; // [b, l, e]
-      const z = linear(x, inZ) as tf.Tensor3D; // [b, l, e]
-      return linear(mambaCore(xIn, z, core), out) as tf.Tensor3D; // [b, l, d]
+      const xIn = project(x, inX) as tf.Tensor3D; // [b, l, e]
+      const z = project(x, inZ) as tf.Tensor3D; // [b, l, e]
+      return project(scan(xIn, z, core), out) as tf.Tensor3D; // [b, l, d]
     },
   };
 }
@@ -262,7 +265,7 @@ export function buildModel(
     const x = hidden(tokens, b, l);
     const last = tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]); // [b, d]
     return tf.add(
-      linear(layerNorm(last, finalNorm), readout),
+      (config.kernels === "reference" ? linearReference : linear)(layerNorm(last, finalNorm), readout),
       readoutBias,
     ) as tf.Tensor2D; // [b, K]
   }
