@@ -6,13 +6,8 @@ import type { ResolvedConfig } from "./config.ts";
 import type { Model } from "./models/model.ts";
 import { substream } from "./random.ts";
 import { arBatch } from "./ar_data.ts";
-import { batchAccuracy } from "./train.ts";
+import { batchAccuracy, sequencesPerForward } from "./train.ts";
 import type { LengthAccuracy } from "./results.ts";
-
-/** Sequences per forward pass at evaluation, bounded by a token budget so long lengths stay in memory. */
-function chunkFor(length: number): number {
-  return Math.max(16, Math.min(512, Math.floor(32768 / length)));
-}
 
 /** Accuracy at every length in `config.evalLengths`, `config.evalSamples` sequences each. */
 export function evaluateByLength(
@@ -23,6 +18,6 @@ export function evaluateByLength(
   return config.evalLengths.map((length) => {
     const rng = substream(config.seed, `eval:length=${length}`);
     const batch = arBatch(rng, spec, config.evalSamples, length);
-    return { length, accuracy: batchAccuracy(model, batch, chunkFor(length)) };
+    return { length, accuracy: batchAccuracy(model, batch, sequencesPerForward(length, config.d)) };
   });
 }

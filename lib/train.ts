@@ -63,6 +63,19 @@ export function accuracyOf(
   return correct / labels.length;
 }
 
+/** Evaluation budget: sequences x length x max(d, 8) floats per forward pass (32768 tokens at d = 8). */
+const FORWARD_BUDGET = 32768 * 8;
+
+/**
+ * Sequences per forward pass when scoring sequences of `length` with a width-`d` model (1 .. 512): a fixed
+ * budget of activations, so a d = 64 model at length 3L does not hold 8x the memory of a d = 8 one (the
+ * d = 64 Mamba workers peaked at ~690 MB with a budget in tokens alone). Each sequence's logits are the same
+ * whatever the chunk (checked: bit-identical), so this changes memory and nothing else.
+ */
+export function sequencesPerForward(length: number, d: number): number {
+  return Math.max(1, Math.min(512, Math.floor(FORWARD_BUDGET / (length * Math.max(d, 8)))));
+}
+
 /** Accuracy of the model on one batch, in chunks of at most `chunk` sequences. */
 export function batchAccuracy(
   model: Model,
@@ -133,7 +146,7 @@ export async function train(
     tf.dispose([value, ...Object.values(grads)]);
     stepMs.push(performance.now() - ts);
     if (step % config.checkEvery === 0 || step === config.steps) {
-      const accuracy = batchAccuracy(model, testBatch);
+      const accuracy = batchAccuracy(model, testBatch, Math.min(256, sequencesPerForward(config.L, config.d)));
       history.push({ step, loss, accuracy });
       const now = performance.now();
       onCheck?.({

@@ -4,7 +4,7 @@ import { initBackend } from "../lib/backend.ts";
 import { type ModelName, resolve } from "../lib/config.ts";
 import { buildModel, type Model } from "../lib/models/model.ts";
 import { substream } from "../lib/random.ts";
-import { train } from "../lib/train.ts";
+import { sequencesPerForward, train } from "../lib/train.ts";
 import { runExperiment } from "../lib/experiment.ts";
 
 await initBackend();
@@ -130,3 +130,32 @@ Deno.test("resolve() leaves `kernels` out of a default config, so default run ke
   assert.ok(!("kernels" in resolve({ ...base, kernels: "fast" })));
   assert.equal(resolve({ ...base, kernels: "reference" }).kernels, "reference");
 });
+
+Deno.test("sequencesPerForward() bounds sequences x length x d, and keeps d=8's 32768-token chunks", () => {
+  for (const d of [8, 16, 64, 256]) {
+    for (const length of [3, 64, 192, 4096]) {
+      const n = sequencesPerForward(length, d);
+      assert.ok(n >= 1 && n <= 512);
+      assert.ok(n === 1 || n * length * d <= 32768 * 8, `d=${d} length=${length}: ${n}`);
+    }
+  }
+  assert.equal(sequencesPerForward(192, 8), 170);
+  assert.equal(sequencesPerForward(192, 64), 21);
+});
+
+for (const model of ["mamba", "hybrid", "tf-learned"] as ModelName[]) {
+  Deno.test(`${model}: a sequence's logits do not depend on how many sequences share its forward pass`, () => {
+    const config = resolve({ model, K: 16, d: 16, M: 1, L: 8, tau: 1, seed: 0 });
+    const net = buildModel(config, substream(0, "init"));
+    const rng = substream(1, "chunks");
+    const l = 20, b = 12;
+    const tokens = Int32Array.from({ length: b * l }, () => rng.int(16));
+    const whole = tf.tidy(() => net.logits(tokens, b, l).dataSync());
+    for (let s = 0; s < b; s += 5) {
+      const n = Math.min(5, b - s);
+      const part = tf.tidy(() => net.logits(tokens.subarray(s * l, (s + n) * l), n, l).dataSync());
+      assert.deepEqual(part, whole.subarray(s * 16, (s + n) * 16));
+    }
+    net.dispose();
+  });
+}

@@ -11,7 +11,7 @@ import { substream } from "../random.ts";
 import { arBatch } from "../ar_data.ts";
 import { buildModel } from "../models/model.ts";
 import { Adam } from "../adam.ts";
-import { batchAccuracy, crossEntropy } from "../train.ts";
+import { batchAccuracy, crossEntropy, sequencesPerForward } from "../train.ts";
 import { versions } from "../experiment.ts";
 import { peakRssMb } from "../peak_rss.ts";
 import { writeJsonAtomic } from "../atomic_write.ts";
@@ -88,9 +88,10 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
     if (i >= warmup) times.push(performance.now() - t0);
   }
   const evalBatch = arBatch(substream(0, "bench-eval"), spec, evalSeqs, 192);
-  batchAccuracy(net, arBatch(rng, spec, 32, 192)); // warm-up at this length
+  const chunk = sequencesPerForward(192, d); // as evaluation does
+  batchAccuracy(net, arBatch(rng, spec, 32, 192), chunk); // warm-up at this length
   const t0 = performance.now();
-  batchAccuracy(net, evalBatch, 170);
+  batchAccuracy(net, evalBatch, chunk);
   const evalSeqPerSec = evalSeqs / ((performance.now() - t0) / 1000);
   const params = net.paramCount;
   net.dispose();
