@@ -117,3 +117,23 @@ Deno.test("deno task data prints one JSON example per line with the value tau af
   assert.equal(V.length, 16);
   assert.ok(Math.abs(V[0].reduce((s: number, x: number) => s + x * x, 0) - 1) < 1e-6);
 });
+
+Deno.test("deno task bench times every step of every round and writes them with the peak RSS", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "bench.json");
+    const args = ["--models", "tf-nope:8", "--steps", "20", "--warmup", "1", "--eval-seqs", "16", "--rounds", "2"];
+    const r = await run("lib/cli/bench.ts", [...args, "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tf-nope +d=8 +step [\d.]+ ms \(min [\d.]+, max [\d.]+, n=40\)/);
+    const b = JSON.parse(await Deno.readTextFile(out));
+    assert.equal(b.rounds, 2);
+    assert.equal(b.rows.length, 1);
+    assert.equal(b.rows[0].stepTimes.length, 40);
+    assert.ok(b.rows[0].stepTimes.every((ms: number) => ms > 0));
+    assert.ok(b.rows[0].step.minMs <= b.rows[0].step.medianMs && b.rows[0].step.medianMs <= b.rows[0].step.maxMs);
+    assert.ok(b.rows[0].evalSeqPerSec > 0 && b.peakRssMb > 50);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

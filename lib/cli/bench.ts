@@ -33,6 +33,14 @@ const FLAGS: readonly FlagSpec[] = [
     help: "Comma-separated subset of tf-learned:8,tf-rope:8,tf-nope:8,hybrid:8,mamba:8,mamba:64, or all.",
   },
   { name: "out", type: "string", default: "reports/bench.json", help: "Where to write the JSON." },
+  {
+    name: "rounds",
+    type: "int",
+    min: 1,
+    max: 100,
+    default: 3,
+    help: "Rounds per model, ours then PyTorch's in each; the ratio is the median of the rounds' ratios.",
+  },
   { name: "vs-torch", type: "boolean", help: "Also time the PyTorch peer (needs Debian python3-torch)." },
   { name: "torch-dir", type: "string", default: "../shared/peers/torch", help: "Folder of the PyTorch peer." },
 ];
@@ -58,8 +66,17 @@ interface BenchRow {
   readonly d: number;
   readonly params: number;
   readonly step: Timing;
+  /** Every timed step (ms), all rounds. */
+  readonly stepTimes: readonly number[];
   readonly evalSeqPerSec: number;
-  readonly torch?: { readonly stepMs: number; readonly evalSeqPerSec?: number; readonly ratio: number } | {
+  readonly torch?: {
+    /** Median over rounds of PyTorch's per-round median step. */
+    readonly stepMs: number;
+    readonly evalSeqPerSec?: number;
+    /** Median over rounds of (our median step / PyTorch's median step) in that round. */
+    readonly ratio: number;
+    readonly ratioRounds: readonly number[];
+  } | {
     readonly error: string;
   };
 }
@@ -95,7 +112,7 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
   const evalSeqPerSec = evalSeqs / ((performance.now() - t0) / 1000);
   const params = net.paramCount;
   net.dispose();
-  return { model, d, params, step: summarise(times), evalSeqPerSec };
+  return { model, d, params, step: summarise(times), stepTimes: times, evalSeqPerSec };
 }
 
 /** Time the PyTorch peer's training step (its own --bench mode) and its evaluation at length 3L. */
@@ -177,18 +194,47 @@ await cliMain(async () => {
   });
   const backend = await initBackend();
   const rows: BenchRow[] = [];
+  const rounds = f.rounds as number;
+  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [model, d] of wanted) {
-    let row = benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number);
-    if (f["vs-torch"]) {
-      try {
-        const t = await benchTorch(f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number);
-        row = {
-          ...row,
-          torch: { stepMs: t.stepMs, evalSeqPerSec: t.evalSeqPerSec, ratio: row.step.medianMs / t.stepMs },
-        };
-      } catch (e) {
-        row = { ...row, torch: { error: (e as Error).message } };
+    // Rounds interleave ours and PyTorch's so that both see the same machine state; per-round ratios then
+    // cancel slow drifts of this shared machine, and their median is the figure we report.
+    const ours: BenchRow[] = [];
+    const torch: { stepMs: number; evalSeqPerSec: number }[] = [];
+    let torchError: string | undefined;
+    for (let r = 0; r < rounds; r++) {
+      ours.push(benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
+      if (f["vs-torch"] && torchError === undefined) {
+        try {
+          torch.push(
+            await benchTorch(f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number),
+          );
+        } catch (e) {
+          torchError = (e as Error).message;
+        }
       }
+    }
+    const all = ours.flatMap((o) => o.stepTimes);
+    let row: BenchRow = {
+      model,
+      d,
+      params: ours[0].params,
+      step: summarise(all),
+      stepTimes: all,
+      evalSeqPerSec: median(ours.map((o) => o.evalSeqPerSec)),
+    };
+    if (torchError !== undefined) row = { ...row, torch: { error: torchError } };
+    else if (torch.length > 0) {
+      const ratioRounds = torch.map((t, r) => ours[r].step.medianMs / t.stepMs);
+      row = {
+        ...row,
+        torch: {
+          stepMs: median(torch.map((t) => t.stepMs)),
+          evalSeqPerSec: median(torch.map((t) => t.evalSeqPerSec)),
+          ratio: median(ratioRounds),
+          ratioRounds,
+        },
+      };
     }
     rows.push(row);
     const s = row.step;
@@ -197,7 +243,10 @@ await cliMain(async () => {
       `max ${s.maxMs.toFixed(1)}, n=${s.n})  eval@3L ${row.evalSeqPerSec.toFixed(0)} seq/s`;
     if (row.torch && "ratio" in row.torch) {
       line += `  | torch ${row.torch.stepMs.toFixed(1)} ms, eval ${row.torch.evalSeqPerSec?.toFixed(0)} seq/s` +
-        `  ratio ours/torch ${row.torch.ratio.toFixed(2)}`;
+        `  ratio ours/torch ${row.torch.ratio.toFixed(2)}` +
+        (row.torch.ratioRounds.length > 1
+          ? ` (rounds ${row.torch.ratioRounds.map((x) => x.toFixed(2)).join(", ")})`
+          : "");
     } else if (row.torch) line += `  | torch failed: ${row.torch.error}`;
     console.log(line);
   }
@@ -213,6 +262,7 @@ await cliMain(async () => {
     L: 64,
     K: 16,
     peakRssMb: rss,
+    rounds,
     rows,
   });
   console.log(`wrote ${join(out)}`);
