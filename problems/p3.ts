@@ -16,7 +16,10 @@ const MS = [4, 8, 16];
 const CAP_D8 = 20000;
 /** d=64 steps cost ~8x d=8 ones; M=8 was still climbing at 4000. */
 const CAP_D64 = 8000;
-/** M=16 at d=64 only began to learn at ~7000 steps (45% at 8000, up from 9% at 7000): it gets twice the cap. */
+/**
+ * M=16 at d=64 only began to learn at ~7000 steps (45% at 8000, up from 9% at 7000): it gets twice the cap, and
+ * so does M=16 with tau=10, to be compared with it on the same budget.
+ */
 const CAP_D64_M16 = 16000;
 
 await runProblem("p3", USAGE, async (s) => {
@@ -33,7 +36,7 @@ await runProblem("p3", USAGE, async (s) => {
     }
   }
   for (const seed of s.seeds) {
-    const steps = s.steps ?? CAP_D64;
+    const steps = s.steps ?? CAP_D64_M16;
     jobs.push({
       variant: "d=64 M=16 tau=10",
       config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...s.common },
