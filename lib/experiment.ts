@@ -2,10 +2,10 @@
  * One experiment from a typed config to a plain, JSON-ready result: resolve the config, seed the streams
  * (init / train / test, plus one evaluation stream per length), build the model, train, evaluate.
  */
-import { peakRssMb } from "./peak_rss.ts";
 import * as tf from "@tensorflow/tfjs";
 import { type ExperimentConfig, resolve, type ResolvedConfig } from "./config.ts";
 import { initBackend } from "./backend.ts";
+import { peakRssMb } from "./peak_rss.ts";
 import { substream } from "./random.ts";
 import { buildModel } from "./models/model.ts";
 import { train, type TrainProgress } from "./train.ts";

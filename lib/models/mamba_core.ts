@@ -241,16 +241,15 @@ class SlotPool {
   check(hold: SlotHold): void {
     if (hold.slot.holder !== hold.ticket) throw new Error("mamba core: the forward pass's saved state was freed");
   }
+}
 
-  release(hold: SlotHold): void {
-    if (hold.slot.holder === hold.ticket) hold.slot.holder = 0;
-  }
+/** Free the held slot (no-op if it was freed already). */
+function releaseSlot(hold: SlotHold): void {
+  if (hold.slot.holder === hold.ticket) hold.slot.holder = 0;
 }
 
 /** Frees the slot of a forward pass whose gradient function was dropped without running. */
-const dropped = new FinalizationRegistry((hold: SlotHold): void => {
-  hold.slot.holder = hold.slot.holder === hold.ticket ? 0 : hold.slot.holder;
-});
+const dropped = new FinalizationRegistry(releaseSlot);
 
 const slotPools = new WeakMap<WebAssembly.Memory, SlotPool>();
 
@@ -365,7 +364,7 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
   k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);
-  pool.release(hold);
+  releaseSlot(hold);
 
   // d aLog = dA * dA/daLog = dA * A
   const dALog = take(at.dA, d.e * d.n);

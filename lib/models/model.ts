@@ -81,6 +81,19 @@ interface Mixer {
   apply(x: tf.Tensor3D): tf.Tensor3D;
 }
 
+/** The layer implementations a config asks for: the fast kernels, or the plain tf-op references. */
+interface Layers {
+  readonly linear: typeof linear;
+  readonly attention: typeof causalAttention;
+  readonly mambaCore: typeof mambaCore;
+}
+
+function layersFor(c: ResolvedConfig): Layers {
+  return c.kernels === "reference"
+    ? { linear: linearReference, attention: causalAttentionReference, mambaCore: mambaCoreReference }
+    : { linear, attention: causalAttention, mambaCore };
+}
+
 function attentionMixer(
   store: ParamStore,
   name: string,
@@ -98,8 +111,8 @@ function attentionMixer(
     ) as tf.Variable<tf.Rank.R2>,
   };
   const opts = { heads: c.heads, rope: c.pe === "rope" };
-  const attend = c.kernels === "reference" ? causalAttentionReference : causalAttention;
-  return { kind: "attention", apply: (x) => attend(x, w, opts) };
+  const { attention } = layersFor(c);
+  return { kind: "attention", apply: (x) => attention(x, w, opts) };
 }
 
 /**
@@ -180,8 +193,7 @@ function mambaMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
     aLog,
     D,
   };
-  const project = c.kernels === "reference" ? linearReference : linear;
-  const scan = c.kernels === "reference" ? mambaCoreReference : mambaCore;
+  const { linear: project, mambaCore: scan } = layersFor(c);
   return {
     kind: "mamba",
     apply: (x) => {
@@ -215,6 +227,7 @@ export function buildModel(
   const { K, d, maxLen } = config;
   const V = embedding(K, d); // [K, d], fixed
   const store = new ParamStore(initRng);
+  const layers = layersFor(config);
   const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) : undefined; // [P, d]
   const mixers: Mixer[] = [];
   const norms: LayerNormWeights[] = [];
@@ -265,7 +278,7 @@ export function buildModel(
     const x = hidden(tokens, b, l);
     const last = tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]); // [b, d]
     return tf.add(
-      (config.kernels === "reference" ? linearReference : linear)(layerNorm(last, finalNorm), readout),
+      layers.linear(layerNorm(last, finalNorm), readout),
       readoutBias,
     ) as tf.Tensor2D; // [b, K]
   }
