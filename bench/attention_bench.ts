@@ -9,7 +9,7 @@
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/platform/backend.ts";
 import {
   type AttentionOptions,
   type AttentionWeights,

@@ -10,9 +10,9 @@
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/platform/backend.ts";
 import { mambaCore, mambaCoreReference, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
-import { mt19937, type RandomStream } from "../lib/random.ts";
+import { mt19937, type RandomStream } from "../lib/task/random.ts";
 
 type Core = typeof mambaCore;
 

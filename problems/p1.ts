@@ -3,9 +3,9 @@
  * (a) tau=1 and (b) tau=5 for the five models, accuracy at every length tau+2..3L;
  * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
  */
-import { MODEL_NAMES, type ModelName } from "../lib/config.ts";
+import { MODEL_NAMES, type ModelName } from "../lib/training/config.ts";
 import { runProblem } from "../lib/cli/problem.ts";
-import type { SweepJob } from "../lib/sweep.ts";
+import type { SweepJob } from "../lib/runs/sweep.ts";
 
 const USAGE = `deno task p1 [flags]
 

@@ -2,10 +2,10 @@
  * Problem 2 (HW4): associative recall with M = 4, 8, 16 queries (M=16 is full AR), K=16, d=8, tau=1,
  * for Mamba, the RoPE Transformer and the Hybrid.
  */
-import type { ModelName } from "../lib/config.ts";
+import type { ModelName } from "../lib/training/config.ts";
 import { runProblem } from "../lib/cli/problem.ts";
-import { reuseFinishedRuns } from "../lib/reuse.ts";
-import type { SweepJob } from "../lib/sweep.ts";
+import { reuseFinishedRuns } from "../lib/runs/reuse.ts";
+import type { SweepJob } from "../lib/runs/sweep.ts";
 
 const USAGE = `deno task p2 [flags]
 

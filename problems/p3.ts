@@ -3,8 +3,8 @@
  * d=8 Mamba runs of Problem 2 (reused from <out>/p2 when finished there, else trained here), and M=16 at tau=10.
  */
 import { runProblem } from "../lib/cli/problem.ts";
-import { reuseFinishedRuns } from "../lib/reuse.ts";
-import type { SweepJob } from "../lib/sweep.ts";
+import { reuseFinishedRuns } from "../lib/runs/reuse.ts";
+import type { SweepJob } from "../lib/runs/sweep.ts";
 
 const USAGE = `deno task p3 [flags]
 

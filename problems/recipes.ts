@@ -4,10 +4,10 @@
  * soon as it finishes (skipped when already there; --fresh retrains); the Problem 1 report shows them.
  */
 import { join } from "node:path";
-import { type ExperimentConfig, resolve } from "../lib/config.ts";
-import { runExperiment, runKey } from "../lib/experiment.ts";
-import { readFinishedRun } from "../lib/sweep.ts";
-import { writeJsonAtomic } from "../lib/atomic_write.ts";
+import { type ExperimentConfig, resolve } from "../lib/training/config.ts";
+import { runExperiment, runKey } from "../lib/training/experiment.ts";
+import { readFinishedRun } from "../lib/runs/sweep.ts";
+import { writeJsonAtomic } from "../lib/runs/atomic_write.ts";
 import { writeReports } from "../lib/report/write.ts";
 import { ProgressBoard } from "../lib/cli/progress.ts";
 import { cliMain, type FlagSpec, parseFlags } from "../lib/cli/flags.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
-import { Adam } from "../lib/adam.ts";
+import { initBackend } from "../lib/platform/backend.ts";
+import { Adam } from "../lib/training/adam.ts";
 
 await initBackend();
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type ArBatch, arBatch, type ArSpec, toJsonLines } from "../lib/ar_data.ts";
-import { mt19937, substream } from "../lib/random.ts";
+import { type ArBatch, arBatch, type ArSpec, toJsonLines } from "../lib/task/ar_data.ts";
+import { mt19937, substream } from "../lib/task/random.ts";
 
 /** Upper 0.1% point of chi-square with `df` degrees of freedom (Wilson-Hilferty approximation). */
 function chiSquareCritical(df: number): number {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, type ExperimentConfig, resolve } from "../lib/config.ts";
+import { ConfigError, type ExperimentConfig, resolve } from "../lib/training/config.ts";
 
 const base: ExperimentConfig = { model: "mamba", K: 16, d: 8, M: 1, L: 64, tau: 1, seed: 0 };
 

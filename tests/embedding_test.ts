@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { embedding } from "../lib/embedding.ts";
+import { embedding } from "../lib/task/embedding.ts";
 
 /** numpy V for K = 16, d = 8, in full. */
 const V_16_8 = [

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/platform/backend.ts";
 import { linear, linearReference } from "../lib/models/linear.ts";
-import { mt19937 } from "../lib/random.ts";
+import { mt19937 } from "../lib/task/random.ts";
 
 await initBackend();
 

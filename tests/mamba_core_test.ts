@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/platform/backend.ts";
 import { mambaCore, mambaCoreReference, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
 import { vectorExp } from "../lib/models/mamba_kernels.ts";
-import { mt19937, type RandomStream } from "../lib/random.ts";
+import { mt19937, type RandomStream } from "../lib/task/random.ts";
 
 await initBackend();
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
-import { MODEL_NAMES, resolve } from "../lib/config.ts";
+import { initBackend } from "../lib/platform/backend.ts";
+import { MODEL_NAMES, resolve } from "../lib/training/config.ts";
 import { buildModel } from "../lib/models/model.ts";
-import { substream } from "../lib/random.ts";
-import { arBatch } from "../lib/ar_data.ts";
-import { crossEntropy } from "../lib/train.ts";
+import { substream } from "../lib/task/random.ts";
+import { arBatch } from "../lib/task/ar_data.ts";
+import { crossEntropy } from "../lib/training/train.ts";
 
 await initBackend();
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
-import { checkProblemResults, type ProblemResults } from "../lib/results.ts";
+import { checkProblemResults, type ProblemResults } from "../lib/runs/results.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

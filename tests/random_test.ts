@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mt19937, substream, substreamSeed } from "../lib/random.ts";
+import { mt19937, substream, substreamSeed } from "../lib/task/random.ts";
 
 function draws(count: number, next: () => number): number[] {
   return Array.from({ length: count }, next);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { renderProblemPage } from "../lib/report/page.ts";
 import { recipeSentence } from "../lib/report/recipes.ts";
-import type { RunResult } from "../lib/results.ts";
+import type { RunResult } from "../lib/runs/results.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 
 function recipeRuns(): RunResult[] {

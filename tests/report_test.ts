@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
-import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/results.ts";
+import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/runs/results.ts";
 import { headline, renderIndexPage, renderProblemPage } from "../lib/report/page.ts";
 import { lineOffset } from "../lib/report/plot_dom.ts";
 import { writeReports } from "../lib/report/write.ts";

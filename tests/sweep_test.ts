@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/results.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/runs/results.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

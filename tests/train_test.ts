@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
-import { type ModelName, resolve } from "../lib/config.ts";
+import { initBackend } from "../lib/platform/backend.ts";
+import { type ModelName, resolve } from "../lib/training/config.ts";
 import { buildModel, type Model } from "../lib/models/model.ts";
-import { substream } from "../lib/random.ts";
-import { sequencesPerForward, train } from "../lib/train.ts";
-import { runExperiment } from "../lib/experiment.ts";
+import { substream } from "../lib/task/random.ts";
+import { sequencesPerForward, train } from "../lib/training/train.ts";
+import { runExperiment } from "../lib/training/experiment.ts";
 
 await initBackend();
 

@@ -5,16 +5,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { type ExperimentConfig, type ModelName, resolve } from "../config.ts";
-import { initBackend } from "../backend.ts";
-import { substream } from "../random.ts";
-import { arBatch } from "../ar_data.ts";
+import { type ExperimentConfig, type ModelName, resolve } from "../training/config.ts";
+import { initBackend } from "../platform/backend.ts";
+import { substream } from "../task/random.ts";
+import { arBatch } from "../task/ar_data.ts";
 import { buildModel } from "../models/model.ts";
-import { Adam } from "../adam.ts";
-import { batchAccuracy, crossEntropy, sequencesPerForward } from "../train.ts";
-import { versions } from "../experiment.ts";
-import { peakRssMb } from "../peak_rss.ts";
-import { writeJsonAtomic } from "../atomic_write.ts";
+import { Adam } from "../training/adam.ts";
+import { batchAccuracy, crossEntropy, sequencesPerForward } from "../training/train.ts";
+import { versions } from "../training/experiment.ts";
+import { peakRssMb } from "../platform/peak_rss.ts";
+import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task bench [flags]

@@ -1,12 +1,12 @@
 /**
  * `deno task data`: print AR examples exactly as the models see them (JSON lines), or the embedding V.
  */
-import { arBatch, toJsonLines } from "../ar_data.ts";
-import { embedding } from "../embedding.ts";
-import { substream } from "../random.ts";
+import { arBatch, toJsonLines } from "../task/ar_data.ts";
+import { embedding } from "../task/embedding.ts";
+import { substream } from "../task/random.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
-import { checkTask } from "../config.ts";
+import { checkTask } from "../training/config.ts";
 
 const USAGE = `deno task data [flags]
 

@@ -5,7 +5,7 @@
  * exits with code 2 before anything is written.
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../training/config.ts";
 
 export type FlagValue = number | string | boolean | undefined;
 

@@ -3,8 +3,8 @@
  * report rebuilt after every finished run.
  */
 import { join } from "node:path";
-import type { ExperimentConfig } from "../config.ts";
-import { runSweep, SweepFailures, SweepInterrupted, type SweepJob } from "../sweep.ts";
+import type { ExperimentConfig } from "../training/config.ts";
+import { runSweep, SweepFailures, SweepInterrupted, type SweepJob } from "../runs/sweep.ts";
 import { writeReports } from "../report/write.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 

@@ -2,10 +2,10 @@
  * `deno task run`: one experiment with every knob on the command line; prints progress and a summary and
  * writes the RunResult JSON (atomically) to --out. For exploring recipes beyond the problem scripts.
  */
-import { KERNEL_CHOICES, MODEL_NAMES } from "../config.ts";
-import type { ExperimentConfig, Kernels, ModelName } from "../config.ts";
-import { runExperiment } from "../experiment.ts";
-import { writeJsonAtomic } from "../atomic_write.ts";
+import { KERNEL_CHOICES, MODEL_NAMES } from "../training/config.ts";
+import type { ExperimentConfig, Kernels, ModelName } from "../training/config.ts";
+import { runExperiment } from "../training/experiment.ts";
+import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";

@@ -1,11 +1,11 @@
 /**
  * One run of a sweep, in its own process: reads `{config, variant, file}` as JSON on stdin, trains and
  * evaluates, writes the RunResult to `file` atomically, and reports progress as JSON lines on stdout.
- * Started by lib/sweep.ts; not meant to be run by hand.
+ * Started by lib/runs/sweep.ts; not meant to be run by hand.
  */
-import { runExperiment } from "../experiment.ts";
-import { writeJsonAtomic } from "../atomic_write.ts";
-import type { ExperimentConfig } from "../config.ts";
+import { runExperiment } from "../training/experiment.ts";
+import { writeJsonAtomic } from "../runs/atomic_write.ts";
+import type { ExperimentConfig } from "../training/config.ts";
 
 interface WorkerInput {
   readonly config: ExperimentConfig;

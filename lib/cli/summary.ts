@@ -3,7 +3,7 @@
  * accuracy at L, 2L and 3L, time), for READMEs and notes.
  */
 import { join } from "node:path";
-import { checkProblemResults, type RunResult } from "../results.ts";
+import { checkProblemResults, type RunResult } from "../runs/results.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 
 const USAGE = `deno task summary [flags]

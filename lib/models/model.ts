@@ -10,9 +10,9 @@
  * h heads, K vocabulary size, P rows of the learned position table (3L).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { MixerKind, ResolvedConfig } from "../config.ts";
-import type { RandomStream } from "../random.ts";
-import { embedding } from "../embedding.ts";
+import type { MixerKind, ResolvedConfig } from "../training/config.ts";
+import type { RandomStream } from "../task/random.ts";
+import { embedding } from "../task/embedding.ts";
 import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
 import { linear, linearReference } from "./linear.ts";
 import { type AttentionWeights, causalAttention, causalAttentionReference } from "./attention.ts";

@@ -7,7 +7,7 @@
  * Thresholds: a model "holds" a length when its mean accuracy is at least HOLD (90%) at every evaluated
  * length from L up to it; EXACT (99%) is reported alongside.
  */
-import type { RunResult } from "../results.ts";
+import type { RunResult } from "../runs/results.ts";
 import { fieldText, lengthText, listText, pct, points, seriesName, steps } from "./format.ts";
 import {
   convergenceOf,

@@ -6,8 +6,8 @@
  * script. They open from disk in any browser.
  */
 import { recipesHtml } from "./recipes.ts";
-import type { BackendInfo } from "../backend.ts";
-import type { ProblemResults, RunResult } from "../results.ts";
+import type { BackendInfo } from "../platform/backend.ts";
+import type { ProblemResults, RunResult } from "../runs/results.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
 import { type Part, problemView } from "./problem_views.ts";
 

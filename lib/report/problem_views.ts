@@ -8,7 +8,7 @@
  * - p3: Mamba with d = 8 (taken from p2) against d = 64, one panel per M; the M = 16, τ = 10 run against its
  *   τ = 1 counterpart; convergence per M.
  */
-import type { ProblemResults } from "../results.ts";
+import type { ProblemResults } from "../runs/results.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
 import {
   accuracySentence,

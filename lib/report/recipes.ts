@@ -3,7 +3,7 @@
  * cap), read from `<reports>/recipes/*.json` (written by `deno task recipes`), shown as a table with a sentence
  * computed from it. This is where a model that does not learn shows what was tried.
  */
-import type { RunResult } from "../results.ts";
+import type { RunResult } from "../runs/results.ts";
 import { escapeHtml, pct, steps } from "./format.ts";
 
 function atL(r: RunResult): number | null {

@@ -5,8 +5,8 @@
  *
  * Runs are grouped by their config fields, never by parsing `variant`.
  */
-import { MODEL_NAMES, type ModelName } from "../config.ts";
-import type { RunResult } from "../results.ts";
+import { MODEL_NAMES, type ModelName } from "../training/config.ts";
+import type { RunResult } from "../runs/results.ts";
 
 /** The config fields that identify a setting; runs that differ only in seed share a series. */
 export const SETTING_FIELDS = ["model", "K", "d", "M", "tau", "L"] as const;

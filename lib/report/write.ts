@@ -4,8 +4,8 @@
  * folder, then rename), so a browser or a concurrent sweep never sees half a page.
  */
 import { join } from "node:path";
-import { writeTextAtomic } from "../atomic_write.ts";
-import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult } from "../results.ts";
+import { writeTextAtomic } from "../runs/atomic_write.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult } from "../runs/results.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 
 const PROBLEMS = ["p1", "p2", "p3"] as const;

@@ -5,8 +5,8 @@
  * (`reports/pN/results.json`) holds every run of one problem's sweep in a fixed order. Reports read only
  * these files, so a report can always be rebuilt without retraining.
  */
-import type { BackendInfo } from "./backend.ts";
-import type { ResolvedConfig } from "./config.ts";
+import type { BackendInfo } from "../platform/backend.ts";
+import type { ResolvedConfig } from "../training/config.ts";
 
 export const SCHEMA_VERSION = 1;
 

@@ -3,11 +3,11 @@
  * own per length so that adding or removing lengths never changes the sequences of the others.
  */
 import type { ResolvedConfig } from "./config.ts";
-import type { Model } from "./models/model.ts";
-import { substream } from "./random.ts";
-import { arBatch } from "./ar_data.ts";
+import type { Model } from "../models/model.ts";
+import { substream } from "../task/random.ts";
+import { arBatch } from "../task/ar_data.ts";
 import { batchAccuracy, sequencesPerForward } from "./train.ts";
-import type { LengthAccuracy } from "./results.ts";
+import type { LengthAccuracy } from "../runs/results.ts";
 
 /** Accuracy at every length in `config.evalLengths`, `config.evalSamples` sequences each. */
 export function evaluateByLength(

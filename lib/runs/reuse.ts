@@ -4,8 +4,8 @@
  * trained again. Copies the run files into the target's runs folder, where the sweep then finds them.
  */
 import { join } from "node:path";
-import { resolve } from "./config.ts";
-import { runKey } from "./experiment.ts";
+import { resolve } from "../training/config.ts";
+import { runKey } from "../training/experiment.ts";
 import { readFinishedRun, type SweepJob } from "./sweep.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
 

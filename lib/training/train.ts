@@ -5,11 +5,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ResolvedConfig } from "./config.ts";
-import type { Model } from "./models/model.ts";
-import type { RandomStream } from "./random.ts";
-import { type ArBatch, arBatch } from "./ar_data.ts";
+import type { Model } from "../models/model.ts";
+import type { RandomStream } from "../task/random.ts";
+import { type ArBatch, arBatch } from "../task/ar_data.ts";
 import { Adam } from "./adam.ts";
-import type { HistoryPoint, RunStatus } from "./results.ts";
+import type { HistoryPoint, RunStatus } from "../runs/results.ts";
 
 /** What a training run reports at every check (for progress lines). */
 export interface TrainProgress {

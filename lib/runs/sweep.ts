@@ -10,11 +10,11 @@
  * - SIGINT / SIGTERM stop the workers; finished work stays; the caller exits non-zero.
  */
 import { join } from "node:path";
-import { type ExperimentConfig, resolve } from "./config.ts";
-import { runKey, versions } from "./experiment.ts";
+import { type ExperimentConfig, resolve } from "../training/config.ts";
+import { runKey, versions } from "../training/experiment.ts";
 import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
-import { ProgressBoard, type RunProgress } from "./cli/progress.ts";
+import { ProgressBoard, type RunProgress } from "../cli/progress.ts";
 
 export interface SweepJob {
   readonly variant: string;
@@ -74,7 +74,7 @@ async function readPriorResults(path: string, command: string): Promise<ProblemR
   }
 }
 
-const WORKER = new URL("./cli/run_worker.ts", import.meta.url).pathname;
+const WORKER = new URL("../cli/run_worker.ts", import.meta.url).pathname;
 
 interface WorkerMessage {
   readonly type: "progress" | "done";

@@ -4,14 +4,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ExperimentConfig, resolve, type ResolvedConfig } from "./config.ts";
-import { initBackend } from "./backend.ts";
-import { peakRssMb } from "./peak_rss.ts";
-import { substream } from "./random.ts";
-import { buildModel } from "./models/model.ts";
+import { initBackend } from "../platform/backend.ts";
+import { peakRssMb } from "../platform/peak_rss.ts";
+import { substream } from "../task/random.ts";
+import { buildModel } from "../models/model.ts";
 import { train, type TrainProgress } from "./train.ts";
 import { evaluateByLength } from "./evaluate.ts";
-import { type RunResult, SCHEMA_VERSION, type Versions } from "./results.ts";
-import { RECALL_LAB_VERSION } from "./version.ts";
+import { type RunResult, SCHEMA_VERSION, type Versions } from "../runs/results.ts";
+import { RECALL_LAB_VERSION } from "../platform/version.ts";
 
 /** JSON with object keys sorted, so equal configs always hash alike. */
 function stableJson(value: unknown): string {
