@@ -4,13 +4,21 @@
  * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
  */
 import { MODEL_NAMES, type ModelName } from "../lib/training/config.ts";
-import { runProblem } from "../lib/cli/problem.ts";
-import type { SweepJob } from "../lib/runs/sweep.ts";
-
-const USAGE = `deno task p1 [flags]
-
-Problem 1: induction heads (K=16, d=8, M=1) at tau=1 and tau=5 for the learned-PE, RoPE and NoPE
-Transformers, Mamba and the Hybrid. Writes <out>/p1/results.json and <out>/p1/index.html.`;
+import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
+import type { ProblemResults } from "../lib/runs/results.ts";
+import {
+  accuracyPart,
+  compact,
+  convergencePart,
+  nameFieldsOf,
+  noRuns,
+  type Part,
+  settingText,
+} from "../lib/report/view.ts";
+import { effectSentences, effectSummary, HOLD } from "../lib/report/findings.ts";
+import { fieldText, listText, pct, seriesName } from "../lib/report/format.ts";
+import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
+import { recipesPart } from "../lib/report/recipes.ts";
 
 const TAUS = [1, 5];
 
@@ -24,17 +32,82 @@ function cap(model: ModelName, tau: number): number {
   return 20000;
 }
 
-await runProblem("p1", USAGE, (s) => {
-  const jobs: SweepJob[] = [];
-  for (const tau of TAUS) {
-    for (const model of MODEL_NAMES) {
-      for (const seed of s.seeds) {
-        jobs.push({
-          variant: `tau=${tau}`,
-          config: { model, K: 16, d: 8, M: 1, L: s.L, tau, seed, steps: s.steps ?? cap(model, tau), ...s.common },
-        });
+function headline(results: ProblemResults, series: readonly Series[]): string {
+  const tau = valuesOf(series, "tau")[0];
+  const group = series.filter((s) => s.tau === tau);
+  if (group.length === 0) return noRuns(results);
+  const names = nameFieldsOf(group, "tau");
+  const curves = group.filter((s) => s.evaluated.length > 0);
+  const good = curves.filter((s) => (holdsUpTo(s, HOLD) ?? 0) >= (longestLength(s) ?? Infinity));
+  const bad = curves.filter((s) => !good.includes(s));
+  const diverged = group.filter((s) => s.evaluated.length === 0);
+  const L = group[0].L;
+  const at3 = (s: Series) => `${seriesName(s, names)} ${pct(pointAt(s, 3 * s.L)?.mean ?? 0)}`;
+  const lead = `Trained at L = ${L} with τ = ${tau}, `;
+  if (curves.length === 0) {
+    return `${lead}every finished run diverged (${listText(diverged.map((s) => seriesName(s, names)))}).`;
+  }
+  const goodText = good.length === 0
+    ? `no model stays ≥ ${pct(HOLD)} accurate up to 3L = ${3 * L}`
+    : `${listText(good.map((s) => seriesName(s, names)))} stay${good.length === 1 ? "s" : ""} ≥ ${
+      pct(HOLD)
+    } accurate up to 3L = ${3 * L}`;
+  const badText = bad.length === 0
+    ? ""
+    : `${good.length === 0 ? "" : " while the others do not"} (at 3L: ${listText(bad.map(at3))})`;
+  const divText = diverged.length === 0 ? "" : `; ${listText(diverged.map((s) => seriesName(s, names)))} diverged`;
+  return `${lead}${goodText}${badText}${divText}.`;
+}
+
+export const problem: ProblemDefinition = {
+  id: "p1",
+  title: "Problem 1 — induction heads (M = 1): five models, delay τ = 1 and τ = 5",
+  summary: "Problem 1: induction heads (K=16, d=8, M=1) at tau=1 and tau=5 for the learned-PE, RoPE and NoPE " +
+    "Transformers, Mamba and the Hybrid.",
+  order: 1,
+  jobs(s) {
+    const jobs: SweepJob[] = [];
+    for (const tau of TAUS) {
+      for (const model of MODEL_NAMES) {
+        for (const seed of s.seeds) {
+          jobs.push({
+            variant: `tau=${tau}`,
+            config: { model, K: 16, d: 8, M: 1, L: s.L, tau, seed, steps: s.steps ?? cap(model, tau), ...s.common },
+          });
+        }
       }
     }
-  }
-  return jobs;
-});
+    return jobs;
+  },
+  view(results, context) {
+    const series = groupSeries(results.runs);
+    const t = settingText(series);
+    const taus = valuesOf(series, "tau");
+    const delay = compact([...effectSentences(series, "tau"), effectSummary(series, "tau")]);
+    const recipes = context.results.get("recipes");
+    const parts: Part[] = [
+      accuracyPart(
+        "p1-accuracy",
+        "(a, b) Accuracy against context length",
+        series,
+        "tau",
+        "Accuracy of the five models against the test context length, one panel per delay τ.",
+        [{ heading: "Effect of the delay τ", sentences: delay }],
+      ),
+      convergencePart("p1-convergence", "(c) Convergence during training", series, "tau"),
+    ];
+    if (recipes !== undefined && recipes.runs.length > 0) parts.push(recipesPart(recipes.runs));
+    return {
+      howToRead: `Every model is trained only on sequences of length L = ${t.L} (K = ${t.K} tokens, d = ${t.d}) ` +
+        `and then tested at every length from τ+2 to 3L = ${t.L3}. With M = 1 the query q is always the same ` +
+        `token: the model must find q's earlier occurrence and output the token τ positions after it. Accuracy up ` +
+        `to the vertical line at L shows whether a model learned the task; beyond it, whether the mechanism it ` +
+        `learned carries over to positions and distances never seen in training (length generalisation). With ` +
+        `a delay τ > 1 the value no longer follows q directly: a model has to match q and then look τ tokens ` +
+        `further, instead of copying the next token. Panels: ${listText(taus.map((v) => fieldText("tau", v)))}. ` +
+        `Part (c) follows the accuracy on a fixed held-out batch during training: how fast each model converges.`,
+      parts,
+      headline: headline(results, series),
+    };
+  },
+};

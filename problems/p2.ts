@@ -3,33 +3,90 @@
  * for Mamba, the RoPE Transformer and the Hybrid.
  */
 import type { ModelName } from "../lib/training/config.ts";
-import { runProblem } from "../lib/cli/problem.ts";
-import { reuseFinishedRuns } from "../lib/runs/reuse.ts";
-import type { SweepJob } from "../lib/runs/sweep.ts";
-
-const USAGE = `deno task p2 [flags]
-
-Problem 2: AR with M = 4, 8, 16 (K=16, d=8, tau=1) for Mamba, the RoPE Transformer and the Hybrid.
-Writes <out>/p2/results.json and <out>/p2/index.html.`;
+import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
+import type { ProblemResults } from "../lib/runs/results.ts";
+import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingText } from "../lib/report/view.ts";
+import { effectSentences, effectSummary, rankingText } from "../lib/report/findings.ts";
+import { fieldText, listText, seriesName } from "../lib/report/format.ts";
+import { groupSeries, type Series, valuesOf } from "../lib/report/series.ts";
 
 const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 const MS = [4, 8, 16];
 /** Step cap for every P2 run (README, "Training recipes"): Mamba and the Hybrid were still climbing at 10000. */
 const CAP = 20000;
 
-await runProblem("p2", USAGE, async (s) => {
-  const jobs: SweepJob[] = [];
-  for (const M of MS) {
-    for (const model of MODELS) {
-      for (const seed of s.seeds) {
-        jobs.push({
-          variant: `M=${M}`,
-          config: { model, K: 16, d: 8, M, L: s.L, tau: 1, seed, steps: s.steps ?? CAP, ...s.common },
-        });
+function headline(results: ProblemResults, series: readonly Series[]): string {
+  const Ms = valuesOf(series, "M") as number[];
+  if (Ms.length === 0) return noRuns(results);
+  const M = Ms[Ms.length - 1];
+  const group = series.filter((s) => s.M === M);
+  const names = nameFieldsOf(group, "M");
+  const L = group[0].L;
+  const atL = rankingText(group, 1, names);
+  const at3 = rankingText(group, 3, names);
+  const full = M === group[0].K ? " (full AR)" : "";
+  const diverged = group.filter((s) => s.evaluated.length === 0).map((s) => seriesName(s, names));
+  const divText = diverged.length === 0 ? "" : `; ${listText(diverged)} diverged`;
+  if (atL === null) return `With M = ${M}${full}, every model diverged.`;
+  return `With M = ${M} queries${full}, accuracy at L = ${L} is ${atL}; at 3L = ${3 * L} it is ${at3}${divText}.`;
+}
+
+export const problem: ProblemDefinition = {
+  id: "p2",
+  title: "Problem 2 — associative recall with M = 4, 8, 16 queries (d = 8)",
+  summary: "Problem 2: AR with M = 4, 8, 16 (K=16, d=8, tau=1) for Mamba, the RoPE Transformer and the Hybrid.",
+  order: 2,
+  jobs(s) {
+    const jobs: SweepJob[] = [];
+    for (const M of MS) {
+      for (const model of MODELS) {
+        for (const seed of s.seeds) {
+          jobs.push({
+            variant: `M=${M}`,
+            config: { model, K: 16, d: 8, M, L: s.L, tau: 1, seed, steps: s.steps ?? CAP, ...s.common },
+          });
+        }
       }
     }
-  }
-  // Problem 3 trains the same d=8 Mamba runs; reuse them when it finished first.
-  await reuseFinishedRuns(jobs, `${s.out}/p3`, `${s.out}/p2`);
-  return jobs;
-});
+    return jobs;
+  },
+  view(results) {
+    const series = groupSeries(results.runs);
+    const t = settingText(series);
+    const names = nameFieldsOf(series, "M");
+    const Ms = valuesOf(series, "M");
+    const ranks = Ms.map((M) => {
+      const group = series.filter((s) => s.M === M);
+      const r = rankingText(group, 1, names), r3 = rankingText(group, 3, names);
+      return r === null ? null : `M = ${M}: at L ${r}; at 3L ${r3}.`;
+    });
+    return {
+      howToRead: `The last token is now any of the first M tokens (M = 16 = K is full associative recall), so the ` +
+        `model must retrieve the value that followed whichever query appears, not one fixed token. Trained at ` +
+        `L = ${t.L} (K = ${t.K}, d = ${t.d}, τ = 1), tested up to 3L = ${t.L3}. Attention can look back over the ` +
+        `whole context once it sees the query; a recurrent model (Mamba) must carry every (query, value) pair it ` +
+        `may need in a fixed-size state before it knows which query will be asked, which gets harder as M grows. ` +
+        `The hybrid uses a Mamba layer first and attention second. Panels: ${
+          listText(Ms.map((v) => fieldText("M", v)))
+        }.`,
+      parts: [
+        accuracyPart(
+          "p2-accuracy",
+          "Accuracy against context length, by number of queries M",
+          series,
+          "M",
+          "Accuracy of mamba, tf-rope and hybrid against the test context length, one panel per M.",
+          [
+            {
+              heading: "Effect of M",
+              sentences: compact([...effectSentences(series, "M"), effectSummary(series, "M")]),
+            },
+            { heading: "Models compared at each M (best first)", sentences: compact(ranks) },
+          ],
+        ),
+        convergencePart("p2-convergence", "Convergence during training, by M", series, "M"),
+      ],
+      headline: headline(results, series),
+    };
+  },
+};

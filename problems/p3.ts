@@ -1,15 +1,21 @@
 /**
  * Problem 3 (HW4): Mamba with a wider embedding, K=16, d=64: M = 4, 8, 16 at tau=1 side by side with the
- * d=8 Mamba runs of Problem 2 (reused from <out>/p2 when finished there, else trained here), and M=16 at tau=10.
+ * d=8 Mamba runs (the same runs as Problem 2's, reused by key when finished there), and M=16 at tau=10.
  */
-import { runProblem } from "../lib/cli/problem.ts";
-import { reuseFinishedRuns } from "../lib/runs/reuse.ts";
-import type { SweepJob } from "../lib/runs/sweep.ts";
-
-const USAGE = `deno task p3 [flags]
-
-Problem 3: Mamba at d=64 (K=16) for M = 4, 8, 16 with tau=1, compared with d=8 (from Problem 2's results
-when present), and M=16 with tau=10. Writes <out>/p3/results.json and <out>/p3/index.html.`;
+import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
+import type { ProblemResults } from "../lib/runs/results.ts";
+import {
+  accuracyPart,
+  compact,
+  convergencePart,
+  emptyPart,
+  nameFieldsOf,
+  noRuns,
+  settingText,
+} from "../lib/report/view.ts";
+import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "../lib/report/findings.ts";
+import { fieldText, listText, pct } from "../lib/report/format.ts";
+import { groupSeries, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
 
 const MS = [4, 8, 16];
 /** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
@@ -21,27 +27,109 @@ const CAP_D64 = 8000;
  * it gets twice the cap, and so does M=16 with tau=10, to be compared with it on the same budget.
  */
 const CAP_D64_M16 = 16000;
+/** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
+const BASE_TAU = 1;
 
-await runProblem("p3", USAGE, async (s) => {
-  const jobs: SweepJob[] = [];
-  for (const M of MS) {
-    for (const d of [8, 64]) {
-      for (const seed of s.seeds) {
-        const steps = s.steps ?? (d === 8 ? CAP_D8 : M === 16 ? CAP_D64_M16 : CAP_D64);
-        jobs.push({
-          variant: `d=${d} M=${M}`,
-          config: { model: "mamba", K: 16, d, M, L: s.L, tau: 1, seed, steps, ...s.common },
-        });
+function headline(results: ProblemResults, series: readonly Series[]): string {
+  if (series.length === 0) return noRuns(results);
+  const base = series.filter((s) => s.tau === BASE_TAU);
+  const Ms = valuesOf(base, "M") as number[];
+  for (const M of [...Ms].reverse()) {
+    const atM = base.filter((s) => s.M === M && s.evaluated.length > 0).sort((a, b) => a.d - b.d);
+    if (atM.length < 2) continue;
+    const small = atM[0], large = atM[atM.length - 1];
+    const a = (s: Series, k: number) => pct(pointAt(s, k * s.L)?.mean ?? 0);
+    return `For ${large.model} at M = ${M}, d = ${large.d} gives ${a(large, 1)} at L = ${large.L} against ${
+      a(small, 1)
+    } with d = ${small.d} (at 3L = ${3 * large.L}: ${a(large, 3)} against ${a(small, 3)}).`;
+  }
+  const names = nameFieldsOf(series, null);
+  const ranked = rankingText(series, 1, names);
+  return ranked === null
+    ? "Every finished run diverged."
+    : `Accuracy at L: ${ranked} (the d = 8 vs d = 64 pair is not complete yet).`;
+}
+
+export const problem: ProblemDefinition = {
+  id: "p3",
+  title: "Problem 3 — Mamba with a wider embedding: d = 64 against d = 8",
+  summary: "Problem 3: Mamba at d=64 (K=16) for M = 4, 8, 16 with tau=1, compared with d=8 (the same runs as " +
+    "Problem 2's, reused when finished there), and M=16 with tau=10.",
+  order: 3,
+  jobs(s) {
+    const jobs: SweepJob[] = [];
+    for (const M of MS) {
+      for (const d of [8, 64]) {
+        for (const seed of s.seeds) {
+          const steps = s.steps ?? (d === 8 ? CAP_D8 : M === 16 ? CAP_D64_M16 : CAP_D64);
+          jobs.push({
+            variant: `d=${d} M=${M}`,
+            config: { model: "mamba", K: 16, d, M, L: s.L, tau: BASE_TAU, seed, steps, ...s.common },
+          });
+        }
       }
     }
-  }
-  for (const seed of s.seeds) {
-    const steps = s.steps ?? CAP_D64_M16;
-    jobs.push({
-      variant: "d=64 M=16 tau=10",
-      config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...s.common },
-    });
-  }
-  await reuseFinishedRuns(jobs, `${s.out}/p2`, `${s.out}/p3`);
-  return jobs;
-});
+    for (const seed of s.seeds) {
+      const steps = s.steps ?? CAP_D64_M16;
+      jobs.push({
+        variant: "d=64 M=16 tau=10",
+        config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...s.common },
+      });
+    }
+    return jobs;
+  },
+  view(results) {
+    const series = groupSeries(results.runs);
+    const t = settingText(series);
+    const base = series.filter((s) => s.tau === BASE_TAU);
+    const delayed = series.filter((s) => s.tau !== BASE_TAU);
+    const sameSetting = (a: Series, b: Series) =>
+      a.model === b.model && a.d === b.d && a.M === b.M && a.L === b.L && a.K === b.K;
+    const pairs = [...base.filter((s) => delayed.some((x) => sameSetting(x, s))), ...delayed];
+    const delayTaus = valuesOf(delayed, "tau");
+    const delayTitle = delayed.length === 0
+      ? "Longer delay"
+      : `Longer delay: ${listText(valuesOf(delayed, "M").map((v) => fieldText("M", v)))}, ${
+        listText(delayTaus.map((v) => fieldText("tau", v)))
+      } against ${fieldText("tau", BASE_TAU)}`;
+    return {
+      howToRead:
+        `Only Mamba. The runs with d = 64 repeat Problem 2's Mamba settings (M = 4, 8, 16, τ = ${BASE_TAU}); ` +
+        `the d = 8 runs are Problem 2's, included here for comparison. d is both the embedding size and, through ` +
+        `Mamba's inner width 2d, the size of the recurrent state in which the model must keep the (query, value) ` +
+        `pairs it may be asked about. Trained at L = ${t.L} (K = ${t.K}), tested up to 3L = ${t.L3}. The last ` +
+        `part adds a delay: with τ = ${
+          delayTaus.length === 0 ? 10 : listText(delayTaus.map(String))
+        } the value sits that many tokens after the query's first occurrence, so the state must keep the query ` +
+        `match alive for τ steps before the value arrives.`,
+      parts: [
+        accuracyPart(
+          "p3-accuracy",
+          "Accuracy against context length: d = 8 against d = 64, by M",
+          base,
+          "M",
+          "Mamba's accuracy against the test context length with d = 8 and d = 64, one panel per M.",
+          [{
+            heading: "Effect of d",
+            sentences: compact([...effectSentences(base, "d"), effectSummary(base, "d"), stateSizeSentence(base)]),
+          }],
+        ),
+        delayed.length === 0
+          ? emptyPart("p3-delay", delayTitle, "The delayed run (M = 16, τ = 10) has not finished yet.")
+          : accuracyPart(
+            "p3-delay",
+            delayTitle,
+            pairs,
+            null,
+            `Mamba's accuracy with the longer delay against the same setting with τ = ${BASE_TAU}.`,
+            [{
+              heading: `Effect of the delay τ`,
+              sentences: compact([...effectSentences(pairs, "tau"), effectSummary(pairs, "tau")]),
+            }],
+          ),
+        convergencePart("p3-convergence", "Convergence during training, by M", series, "M"),
+      ],
+      headline: headline(results, series),
+    };
+  },
+};

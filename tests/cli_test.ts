@@ -3,9 +3,13 @@ import { join } from "node:path";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/** `script` is a path from the repository root, or "problem:<id>" for the problem runner (what `deno task <id>` runs). */
 async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [path, pre] = script.startsWith("problem:")
+    ? ["lib/cli/problem.ts", [script.slice("problem:".length)]]
+    : [script, []];
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, script), ...args],
+    args: ["run", "-A", "--quiet", join(ROOT, path), ...pre, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -29,15 +33,15 @@ async function snapshot(dir: string): Promise<string> {
 
 // [script, flags, start of the error message]
 const BAD: [string, string[], string][] = [
-  ["problems/p1.ts", ["--L", "48"], '--L must be one of 32, 64, got "48"'],
-  ["problems/p1.ts", ["--seeds", "0"], "--seeds must be an integer in [1, 20]"],
-  ["problems/p1.ts", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
-  ["problems/p1.ts", ["--steps", "many"], '--steps must be an integer in [1, 1000000], got "many"'],
-  ["problems/p1.ts", ["--bogus"], "unknown flag --bogus"],
-  ["problems/p2.ts", ["--eval-samples", "-3"], "--eval-samples must be an integer"],
-  ["problems/p2.ts", ["--jobs", "1.5"], "--jobs must be an integer"],
-  ["problems/p3.ts", ["--L"], "--L needs a value"],
-  ["problems/p3.ts", ["extra"], 'unexpected argument "extra"'],
+  ["problem:p1", ["--L", "48"], '--L must be one of 32, 64, got "48"'],
+  ["problem:p1", ["--seeds", "0"], "--seeds must be an integer in [1, 20]"],
+  ["problem:p1", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
+  ["problem:p1", ["--steps", "many"], '--steps must be an integer in [1, 1000000], got "many"'],
+  ["problem:p1", ["--bogus"], "unknown flag --bogus"],
+  ["problem:p2", ["--eval-samples", "-3"], "--eval-samples must be an integer"],
+  ["problem:p2", ["--jobs", "1.5"], "--jobs must be an integer"],
+  ["problem:p3", ["--L"], "--L needs a value"],
+  ["problem:p3", ["extra"], 'unexpected argument "extra"'],
   ["lib/cli/bench.ts", ["--steps", "5"], "--steps must be an integer in [20, 10000]"],
   ["lib/cli/bench.ts", ["--models", "lstm:8"], '--models: unknown entry "lstm:8"'],
   ["lib/cli/data.ts", ["--M", "17"], "--M must be an integer in [1, K=16], got 17"],
@@ -51,8 +55,13 @@ const BAD: [string, string[], string][] = [
   ["lib/cli/run.ts", ["--batch", "0"], "--batch must be an integer in [1, 65536]"],
   ["lib/cli/run.ts", ["--steps", "0"], "--steps must be an integer in [1, 10000000]"],
   ["lib/cli/run.ts", ["--d", "8", "--heads", "3", "--model", "tf-rope"], "--heads must divide d=8"],
-  ["problems/recipes.ts", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
+  ["problem:recipes", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
   ["lib/cli/summary.ts", ["--outt", "x"], "unknown flag --outt"],
+  ["problem:p4", [], 'unknown problem "p4": one of p1, p2, p3, recipes'],
+  ["problem:p1", ["--out", "FILE"], "--out must be a folder, got"],
+  ["lib/cli/report.ts", ["--out", "FILE"], "--out must be a folder, got"],
+  ["lib/cli/summary.ts", ["--out", "FILE"], "--out must be a folder, got"],
+  ["lib/cli/migrate.ts", ["--out", "FILE"], "--out must be a folder, got"],
 ];
 
 Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
@@ -61,9 +70,13 @@ Deno.test("bad flags exit with code 2, one line naming the flag, and nothing wri
     // An earlier result that must survive every bad command.
     await Deno.mkdir(join(dir, "p1"), { recursive: true });
     await Deno.writeTextFile(join(dir, "p1", "results.json"), '{"earlier": true}\n');
+    const file = join(dir, "p1", "results.json");
     const before = await snapshot(dir);
-    for (const [script, flags, message] of BAD) {
-      const extra = script.startsWith("problems/")
+    for (const [script, given, message] of BAD) {
+      const flags = given.map((f) => f === "FILE" ? file : f);
+      const extra = flags.includes("--out")
+        ? []
+        : script.startsWith("problem:")
         ? ["--out", dir]
         : script.endsWith("bench.ts") || script.endsWith("run.ts")
         ? ["--out", join(dir, "out.json")]
@@ -84,15 +97,16 @@ Deno.test("bad flags exit with code 2, one line naming the flag, and nothing wri
 Deno.test("--help prints the usage and every flag, and exits 0", async () => {
   for (
     const script of [
-      "problems/p1.ts",
-      "problems/p2.ts",
-      "problems/p3.ts",
+      "problem:p1",
+      "problem:p2",
+      "problem:p3",
       "lib/cli/bench.ts",
       "lib/cli/data.ts",
       "lib/cli/run.ts",
       "lib/cli/report.ts",
       "lib/cli/summary.ts",
-      "problems/recipes.ts",
+      "lib/cli/migrate.ts",
+      "problem:recipes",
     ]
   ) {
     const r = await run(script, ["--help"]);

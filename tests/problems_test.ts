@@ -15,7 +15,7 @@ function dom(html: string): Dom {
 
 async function quick(problem: string, out: string): Promise<{ results: ProblemResults; html: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "problems", `${problem}.ts`), "--quick", "--out", out],
+    args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), problem, "--quick", "--out", out],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

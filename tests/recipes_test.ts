@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderProblemPage } from "../lib/report/page.ts";
+import { renderPage } from "./fixtures/registry.ts";
 import { recipeSentence } from "../lib/report/recipes.ts";
 import type { RunResult } from "../lib/runs/results.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
@@ -20,7 +20,8 @@ function recipeRuns(): RunResult[] {
 
 Deno.test("the Problem 1 page shows the recipe sweep with a sentence computed from its runs", () => {
   const runs = recipeRuns();
-  const html = renderProblemPage(fixtureResults("p1"), runs);
+  const sweep = { ...fixtureResults("p1"), problem: "recipes", planned: runs.length, runs };
+  const html = renderPage(fixtureResults("p1"), sweep);
   assert.ok(html.includes("Training recipes tried"));
   const sentence = recipeSentence(runs);
   assert.match(sentence, /2 runs over heads 1, 4 and learning rates 0\.003, 0\.01/);
@@ -29,5 +30,6 @@ Deno.test("the Problem 1 page shows the recipe sweep with a sentence computed fr
   const better = [...runs];
   better[1] = { ...runs[1], accuracyByLength: runs[1].accuracyByLength.map((a) => ({ ...a, accuracy: 0.9 })) };
   assert.match(recipeSentence(better), /The best, 1 heads at lr 0\.003, scored 90(\.0)?% at L/);
-  assert.ok(!renderProblemPage(fixtureResults("p1")).includes("Training recipes tried"));
+  assert.ok(!renderPage(fixtureResults("p1")).includes("Training recipes tried"));
+  assert.ok(renderPage(sweep).includes("Training recipes tried"), "the sweep's own page shows the table");
 });

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
 import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/runs/results.ts";
-import { headline, renderIndexPage, renderProblemPage } from "../lib/report/page.ts";
 import { lineOffset } from "../lib/report/plot_dom.ts";
-import { writeReports } from "../lib/report/write.ts";
+import { readAllResults, writeReports } from "../lib/report/write.ts";
+
+import { headlineOf, REGISTRY, renderIndex, renderPage } from "./fixtures/registry.ts";
 import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
 
 const PROBLEMS = ["p1", "p2", "p3"] as const;
@@ -13,7 +14,7 @@ const rendered = new Map<string, string>();
 
 /** The page of a problem's full fixture, rendered once per test file. */
 function page(p: (typeof PROBLEMS)[number]): string {
-  if (!rendered.has(p)) rendered.set(p, renderProblemPage(fixtureResults(p)));
+  if (!rendered.has(p)) rendered.set(p, renderPage(fixtureResults(p)));
   return rendered.get(p)!;
 }
 
@@ -84,7 +85,7 @@ Deno.test("a setting with several seeds gets one min–max band, single-seed set
 Deno.test("pages contain no NaN, no script and reference no external resource", () => {
   const pages = [
     ...PROBLEMS.map(page),
-    renderIndexPage({ p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") }),
+    renderIndex({ p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") }),
   ];
   for (const html of pages) {
     for (const bad of ["NaN", "undefined", "Infinity", "[object Object]", "<script", "<link", "@import", "url("]) {
@@ -112,15 +113,15 @@ Deno.test("findings follow the numbers: editing one accuracy changes the sentenc
   const before = fixtureResults("p2");
   const edited = withAccuracy(before, isRun("mamba", { M: 16 }), FIXTURE_L, 0.421875);
   const original = before.runs.find(isRun("mamba", { M: 16 }))!.accuracyByLength.find((p) => p.length === FIXTURE_L)!;
-  const a = findingsText(renderProblemPage(before), "p2-accuracy");
-  const b = findingsText(renderProblemPage(edited), "p2-accuracy");
+  const a = findingsText(renderPage(before), "p2-accuracy");
+  const b = findingsText(renderPage(edited), "p2-accuracy");
   const shown = `${Math.round(original.accuracy * 1000) / 10}%`;
   assert.ok(a.includes(`mamba: ${shown} at L = 32`), a);
   assert.ok(b.includes("mamba: 42.2% at L = 32"), b);
   assert.ok(!b.includes(`mamba: ${shown} at L = 32`));
   assert.ok(b.includes(`42.2% (M = 16)`) || b.includes("→ 42.2%"), "the effect-of-M sentence follows the edit");
-  assert.notEqual(headline(before), headline(edited));
-  assert.ok(headline(edited).includes("mamba 42.2%"), headline(edited));
+  assert.notEqual(headlineOf(before), headlineOf(edited));
+  assert.ok(headlineOf(edited).includes("mamba 42.2%"), headlineOf(edited));
 
   // Raising tf-rope's accuracy beyond L changes how far it is said to generalise.
   const rope = fixtureResults("p1");
@@ -128,8 +129,8 @@ Deno.test("findings follow the numbers: editing one accuracy changes the sentenc
   for (let length = FIXTURE_L + 1; length <= 48; length++) {
     stretched = withAccuracy(stretched, isRun("tf-rope", { tau: 1 }), length, 0.95);
   }
-  assert.match(findingsText(renderProblemPage(rope), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 33 \(1\.03L\)/);
-  assert.match(findingsText(renderProblemPage(stretched), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 48 \(1\.5L\)/);
+  assert.match(findingsText(renderPage(rope), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 33 \(1\.03L\)/);
+  assert.match(findingsText(renderPage(stretched), "p1-accuracy"), /tf-rope: .*stays ≥ 90% up to 48 \(1\.5L\)/);
 });
 
 Deno.test("diverged and capped runs are described in words, not drawn as numbers", () => {
@@ -180,7 +181,7 @@ Deno.test("convergence findings rank models by steps and state the batch size", 
 });
 
 Deno.test("the header states command, dates, wall time, cores, versions, backend and finished of planned runs", () => {
-  const html = renderProblemPage(fixtureResults("p1", 5));
+  const html = renderPage(fixtureResults("p1", 5));
   const header = dom(html).querySelector("header")?.textContent ?? "";
   for (
     const expected of [
@@ -199,10 +200,10 @@ Deno.test("the header states command, dates, wall time, cores, versions, backend
 
 Deno.test("a sweep with no finished run still renders valid pages", () => {
   const empty = fixtureResults("p3", 0);
-  const html = renderProblemPage(empty);
+  const html = renderPage(empty);
   assert.match(html, /0 of 7 planned runs finished/);
   assert.match(html, /No finished runs yet/);
-  assert.equal(headline(empty), "No finished runs yet (0 of 7 planned).");
+  assert.equal(headlineOf(empty), "No finished runs yet (0 of 7 planned).");
   assert.ok(!html.includes("NaN") && !html.includes("Infinity"));
 });
 
@@ -219,16 +220,16 @@ Deno.test("1px lines sit on the half-pixel grid, so they are drawn crisp", () =>
 Deno.test("headlines are one computed sentence, and the index links each problem with its headline", () => {
   const all = { p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") };
   for (const p of PROBLEMS) {
-    const h = headline(all[p]);
+    const h = headlineOf(all[p]);
     assert.match(h, /^[A-Z].*%.*\.$/);
     assert.ok(!h.includes("\n"));
   }
-  const index = renderIndexPage(all);
+  const index = renderIndex(all);
   for (const p of PROBLEMS) {
     assert.ok(index.includes(`href="${p}/index.html"`));
-    assert.ok(dom(index).querySelector("ol.problems")?.textContent.includes(headline(all[p])));
+    assert.ok(dom(index).querySelector("ol.problems")?.textContent.includes(headlineOf(all[p])));
   }
-  assert.match(renderIndexPage({ p1: all.p1 }), /Not run yet/);
+  assert.match(renderIndex({ p1: all.p1 }), /Not run yet/);
 });
 
 Deno.test("writeReports writes a page for each results file present and the index, leaving no temporary files", async () => {
@@ -255,12 +256,25 @@ Deno.test("writeReports writes a page for each results file present and the inde
   }
 });
 
-Deno.test("writeReports names the results file that is invalid", async () => {
+Deno.test("a results.json that does not parse is rebuilt from the run files, with one line saying so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "reports_" });
   try {
-    await Deno.mkdir(join(dir, "p2"));
+    const fixture = fixtureResults("p2");
+    await Deno.mkdir(join(dir, "p2", "runs"), { recursive: true });
+    for (const run of fixture.runs) {
+      await Deno.writeTextFile(join(dir, "p2", "runs", `${run.key}.json`), JSON.stringify(run));
+    }
     await Deno.writeTextFile(join(dir, "p2", "results.json"), "{ not json");
-    await assert.rejects(writeReports(dir), (e: Error) => e.message.includes(join(dir, "p2", "results.json")));
+    const lines: string[] = [];
+    const all = await readAllResults(dir, REGISTRY, (line) => lines.push(line));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /p2\/results\.json does not parse .*rebuilt from 9 run files/);
+    const rebuilt = JSON.parse(await Deno.readTextFile(join(dir, "p2", "results.json")));
+    checkProblemResults(rebuilt);
+    assert.equal(all.get("p2")!.runs.length, fixture.runs.length);
+    assert.deepEqual(new Set(rebuilt.runs.map((r: RunResult) => r.key)), new Set(fixture.runs.map((r) => r.key)));
+    await writeReports(dir, REGISTRY);
+    assert.ok((await Deno.readTextFile(join(dir, "p2", "index.html"))).includes("Problem 2"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

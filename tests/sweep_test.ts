@@ -6,7 +6,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 function problem(name: string, args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "problems", `${name}.ts`), ...args],
+    args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), name, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -124,12 +124,6 @@ for (const model of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"] as M
   });
 }
 
-Deno.test("resolve() leaves `kernels` out of a default config, so default run keys do not depend on it", () => {
-  const base = { model: "mamba", K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0 } as const;
-  assert.ok(!("kernels" in resolve(base)));
-  assert.ok(!("kernels" in resolve({ ...base, kernels: "fast" })));
-  assert.equal(resolve({ ...base, kernels: "reference" }).kernels, "reference");
-});
 
 Deno.test("sequencesPerForward() bounds sequences x length x d, and keeps d=8's 32768-token chunks", () => {
   for (const d of [8, 16, 64, 256]) {

@@ -12,7 +12,8 @@ import { arBatch } from "../task/ar_data.ts";
 import { buildModel } from "../models/model.ts";
 import { Adam } from "../training/adam.ts";
 import { batchAccuracy, crossEntropy, sequencesPerForward } from "../training/train.ts";
-import { versions } from "../training/experiment.ts";
+import { versions } from "../platform/version.ts";
+import { median } from "../stats/median.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
@@ -83,7 +84,7 @@ interface BenchRow {
 
 function summarise(ms: number[]): Timing {
   const s = [...ms].sort((a, b) => a - b);
-  return { medianMs: s[Math.floor(s.length / 2)], minMs: s[0], maxMs: s[s.length - 1], n: s.length };
+  return { medianMs: median(s), minMs: s[0], maxMs: s[s.length - 1], n: s.length };
 }
 
 function benchOurs(model: ModelName, d: number, steps: number, warmup: number, evalSeqs: number): BenchRow {

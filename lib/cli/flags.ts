@@ -11,7 +11,8 @@ export type FlagValue = number | string | boolean | undefined;
 
 export interface FlagSpec {
   readonly name: string;
-  readonly type: "int" | "number" | "string" | "boolean";
+  /** "dir": a folder path; it may not exist yet, but must not name an existing file. */
+  readonly type: "int" | "number" | "string" | "dir" | "boolean";
   readonly help: string;
   readonly min?: number;
   readonly max?: number;
@@ -29,14 +30,27 @@ export class UsageError extends Error {
 
 function rangeText(s: FlagSpec): string {
   if (s.choices) return `one of ${s.choices.join(", ")}`;
-  if (s.type === "string" || s.type === "boolean") return ""; // free text: nothing to state
+  if (s.type === "string" || s.type === "dir" || s.type === "boolean") return ""; // free text: nothing to state
   const kind = s.type === "int" ? "an integer" : "a number";
   if (s.min !== undefined && s.max !== undefined) return `${kind} in [${s.min}, ${s.max}]`;
   if (s.min !== undefined) return `${kind} >= ${s.min}`;
   return kind;
 }
 
+/** A "dir" flag's value: refused when it names something that exists and is not a folder. */
+function checkDir(s: FlagSpec, path: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch {
+    return path; // does not exist yet: the script creates it
+  }
+  if (!info.isDirectory) throw new UsageError(`--${s.name} must be a folder, got "${path}", which is a file`);
+  return path;
+}
+
 function convert(s: FlagSpec, raw: string): number | string {
+  if (s.type === "dir") return checkDir(s, raw);
   if (s.type === "string") {
     if (s.choices && !s.choices.includes(raw)) {
       throw new UsageError(`--${s.name} must be ${rangeText(s)}, got "${raw}"`);
@@ -55,7 +69,9 @@ function convert(s: FlagSpec, raw: string): number | string {
 /** The --help text for a script. */
 export function helpText(usage: string, specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
-    const arg = s.type === "boolean" ? "" : ` <${s.type === "string" ? "value" : s.type}>`;
+    const arg = s.type === "boolean"
+      ? ""
+      : ` <${s.type === "string" ? "value" : s.type === "dir" ? "folder" : s.type}>`;
     const range = rangeText(s) === "" ? "" : ` (${rangeText(s)}`;
     const def = s.default === undefined ? (range ? ")" : "") : `${range ? "; " : " ("}default ${s.default})`;
     return `  --${s.name}${arg}\n      ${s.help}${range}${def}`;
@@ -107,7 +123,7 @@ export function parseFlags(
   const out: Record<string, FlagValue> = {};
   for (const s of specs) {
     const raw = parsed.values[s.name];
-    if (raw === undefined) out[s.name] = s.default;
+    if (raw === undefined) out[s.name] = s.type === "dir" ? checkDir(s, s.default as string) : s.default;
     else if (s.type === "boolean") out[s.name] = raw as boolean;
     else out[s.name] = convert(s, raw as string);
   }

@@ -1,12 +1,16 @@
 /**
- * What the three problem scripts share: their flags, quick mode, and running a sweep into `<out>/pN` with the
- * report rebuilt after every finished run.
+ * The problem runner: `deno run -A lib/cli/problem.ts <id> [flags]` (what `deno task <id>` runs) finds the
+ * problem in the registry, parses the shared flags, runs its sweep into `<out>/<id>` and rebuilds the reports
+ * after every finished run.
  */
 import { join } from "node:path";
 import type { ExperimentConfig } from "../training/config.ts";
-import { runSweep, SweepFailures, SweepInterrupted, type SweepJob } from "../runs/sweep.ts";
+import { runSweep, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
 import { writeReports } from "../report/write.ts";
-import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+import { ProgressBoard } from "./progress.ts";
+import { loadProblems } from "../problems/registry.ts";
+import type { ProblemDefinition, ProblemSettings } from "../problems/definition.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   { name: "L", type: "int", choices: [32, 64], default: 64, help: "Training length L (evaluation runs to 3L)." },
@@ -35,9 +39,9 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   },
   {
     name: "out",
-    type: "string",
+    type: "dir",
     default: "reports",
-    help: "Folder for results and reports (this problem writes <out>/pN).",
+    help: "Folder for results and reports (this problem writes <out>/<problem id>).",
   },
   { name: "jobs", type: "int", min: 1, max: 64, default: 2, help: "Runs trained at once, one process each." },
   {
@@ -48,27 +52,20 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   { name: "fresh", type: "boolean", help: "Retrain runs that are already finished instead of skipping them." },
 ];
 
-/** The shared settings a problem's job builder receives. */
-export interface ProblemSettings {
-  readonly L: number;
-  readonly seeds: readonly number[];
-  /** Step cap from --steps, or undefined for the problem's per-model caps. */
-  readonly steps: number | undefined;
-  readonly quick: boolean;
-  /** Fields every run config takes from the flags (eval samples, and quick-mode sizes). */
-  readonly common: Partial<ExperimentConfig>;
-  readonly out: string;
-  readonly jobs: number;
-  readonly fresh: boolean;
-}
-
 /** Quick mode: the same pipeline on a small setting, for smoke tests. */
 const QUICK: Partial<ExperimentConfig> = { evalSamples: 16, checkEvery: 10, testBatch: 64, batch: 32 };
 const QUICK_L = 16;
 const QUICK_STEPS = 30;
 
+/** The shared settings plus where and how to run them. */
+export interface ProblemFlags extends ProblemSettings {
+  readonly out: string;
+  readonly jobs: number;
+  readonly fresh: boolean;
+}
+
 /** Parse the shared flags; null when --help was shown. */
-export function problemSettings(argv: readonly string[], usage: string): ProblemSettings | null {
+export function problemSettings(argv: readonly string[], usage: string): ProblemFlags | null {
   const f = parseFlags(argv, PROBLEM_FLAGS, usage);
   if (!f) return null;
   const quick = f.quick === true;
@@ -87,38 +84,64 @@ export function problemSettings(argv: readonly string[], usage: string): Problem
   };
 }
 
-/** Run one problem script: parse flags, build jobs, run the sweep, write results and reports. */
-export function runProblem(
-  problem: "p1" | "p2" | "p3",
-  usage: string,
-  buildJobs: (s: ProblemSettings) => Promise<SweepJob[]> | SweepJob[],
+/** The settings of a problem run with no flags (its default plan). */
+export function defaultSettings(): ProblemFlags {
+  return problemSettings([], "")!;
+}
+
+function usageOf(problem: ProblemDefinition): string {
+  return `deno task ${problem.id} [flags]\n\n${problem.summary}\nWrites <out>/${problem.id}/results.json and ` +
+    `<out>/${problem.id}/index.html.`;
+}
+
+/** Run one registered problem with the given flags. */
+export async function runProblem(
+  problem: ProblemDefinition,
+  problems: readonly ProblemDefinition[],
+  argv: readonly string[],
 ): Promise<void> {
-  return cliMain(async () => {
-    const settings = problemSettings(Deno.args, usage);
-    if (!settings) return;
-    const jobs = await buildJobs(settings);
-    const dir = join(settings.out, problem);
-    const command = ["deno", "task", problem, ...Deno.args].join(" ");
-    try {
-      const results = await runSweep(jobs, {
-        problem,
-        dir,
-        jobs: settings.jobs,
-        fresh: settings.fresh,
-        command,
-        onUpdate: () => writeReports(settings.out),
-      });
-      console.error(`${problem}: ${results.runs.length}/${results.planned} runs; report: ${join(dir, "index.html")}`);
-    } catch (e) {
-      if (e instanceof SweepInterrupted) {
-        console.error(`${problem}: ${e.message}`);
-        Deno.exit(130);
-      }
-      if (e instanceof SweepFailures) {
-        console.error(`${problem}: ${e.message}`);
-        Deno.exit(1);
-      }
-      throw e;
+  const settings = problemSettings(argv, usageOf(problem));
+  if (!settings) return;
+  const jobs = problem.jobs(settings);
+  const dir = join(settings.out, problem.id);
+  const command = ["deno", "task", problem.id, ...argv].join(" ");
+  try {
+    const results = await runSweep(jobs, {
+      problem: problem.id,
+      dir,
+      jobs: settings.jobs,
+      fresh: settings.fresh,
+      command,
+      reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),
+      onUpdate: () => writeReports(settings.out, problems),
+      reporter: new ProgressBoard(),
+    });
+    console.error(
+      `${problem.id}: ${results.runs.length}/${results.planned} runs; report: ${join(dir, "index.html")}`,
+    );
+  } catch (e) {
+    if (e instanceof SweepInterrupted) {
+      console.error(`${problem.id}: ${e.message}`);
+      Deno.exit(130);
     }
+    if (e instanceof SweepFailures) {
+      console.error(`${problem.id}: ${e.message}`);
+      Deno.exit(1);
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  await cliMain(async () => {
+    const [id, ...argv] = Deno.args;
+    const problems = await loadProblems();
+    const problem = problems.find((p) => p.id === id);
+    if (!problem) {
+      throw new UsageError(
+        `unknown problem ${JSON.stringify(id ?? "")}: one of ${problems.map((p) => p.id).join(", ")}`,
+      );
+    }
+    await runProblem(problem, problems, argv);
   });
 }

@@ -3,16 +3,7 @@
  * lines otherwise (CI logs, pipes).
  */
 
-export interface RunProgress {
-  readonly label: string;
-  readonly index: number;
-  readonly total: number;
-  readonly step: number;
-  readonly steps: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly stepsPerSecond: number;
-}
+import type { RunProgress, SweepReporter } from "../runs/progress.ts";
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
@@ -31,7 +22,7 @@ export function describe(p: RunProgress): string {
 }
 
 /** Prints progress of concurrent runs; call `log` for ordinary lines so the live line is kept intact. */
-export class ProgressBoard {
+export class ProgressBoard implements SweepReporter {
   readonly #live: boolean;
   readonly #active = new Map<number, RunProgress>();
   readonly #lastPrinted = new Map<number, number>();

@@ -6,10 +6,11 @@ import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 
 const USAGE = `deno task report [flags]
 
-Rebuild <out>/pN/index.html and <out>/index.html from <out>/pN/results.json, without retraining.`;
+Rebuild every problem page <out>/<id>/index.html and <out>/index.html from the results.json files, without
+retraining (a results.json that does not parse is rebuilt from its run files first).`;
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: "out", type: "string", default: "reports", help: "Folder holding p1/, p2/, p3/." },
+  { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },
 ];
 
 await cliMain(async () => {

@@ -8,13 +8,14 @@
  * length from L up to it; EXACT (99%) is reported alongside.
  */
 import type { RunResult } from "../runs/results.ts";
+import { median } from "../stats/median.ts";
+import { resolve, type ResolvedConfig } from "../training/config.ts";
 import { fieldText, lengthText, listText, pct, points, seriesName, steps } from "./format.ts";
 import {
   convergenceOf,
   fieldOf,
   holdsUpTo,
   longestLength,
-  median,
   pointAt,
   type Series,
   SETTING_FIELDS,
@@ -28,8 +29,8 @@ export const HOLD = 0.9;
 /** The stricter threshold reported alongside HOLD. */
 export const EXACT = 0.99;
 
-function cfg(s: Series): RunResult["config"] {
-  return s.runs[0].config;
+function cfg(s: Series): ResolvedConfig {
+  return resolve(s.runs[0].config);
 }
 
 function lastAccuracy(r: RunResult): number | null {

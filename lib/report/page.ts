@@ -1,23 +1,15 @@
 /**
  * The report pages: one self-contained HTML document per problem (header with provenance, "How to read this",
- * charts with findings, a table of every run) and an index linking the three problems with their headlines.
+ * charts with findings, a table of every run) and an index linking every registered problem with its headline.
  *
  * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
  * script. They open from disk in any browser.
  */
-import { recipesHtml } from "./recipes.ts";
 import type { BackendInfo } from "../platform/backend.ts";
-import type { ProblemResults, RunResult } from "../runs/results.ts";
+import { accuracyAt, type ProblemResults, type RunResult } from "../runs/results.ts";
+import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
-import { type Part, problemView } from "./problem_views.ts";
-
-const PROBLEMS = ["p1", "p2", "p3"] as const;
-
-const PROBLEM_NAMES: Record<(typeof PROBLEMS)[number], string> = {
-  p1: "Problem 1 — induction heads, five models, τ = 1 and τ = 5",
-  p2: "Problem 2 — associative recall with M = 4, 8, 16",
-  p3: "Problem 3 — Mamba with d = 64 against d = 8",
-};
+import type { Part } from "./view.ts";
 
 const CSS = `
 :root { color-scheme: light; }
@@ -143,11 +135,8 @@ function partHtml(part: Part): string {
 }
 
 function accuracyCell(r: RunResult, k: number): string {
-  if (r.accuracyByLength.length === 0) return "—";
-  const target = k * r.config.L;
-  let best = r.accuracyByLength[0];
-  for (const p of r.accuracyByLength) if (Math.abs(p.length - target) < Math.abs(best.length - target)) best = p;
-  return pct(best.accuracy);
+  const a = accuracyAt(r, k * r.config.L);
+  return a === null ? "—" : pct(a);
 }
 
 function runsTableHtml(runs: readonly RunResult[]): string {
@@ -203,35 +192,44 @@ function runsTableHtml(runs: readonly RunResult[]): string {
     `<tbody>${rows.join("")}</tbody></table></details>`;
 }
 
+/** No other problems' results: the context of a page rendered on its own. */
+const NO_CONTEXT: ViewContext = { results: new Map() };
+
 /** The problem's headline finding in one sentence, computed from its numbers (used on the index). */
-export function headline(results: ProblemResults): string {
-  return problemView(results).headline;
+export function headline(problem: ProblemDefinition, results: ProblemResults, context = NO_CONTEXT): string {
+  return problem.view(results, context).headline;
 }
 
-/** The full HTML document of one problem's report; `recipes` are recipe-sweep runs shown as evidence. */
-export function renderProblemPage(results: ProblemResults, recipes: readonly RunResult[] = []): string {
-  const view = problemView(results);
-  const body = `<header><p><a href="../index.html">← all problems</a></p><h1>${escapeHtml(view.title)}</h1>${
+/** The full HTML document of one problem's report. */
+export function renderProblemPage(
+  problem: ProblemDefinition,
+  results: ProblemResults,
+  context: ViewContext = NO_CONTEXT,
+): string {
+  if (results.problem !== problem.id) {
+    throw new Error(`results of problem "${results.problem}" cannot be drawn as problem "${problem.id}"`);
+  }
+  const view = problem.view(results, context);
+  const body = `<header><p><a href="../index.html">← all problems</a></p><h1>${escapeHtml(problem.title)}</h1>${
     headerHtml(results)
   }</header>
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
 <p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
 ${view.parts.map(partHtml).join("\n")}
-${recipesHtml(recipes)}
 ${runsTableHtml(results.runs)}`;
-  return documentHtml(`Recall Lab — ${view.title}`, body);
+  return documentHtml(`Recall Lab — ${problem.title}`, body);
 }
 
-/** The index document: a link to each problem's report with its headline finding (or "not run yet"). */
-export function renderIndexPage(all: Readonly<Partial<Record<"p1" | "p2" | "p3", ProblemResults>>>): string {
-  const items = PROBLEMS.map((p) => {
-    const results = all[p];
+/** The index document: a link to each registered problem with its headline finding (or "not run yet"). */
+export function renderIndexPage(problems: readonly ProblemDefinition[], context: ViewContext): string {
+  const items = problems.map((p) => {
+    const results = context.results.get(p.id);
     if (results === undefined) {
-      return `<li><strong>${escapeHtml(PROBLEM_NAMES[p])}</strong><span class="sub">Not run yet.</span></li>`;
+      return `<li><strong>${escapeHtml(p.title)}</strong><span class="sub">Not run yet.</span></li>`;
     }
-    return `<li><a href="${p}/index.html"><strong>${escapeHtml(PROBLEM_NAMES[p])}</strong></a>` +
+    return `<li><a href="${escapeHtml(p.id)}/index.html"><strong>${escapeHtml(p.title)}</strong></a>` +
       `<span class="headline">${
-        escapeHtml(headline(results))
+        escapeHtml(headline(p, results, context))
       }</span><span class="sub">${results.runs.length} of ${results.planned} planned runs finished; ${
         escapeHtml(dateText(results.finishedAt))
       }; <code>${escapeHtml(results.command)}</code></span></li>`;

@@ -1,13 +1,14 @@
 /**
  * Recipe evidence on a report: runs of one model under several training recipes (heads, learning rate, step
- * cap), read from `<reports>/recipes/*.json` (written by `deno task recipes`), shown as a table with a sentence
- * computed from it. This is where a model that does not learn shows what was tried.
+ * cap), from the recipe sweep (`deno task recipes`, <out>/recipes/), shown as a table with a sentence computed
+ * from it. This is where a model that does not learn shows what was tried.
  */
-import type { RunResult } from "../runs/results.ts";
+import { accuracyAt, type RunResult } from "../runs/results.ts";
 import { escapeHtml, pct, steps } from "./format.ts";
+import type { Part } from "./view.ts";
 
 function atL(r: RunResult): number | null {
-  return r.accuracyByLength.find((a) => a.length === r.config.L)?.accuracy ?? null;
+  return accuracyAt(r, r.config.L);
 }
 
 /** One sentence summarising the sweep: what was varied and the best result. */
@@ -29,9 +30,8 @@ export function recipeSentence(runs: readonly RunResult[]): string {
     `lr ${best.config.lr}, scored ${pct(atL(best) ?? 0)} at L after ${steps(best.stepsRun)} steps.`;
 }
 
-/** The section: sentence and table, or nothing when there are no recipe runs. */
-export function recipesHtml(runs: readonly RunResult[]): string {
-  if (runs.length === 0) return "";
+/** The runs as an HTML table (recipe, status, last held-out check, accuracy at L). */
+export function recipesTable(runs: readonly RunResult[]): string {
   const rows = runs.map((r) => {
     const c = r.config;
     const last = r.history.at(-1)?.accuracy;
@@ -41,6 +41,7 @@ export function recipesHtml(runs: readonly RunResult[]): string {
       c.lr,
       c.warmup,
       c.clip,
+      c.seed,
       steps(c.steps),
       r.status,
       steps(r.stepsRun),
@@ -49,10 +50,31 @@ export function recipesHtml(runs: readonly RunResult[]): string {
     ];
     return `<tr>${cells.map((v) => `<td>${escapeHtml(String(v))}</td>`).join("")}</tr>`;
   });
-  const head = ["model", "heads", "lr", "warm-up", "clip", "cap", "status", "steps run", "last check", "acc at L"];
-  return `<section id="recipes-part"><h2>Training recipes tried</h2><ul class="findings"><li>${
-    escapeHtml(recipeSentence(runs))
-  }</li></ul><table class="runs"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>` +
+  const head = [
+    "model",
+    "heads",
+    "lr",
+    "warm-up",
+    "clip",
+    "seed",
+    "cap",
+    "status",
+    "steps run",
+    "last check",
+    "acc at L",
+  ];
+  return `<table class="runs"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead>` +
     `<tbody>${rows.join("")}</tbody></table><p class="caption">Runs from <code>deno task recipes</code> ` +
-    `(reports/recipes/), at the Problem 1 setting with τ = 1.</p></section>`;
+    `(reports/recipes/), at the Problem 1 setting with τ = 1.</p>`;
+}
+
+/** The recipe sweep as a report part: the table, with its sentence as the finding. */
+export function recipesPart(runs: readonly RunResult[]): Part {
+  return {
+    id: "recipes",
+    title: "Training recipes tried",
+    chart: () => recipesTable(runs),
+    findings: [{ heading: null, sentences: [recipeSentence(runs)] }],
+    note: null,
+  };
 }

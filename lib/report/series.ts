@@ -178,13 +178,6 @@ export function convergenceOf(s: Series): Convergence {
   };
 }
 
-/** The median of a non-empty list of numbers (mean of the middle two for even counts). */
-export function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** The setting fields (other than those excluded) whose values differ among the series. */
 export function varyingFields(series: readonly Series[], exclude: readonly SettingField[] = []): SettingField[] {
   return SETTING_FIELDS.filter((f) => !exclude.includes(f) && valuesOf(series, f).length > 1);

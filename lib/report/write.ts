@@ -1,71 +1,48 @@
 /**
- * Writing the reports: read `<dir>/p1|p2|p3/results.json` (those that exist), write each problem's
- * `<dir>/pN/index.html` and the overview `<dir>/index.html`, every file atomically (temporary file in the same
- * folder, then rename), so a browser or a concurrent sweep never sees half a page.
+ * Writing the reports: for every registered problem whose `<dir>/<id>/results.json` exists, write its page
+ * `<dir>/<id>/index.html`, then the overview `<dir>/index.html`, every file atomically (temporary file in the
+ * same folder, then rename), so a browser or a concurrent sweep never sees half a page. A results.json that
+ * does not parse is rebuilt from the problem's run files first, with one line saying so.
  */
 import { join } from "node:path";
-import { writeTextAtomic } from "../runs/atomic_write.ts";
-import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult } from "../runs/results.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../runs/atomic_write.ts";
+import type { ProblemResults } from "../runs/results.ts";
+import { readResultsFile, rebuildResults } from "../runs/results_file.ts";
+import type { ProblemDefinition } from "../problems/definition.ts";
+import { loadProblems } from "../problems/registry.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 
-const PROBLEMS = ["p1", "p2", "p3"] as const;
-
-async function readResults(path: string): Promise<ProblemResults | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  try {
-    checkProblemResults(parsed);
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-  return parsed;
-}
-
-/** Recipe-sweep runs in `<dir>/recipes/*.json` (from `deno task recipes`), sorted by file name. */
-export async function readRecipeRuns(dir: string): Promise<RunResult[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(join(dir, "recipes"))) {
-      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+/** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
+export async function readAllResults(
+  dir: string,
+  problems: readonly ProblemDefinition[],
+  log: (line: string) => void = (line) => console.error(line),
+): Promise<Map<string, ProblemResults>> {
+  const all = new Map<string, ProblemResults>();
+  for (const p of problems) {
+    const pdir = join(dir, p.id);
+    const state = await readResultsFile(pdir);
+    if (state.kind === "missing") continue;
+    if (state.kind === "present") {
+      all.set(p.id, state.results);
+      continue;
     }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
+    const rebuilt = await rebuildResults(p.id, pdir);
+    await writeJsonAtomic(join(pdir, "results.json"), rebuilt);
+    log(`${join(pdir, "results.json")} ${state.reason}: rebuilt from ${rebuilt.runs.length} run files`);
+    all.set(p.id, rebuilt);
   }
-  const runs: RunResult[] = [];
-  for (const name of names.sort()) {
-    const path = join(dir, "recipes", name);
-    const parsed: unknown = JSON.parse(await Deno.readTextFile(path));
-    try {
-      checkRunResult(parsed, path);
-    } catch (e) {
-      throw new Error(`${path}: ${(e as Error).message}`);
-    }
-    runs.push(parsed);
-  }
-  return runs;
+  return all;
 }
 
 /** Rebuild every report under `dir` from the results files present there. */
-export async function writeReports(dir: string): Promise<void> {
-  const all: Partial<Record<(typeof PROBLEMS)[number], ProblemResults>> = {};
-  for (const p of PROBLEMS) {
-    const results = await readResults(join(dir, p, "results.json"));
-    if (results === null) continue;
-    all[p] = results;
-    const recipes = p === "p1" ? await readRecipeRuns(dir) : [];
-    await writeTextAtomic(join(dir, p, "index.html"), renderProblemPage(results, recipes));
+export async function writeReports(dir: string, problems?: readonly ProblemDefinition[]): Promise<void> {
+  const registry = problems ?? await loadProblems();
+  const results = await readAllResults(dir, registry);
+  const context = { results };
+  for (const p of registry) {
+    const r = results.get(p.id);
+    if (r !== undefined) await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, context));
   }
-  await writeTextAtomic(join(dir, "index.html"), renderIndexPage(all));
+  await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }

@@ -6,9 +6,13 @@
  * these files, so a report can always be rebuilt without retraining.
  */
 import type { BackendInfo } from "../platform/backend.ts";
-import type { ResolvedConfig } from "../training/config.ts";
+import type { RunSettings } from "../training/config.ts";
 
-export const SCHEMA_VERSION = 1;
+/**
+ * 2: `config` holds the run's settings only (no derived values), `revision` the training revision its key
+ * includes, `problem` any registered problem id. `deno task migrate` turns schema-1 files into schema 2.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** One check on the held-out test batch at length L. */
 export interface HistoryPoint {
@@ -39,11 +43,14 @@ export interface Versions {
 
 export interface RunResult {
   readonly schema: typeof SCHEMA_VERSION;
-  /** Hash of the full resolved config (seed included): the run's identity for resuming sweeps. */
+  /** Hash of the settings and the training revision (lib/runs/run_key.ts): the run's identity. */
   readonly key: string;
+  /** The training revision (lib/training/revision.ts) the run was trained under. */
+  readonly revision: number;
   /** A label for the variant inside its sweep, e.g. "tau=1" or "M=8". */
   readonly variant: string;
-  readonly config: ResolvedConfig;
+  /** The user-facing config with every default filled in; `resolve(config)` gives the derived values. */
+  readonly config: RunSettings;
   readonly status: RunStatus;
   /** First step of the run of `patience` passing checks that ended training, or null. */
   readonly convergedStep: number | null;
@@ -67,7 +74,8 @@ export interface RunResult {
 
 export interface ProblemResults {
   readonly schema: typeof SCHEMA_VERSION;
-  readonly problem: "p1" | "p2" | "p3";
+  /** The id of the problem (problems/<id>.ts) whose sweep wrote it. */
+  readonly problem: string;
   /** The command line that produced this file. */
   readonly command: string;
   readonly startedAt: string;
@@ -109,6 +117,7 @@ export function checkRunResult(
   if (typeof o.key !== "string" || o.key.length === 0) {
     fail(where, "missing key");
   }
+  checkNumber(`${where}.revision`, o.revision);
   if (typeof o.variant !== "string") fail(where, "missing variant");
   if (typeof o.config !== "object" || o.config === null) {
     fail(where, "missing config");
@@ -137,7 +146,7 @@ export function checkRunResult(
   }
   if (o.status !== "diverged") {
     const cfg = o.config as Record<string, unknown>;
-    const expected = (cfg.maxLen as number) - (cfg.tau as number) - 1;
+    const expected = 3 * (cfg.L as number) - (cfg.tau as number) - 1;
     if ((o.accuracyByLength as unknown[]).length !== expected) {
       fail(
         where,
@@ -154,13 +163,16 @@ export function checkProblemResults(r: unknown): asserts r is ProblemResults {
   if (o.schema !== SCHEMA_VERSION) {
     fail("results", `schema ${String(o.schema)} != ${SCHEMA_VERSION}`);
   }
-  if (!["p1", "p2", "p3"].includes(o.problem as string)) {
-    fail("results", `bad problem ${String(o.problem)}`);
-  }
+  if (typeof o.problem !== "string" || o.problem.length === 0) fail("results", "missing problem id");
   if (typeof o.command !== "string") fail("results", "missing command");
   checkNumber("results.planned", o.planned);
   if (!Array.isArray(o.runs)) fail("results", "runs is not an array");
   for (const [i, run] of (o.runs as unknown[]).entries()) {
     checkRunResult(run, `runs[${i}]`);
   }
+}
+
+/** The run's accuracy at exactly `length`, or null when that length was not evaluated (or the run diverged). */
+export function accuracyAt(run: RunResult, length: number): number | null {
+  return run.accuracyByLength.find((a) => a.length === length)?.accuracy ?? null;
 }

@@ -1,29 +1,35 @@
 /**
- * Sweeps: many independent runs, in parallel subprocesses, resumable and safe to interrupt.
+ * Sweeps: many independent runs, in parallel subprocesses, resumable, safe to interrupt and safe to share.
  *
  * - Every config is validated (and keyed) before anything is written.
- * - Each run lives in `<out>/runs/<key>.json`, the key a hash of its full resolved config and seed; a valid
- *   file there means the run is finished and is skipped unless `fresh`.
+ * - Each run lives in `<dir>/runs/<key>.json` (lib/runs/run_key.ts); a valid file there means the run is
+ *   finished and is skipped unless `fresh`. A damaged one is named, moved aside as `.corrupt` and retrained.
+ * - A pending run is claimed first (`<key>.claim`, lib/runs/claims.ts), so two sweeps on one folder (or two
+ *   machines sharing it) never train the same run: each trains what is unclaimed, then waits for the runs
+ *   others hold, taking over any whose holder died.
  * - Each subprocess (lib/cli/run_worker.ts) writes its run file atomically when it finishes; after every
- *   finished run the parent rewrites `<out>/results.json` (finished runs, in the sweep's fixed order) and
+ *   finished run the parent rewrites `<dir>/results.json` (finished runs, in the sweep's fixed order) and
  *   calls `onUpdate`, so results and reports are valid at every moment.
  * - SIGINT / SIGTERM stop the workers; finished work stays; the caller exits non-zero.
  */
 import { join } from "node:path";
-import { type ExperimentConfig, resolve } from "../training/config.ts";
-import { runKey, versions } from "../training/experiment.ts";
-import { checkProblemResults, checkRunResult, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
+import { resolve } from "../training/config.ts";
+import { runKey } from "./run_key.ts";
+import { versions } from "../platform/version.ts";
+import { accuracyAt, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
-import { ProgressBoard, type RunProgress } from "../cli/progress.ts";
+import { moveAside, readRunFile } from "./run_file.ts";
+import { readResultsFile } from "./results_file.ts";
+import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
+import type { RunProgress, SweepReporter } from "./progress.ts";
+import type { SweepJob } from "../problems/definition.ts";
 
-export interface SweepJob {
-  readonly variant: string;
-  readonly config: ExperimentConfig;
-}
+export type { SweepJob };
 
 export interface SweepOptions {
-  readonly problem: "p1" | "p2" | "p3";
-  /** Folder of this problem's results (`<out>/pN`). */
+  /** The problem's id, recorded in results.json. */
+  readonly problem: string;
+  /** Folder of this problem's results (`<out>/<id>`). */
   readonly dir: string;
   /** Runs at once (subprocesses). */
   readonly jobs: number;
@@ -31,9 +37,13 @@ export interface SweepOptions {
   readonly fresh: boolean;
   /** The command line, recorded in the results. */
   readonly command: string;
+  /** Other problems' run folders where a finished run of the same key may already be (it is copied). */
+  readonly reuseFrom?: readonly string[];
   /** Called after results.json is rewritten (e.g. to rebuild the report). */
   readonly onUpdate?: (results: ProblemResults) => Promise<void>;
-  readonly board?: ProgressBoard;
+  readonly reporter: SweepReporter;
+  /** How often to look again at runs that other sweeps hold (ms). */
+  readonly pollMs?: number;
 }
 
 /** Thrown when a sweep was stopped by a signal; finished runs are on disk. */
@@ -49,28 +59,6 @@ export class SweepFailures extends Error {
   constructor(readonly count: number) {
     super(`${count} run(s) failed (see the worker errors above); the others are saved; rerun to retry them`);
     this.name = "SweepFailures";
-  }
-}
-
-/** A finished run file, or null when it is missing, unreadable, invalid or for another key. */
-export async function readFinishedRun(path: string, key: string): Promise<RunResult | null> {
-  try {
-    const parsed = JSON.parse(await Deno.readTextFile(path));
-    checkRunResult(parsed);
-    return parsed.key === key ? parsed : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The results file of an earlier invocation of the same command, or null. */
-async function readPriorResults(path: string, command: string): Promise<ProblemResults | null> {
-  try {
-    const parsed = JSON.parse(await Deno.readTextFile(path));
-    checkProblemResults(parsed);
-    return parsed.command === command ? parsed : null;
-  } catch {
-    return null;
   }
 }
 
@@ -99,21 +87,44 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
   if (buffer) onLine(buffer);
 }
 
+async function mtime(path: string): Promise<number | null> {
+  try {
+    return (await Deno.stat(path)).mtime?.getTime() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function holderText(c: Claim | null): string {
+  return c === null ? "another sweep" : `pid ${c.pid} on ${c.host} since ${c.startedAt}`;
+}
+
 /** Run the sweep; returns the results of every finished run (all of them unless interrupted). */
 export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): Promise<ProblemResults> {
-  const resolved = jobs.map((j) => resolve(j.config)); // validation before any disk write
-  const keys = await Promise.all(resolved.map(runKey));
-  const board = opts.board ?? new ProgressBoard();
+  jobs.forEach((j) => resolve(j.config)); // validation before any disk write
+  const keys = await Promise.all(jobs.map((j) => runKey(j.config)));
+  const board = opts.reporter;
   const runsDir = join(opts.dir, "runs");
+  const runFile = (i: number) => join(runsDir, `${keys[i]}.json`);
+  const claimFile = (i: number) => join(runsDir, `${keys[i]}.claim`);
+  const pollMs = opts.pollMs ?? 2000;
+  const resultsPath = join(opts.dir, "results.json");
   // Resuming the same command continues its clock: the results' start and wall time cover every invocation that
   // trained their runs (an invocation that only skips finished runs adds nothing).
-  const prior = opts.fresh ? null : await readPriorResults(join(opts.dir, "results.json"), opts.command);
+  const priorState = await readResultsFile(opts.dir);
+  if (priorState.kind === "damaged") {
+    board.log(`${resultsPath} ${priorState.reason}: rebuilding it from the run files`);
+  }
+  const prior = !opts.fresh && priorState.kind === "present" && priorState.results.command === opts.command
+    ? priorState.results
+    : null;
   const startedAt = prior?.startedAt ?? new Date().toISOString();
   const priorWall = prior?.wallSeconds ?? 0;
   let trainedHere = false;
   const t0 = performance.now();
   const finished: (RunResult | null)[] = jobs.map(() => null);
-  const label = (i: number): string => `${resolved[i].model} ${jobs[i].variant}`.trim();
+  const label = (i: number): string => `${jobs[i].config.model} ${jobs[i].variant}`.trim();
+  const tag = (i: number): string => `[${i + 1}/${jobs.length}] ${label(i)}`;
 
   async function publish(): Promise<ProblemResults> {
     const results: ProblemResults = {
@@ -128,23 +139,62 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       planned: jobs.length,
       runs: finished.filter((r): r is RunResult => r !== null),
     };
-    await writeJsonAtomic(join(opts.dir, "results.json"), results);
+    await writeJsonAtomic(resultsPath, results);
     await opts.onUpdate?.(results);
     return results;
   }
 
-  const pending: number[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    const done = opts.fresh ? null : await readFinishedRun(join(runsDir, `${keys[i]}.json`), keys[i]);
-    if (done) {
-      finished[i] = done;
-      board.log(`[${i + 1}/${jobs.length}] ${label(i)}: finished run found (${keys[i]}), skipped; --fresh retrains`);
-    } else pending.push(i);
-  }
   await Deno.mkdir(runsDir, { recursive: true });
+  // Pending runs, in order; for --fresh, the modification time of the file being replaced, so a file another
+  // sweep writes meanwhile can be told from the old one.
+  const pending: number[] = [];
+  const replacing = new Map<number, number | null>();
+  for (let i = 0; i < jobs.length; i++) {
+    const state = await readRunFile(runFile(i), keys[i]);
+    if (state.kind === "damaged") {
+      const aside = await moveAside(runFile(i));
+      board.log(`${tag(i)}: ${runFile(i)} ${state.reason}; moved aside to ${aside}; retraining it`);
+    }
+    if (state.kind === "finished" && !opts.fresh) {
+      finished[i] = state.run;
+      board.log(`${tag(i)}: finished run found (${keys[i]}), skipped; --fresh retrains`);
+      continue;
+    }
+    if (state.kind === "missing" && !opts.fresh) {
+      const reused = await reuse(i);
+      if (reused) {
+        finished[i] = reused;
+        continue;
+      }
+    }
+    if (opts.fresh) replacing.set(i, await mtime(runFile(i)));
+    pending.push(i);
+  }
+
+  /** A finished run of the same key in another problem's folder, copied here under this sweep's variant. */
+  async function reuse(i: number): Promise<RunResult | null> {
+    for (const dir of opts.reuseFrom ?? []) {
+      const state = await readRunFile(join(dir, `${keys[i]}.json`), keys[i]);
+      if (state.kind !== "finished") continue;
+      const run = { ...state.run, variant: jobs[i].variant };
+      await writeJsonAtomic(runFile(i), run);
+      board.log(`${tag(i)}: finished run found in ${dir} (${keys[i]}), reused`);
+      return run;
+    }
+    return null;
+  }
+
+  /** A run that another sweep finished since we looked (for --fresh: a file newer than the one we replace). */
+  async function finishedElsewhere(i: number): Promise<RunResult | null> {
+    const state = await readRunFile(runFile(i), keys[i]);
+    if (state.kind !== "finished") return null;
+    if (replacing.has(i) && (await mtime(runFile(i))) === replacing.get(i)) return null;
+    return state.run;
+  }
 
   const children = new Set<Deno.ChildProcess>();
   let interrupted: string | null = null;
+  let wake: (() => void) | null = null;
   const onSignal = (signal: Deno.Signal) => () => {
     if (interrupted) return;
     interrupted = signal;
@@ -154,14 +204,15 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
         c.kill("SIGTERM");
       } catch { /* already gone */ }
     }
+    wake?.();
   };
   const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
 
   let failures = 0;
   async function runOne(i: number): Promise<void> {
-    const file = join(runsDir, `${keys[i]}.json`);
-    board.log(`[${i + 1}/${jobs.length}] ${label(i)}: training (key ${keys[i]})`);
+    const file = runFile(i);
+    board.log(`${tag(i)}: training (key ${keys[i]})`);
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", WORKER],
       stdin: "piped",
@@ -199,34 +250,85 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     children.delete(child);
     board.finish(i + 1);
     // A run whose file is complete counts, even if a signal arrived while it was being written.
-    const run = status.success || interrupted ? await readFinishedRun(file, keys[i]) : null;
+    const state = status.success || interrupted ? await readRunFile(file, keys[i]) : null;
+    const run = state?.kind === "finished" && (!replacing.has(i) || (await mtime(file)) !== replacing.get(i))
+      ? state.run
+      : null;
+    await releaseClaim(claimFile(i));
     if (!run && interrupted) return;
     if (!run) {
       failures++;
-      board.log(`[${i + 1}/${jobs.length}] ${label(i)}: FAILED (worker exit code ${status.code})`);
+      board.log(`${tag(i)}: FAILED (worker exit code ${status.code})`);
       return;
     }
     finished[i] = run;
     trainedHere = true;
-    const where = run.status === "converged"
-      ? `converged at step ${run.convergedStep}`
-      : run.status === "diverged"
-      ? `DIVERGED at step ${run.divergedStep}`
-      : `did not converge within ${run.stepsRun} steps`;
-    board.log(
-      `[${i + 1}/${jobs.length}] ${label(i)}: ${where}; accuracy at L ${
-        (100 * (run.accuracyByLength.find((a) => a.length === run.config.L)?.accuracy ?? NaN)).toFixed(1)
-      }% (${run.timing.trainSeconds.toFixed(0)} s)`,
-    );
+    board.log(`${tag(i)}: ${outcomeText(run)} (${run.timing.trainSeconds.toFixed(0)} s)`);
     await publish();
   }
 
+  // Runs not yet finished nor started here; a lane takes the first it can claim, and when every remaining run is
+  // held by another sweep, waits and looks again (they may finish, or their holder may die).
+  const open = [...pending];
+  const held = new Map<number, Claim | null>();
+  let lastWaitLog = -Infinity;
+  async function nextRun(): Promise<number | null> {
+    for (let k = 0; k < open.length; k++) {
+      const i = open[k];
+      const done = await finishedElsewhere(i);
+      if (done) {
+        open.splice(k--, 1);
+        held.delete(i);
+        finished[i] = done;
+        board.log(`${tag(i)}: finished by another sweep (${keys[i]})`);
+        await publish();
+        continue;
+      }
+      const attempt = await tryClaim(claimFile(i), keys[i]);
+      if (attempt.ok) {
+        open.splice(k, 1);
+        held.delete(i);
+        if (attempt.tookOver) {
+          board.log(`${tag(i)}: taking over the claim of ${holderText(attempt.tookOver)}, which is no longer running`);
+        }
+        return i;
+      }
+      held.set(i, attempt.holder);
+    }
+    return null;
+  }
+  // Lanes look for their next run one at a time, so `open` is never edited by two of them at once.
+  let turn: Promise<unknown> = Promise.resolve();
+  function nextRunInTurn(): Promise<number | null> {
+    const mine = turn.then(nextRun);
+    turn = mine.catch(() => {});
+    return mine;
+  }
+  async function lane(): Promise<void> {
+    while (!interrupted && open.length > 0) {
+      const i = await nextRunInTurn();
+      if (i !== null) {
+        await runOne(i);
+        continue;
+      }
+      if (open.length === 0) break;
+      if (performance.now() - lastWaitLog > 60_000) {
+        lastWaitLog = performance.now();
+        const who = [...new Set([...held.values()].map(holderText))];
+        board.log(`waiting for ${open.length} run(s) claimed by ${who.join("; ")}`);
+      }
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+    }
+  }
+
   try {
-    const queue = [...pending];
-    const lanes = Array.from({ length: Math.max(1, Math.min(opts.jobs, queue.length)) }, async () => {
-      while (queue.length > 0 && !interrupted) await runOne(queue.shift()!);
-    });
-    await Promise.all(lanes);
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, open.length)) }, lane));
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     board.close();
@@ -235,4 +337,15 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   if (interrupted) throw new SweepInterrupted(interrupted);
   if (failures > 0) throw new SweepFailures(failures);
   return results;
+}
+
+/** "converged at step 400; accuracy at L 99.6%" and the like. */
+export function outcomeText(run: RunResult): string {
+  const where = run.status === "converged"
+    ? `converged at step ${run.convergedStep}`
+    : run.status === "diverged"
+    ? `DIVERGED at step ${run.divergedStep}`
+    : `did not converge within ${run.stepsRun} steps`;
+  const a = accuracyAt(run, run.config.L);
+  return `${where}; accuracy at L ${a === null ? "—" : `${(100 * a).toFixed(1)}%`}`;
 }

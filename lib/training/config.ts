@@ -50,8 +50,11 @@ export interface ExperimentConfig {
   readonly kernels?: Kernels;
 }
 
-/** Every value a run uses, defaults filled in and derived values computed once. */
-export interface ResolvedConfig {
+/**
+ * The user-facing settings of a run with every default filled in: exactly what can change its result, and so
+ * exactly what its key hashes (lib/runs/run_key.ts). Run files store this, never the derived values.
+ */
+export interface RunSettings {
   readonly model: ModelName;
   readonly K: number;
   readonly d: number;
@@ -80,9 +83,35 @@ export interface ResolvedConfig {
   /** Consecutive checks at or above `target` that count as converged. */
   readonly patience: number;
   readonly target: number;
-  // Derived.
-  /** Present only as "reference" (absent = fast), so the default runs' keys do not depend on this field. */
-  readonly kernels?: "reference";
+  /** The fused WebAssembly kernels ("fast") or the plain tf-op references. */
+  readonly kernels: Kernels;
+}
+
+/** The fields of RunSettings, in a fixed order: `settingsOf` keeps these and nothing else. */
+export const KEYED_FIELDS = [
+  "model",
+  "K",
+  "d",
+  "M",
+  "L",
+  "tau",
+  "seed",
+  "batch",
+  "steps",
+  "lr",
+  "warmup",
+  "clip",
+  "heads",
+  "evalSamples",
+  "checkEvery",
+  "testBatch",
+  "patience",
+  "target",
+  "kernels",
+] as const satisfies readonly (keyof RunSettings)[];
+
+/** Every value a run uses: its settings plus the values derived from them, computed once in `resolve()`. */
+export interface ResolvedConfig extends RunSettings {
   readonly mixers: readonly MixerKind[];
   readonly pe: PositionalEncoding;
   /** Rows of the positional table (3L): only the first L are ever trained. */
@@ -94,6 +123,11 @@ export interface ResolvedConfig {
   readonly convWidth: number;
   /** Every evaluated length, tau+2 .. 3L. */
   readonly evalLengths: readonly number[];
+}
+
+/** The settings of a resolved config (derived values dropped): what run files store and keys hash. */
+export function settingsOf(c: RunSettings): RunSettings {
+  return Object.fromEntries(KEYED_FIELDS.map((f) => [f, c[f]])) as unknown as RunSettings;
 }
 
 /** A config value that is out of range: `flag` names the command-line flag. */
@@ -248,7 +282,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),
     target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
-    ...(c.kernels === "reference" ? { kernels: "reference" as const } : {}),
+    kernels: c.kernels ?? "fast",
     mixers,
     pe,
     maxLen,

@@ -4,6 +4,7 @@
  * `patience` consecutive checks at or above `target`, and divergence detection (NaN or infinite loss).
  */
 import * as tf from "@tensorflow/tfjs";
+import { median } from "../stats/median.ts";
 import type { ResolvedConfig } from "./config.ts";
 import type { Model } from "../models/model.ts";
 import type { RandomStream } from "../task/random.ts";
@@ -94,12 +95,6 @@ export function batchAccuracy(
   return correct / batch.batch;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /** Train `model` per `config`; `onCheck` is called after every held-out check. */
 export async function train(
   model: Model,
@@ -174,7 +169,7 @@ export async function train(
     divergedStep,
     stepsRun: step,
     history,
-    medianStepMs: median(stepMs),
+    medianStepMs: stepMs.length === 0 ? 0 : median(stepMs),
     seconds: (performance.now() - t0) / 1000,
   };
 }

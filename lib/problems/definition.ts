@@ -1,0 +1,46 @@
+/**
+ * What a problem is: one module in problems/ exporting `problem: ProblemDefinition`. The registry
+ * (lib/problems/registry.ts) finds every such module; results validation, the index page, report rebuilding,
+ * the summary tables and the output folders (`<out>/<id>`) all iterate over it, so nothing else names a problem.
+ */
+import type { ExperimentConfig } from "../training/config.ts";
+import type { ProblemResults } from "../runs/results.ts";
+import type { ProblemView } from "../report/view.ts";
+
+/** One run of a sweep: a label for the report ("tau=5") and the config to train. */
+export interface SweepJob {
+  readonly variant: string;
+  readonly config: ExperimentConfig;
+}
+
+/** The settings every problem's job builder receives, from the shared problem flags. */
+export interface ProblemSettings {
+  readonly L: number;
+  readonly seeds: readonly number[];
+  /** Step cap from --steps, or undefined for the problem's own caps. */
+  readonly steps: number | undefined;
+  readonly quick: boolean;
+  /** Fields every run config takes from the flags (eval samples, and quick-mode sizes). */
+  readonly common: Partial<ExperimentConfig>;
+}
+
+/** What a problem's report view may read besides its own results: the other problems' results. */
+export interface ViewContext {
+  /** Results of every problem found in the same reports folder, by id. */
+  readonly results: ReadonlyMap<string, ProblemResults>;
+}
+
+export interface ProblemDefinition {
+  /** Folder name under --out and deno task name, e.g. "p1"; must equal the module's file name. */
+  readonly id: string;
+  /** Full title, on the index page and as the report's heading. */
+  readonly title: string;
+  /** What the command does, for --help. */
+  readonly summary: string;
+  /** Position on the index page (ascending). */
+  readonly order: number;
+  /** The runs for these settings, in the sweep's fixed order. */
+  jobs(settings: ProblemSettings): readonly SweepJob[];
+  /** The report: how to read it, parts (charts and findings) and a one-sentence headline. */
+  view(results: ProblemResults, context: ViewContext): ProblemView;
+}

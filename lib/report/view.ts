@@ -1,0 +1,173 @@
+/**
+ * The building blocks of a problem's report view (each problem module in problems/ composes its own): a
+ * "How to read this" paragraph's numbers, parts (a chart and the findings computed under it) and the shapes
+ * a view returns. Runs are selected and grouped by config fields (model, d, M, tau, L, K); `variant` labels
+ * are never parsed.
+ */
+import type { ProblemResults } from "../runs/results.ts";
+import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
+import {
+  accuracySentence,
+  convergenceSummary,
+  generalisationSummary,
+  interpretations,
+  stepTimeSentence,
+} from "./findings.ts";
+import { fieldText, listText, pct, seriesName } from "./format.ts";
+import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from "./series.ts";
+
+/** A titled list of finding sentences. */
+export interface FindingGroup {
+  readonly heading: string | null;
+  readonly sentences: readonly string[];
+}
+
+/**
+ * One part of a problem: a chart (HTML figure, rendered on demand since it is the costly bit) and the findings
+ * under it, or a note when it has no runs.
+ */
+export interface Part {
+  readonly id: string;
+  readonly title: string;
+  readonly chart: (() => string) | null;
+  readonly findings: readonly FindingGroup[];
+  readonly note: string | null;
+}
+
+/** Everything a problem page shows below its title, computed from its results. */
+export interface ProblemView {
+  readonly howToRead: string;
+  readonly parts: readonly Part[];
+  readonly headline: string;
+}
+
+export function compact(xs: readonly (string | null)[]): string[] {
+  return xs.filter((x): x is string => x !== null && x.length > 0);
+}
+
+/** The legend name fields: the model, plus every other field that varies apart from the facet. */
+export function nameFieldsOf(series: readonly Series[], facet: SettingField | null): SettingField[] {
+  const exclude: SettingField[] = facet === null ? ["model"] : ["model", facet];
+  return ["model", ...varyingFields(series, exclude)];
+}
+
+export function facetGroups(
+  series: readonly Series[],
+  facet: SettingField | null,
+): { value: string | number; series: Series[] }[] {
+  if (facet === null) return [{ value: "", series: [...series] }];
+  return valuesOf(series, facet).map((value) => ({ value, series: series.filter((s) => fieldOf(s, facet) === value) }));
+}
+
+export function distinct(values: readonly (string | number)[]): string {
+  return values.length === 0 ? "?" : listText([...new Set(values)].map(String));
+}
+
+/** The numbers a "How to read this" paragraph quotes, from the configs of the runs. */
+export function settingText(
+  series: readonly Series[],
+): { K: string; d: string; L: string; L3: string; chance: string; samples: string } {
+  const configs = series.map((s) => s.runs[0].config);
+  const Ks = [...new Set(configs.map((c) => c.K))];
+  return {
+    K: distinct(Ks),
+    d: distinct(configs.map((c) => c.d)),
+    L: distinct(configs.map((c) => c.L)),
+    L3: distinct(configs.map((c) => 3 * c.L)),
+    chance: listText(Ks.map((K) => pct(1 / K))),
+    samples: distinct(series.flatMap((s) => s.runs.map((r) => r.config.evalSamples))),
+  };
+}
+
+function accuracyFindings(
+  series: readonly Series[],
+  facet: SettingField | null,
+  nameFields: SettingField[],
+): FindingGroup[] {
+  const explained = new Set<string>();
+  return facetGroups(series, facet).map(({ value, series: group }) => ({
+    heading: facet === null ? null : fieldText(facet, value),
+    sentences: compact([
+      ...group.map((s) => accuracySentence(s, seriesName(s, nameFields))),
+      generalisationSummary(group, nameFields),
+      ...interpretations(group, nameFields, explained),
+    ]),
+  }));
+}
+
+function convergenceFindings(
+  series: readonly Series[],
+  facet: SettingField | null,
+  nameFields: SettingField[],
+): FindingGroup[] {
+  const groups = facetGroups(series, facet).map(({ value, series: group }) => ({
+    heading: facet === null ? null : fieldText(facet, value),
+    sentences: compact([convergenceSummary(group, nameFields)]),
+  }));
+  return [...groups, { heading: "Training cost", sentences: compact([stepTimeSentence(series, nameFields)]) }];
+}
+
+function batchCaption(series: readonly Series[]): string {
+  const configs = series.flatMap((s) => s.runs.map((r) => r.config));
+  const c = configs[0];
+  return `Training minibatch size ${distinct(configs.map((x) => x.batch))}; every ${
+    distinct(configs.map((x) => x.checkEvery))
+  } steps the model is scored on a fixed held-out test batch of ${
+    distinct(configs.map((x) => x.testBatch))
+  } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
+    pct(c.target)
+  }; dashed curves hit the step cap without converging, a cross marks a divergence. Hover a point for its numbers.`;
+}
+
+function accuracyCaption(series: readonly Series[], what: string): string {
+  const t = settingText(series);
+  return `${what} Each point is the accuracy on ${t.samples} fresh test sequences of that length; the x axis is ` +
+    `log₂ from τ+2 to 3L = ${t.L3}. Solid vertical line: the training length L = ${t.L}; dashed horizontal ` +
+    `line: chance 1/K = ${t.chance}. Hover a point for its numbers.`;
+}
+
+export function emptyPart(id: string, title: string, note: string): Part {
+  return { id, title, chart: null, findings: [], note };
+}
+
+export function accuracyPart(
+  id: string,
+  title: string,
+  series: readonly Series[],
+  facet: SettingField | null,
+  what: string,
+  extra: FindingGroup[],
+): Part {
+  if (series.length === 0) return emptyPart(id, title, "No finished runs yet.");
+  const nameFields = nameFieldsOf(series, facet);
+  const spec: ChartSpec = { id, series, facet, nameFields, caption: accuracyCaption(series, what) };
+  return {
+    id,
+    title,
+    chart: () => accuracyChart(spec),
+    findings: [...accuracyFindings(series, facet, nameFields), ...extra.filter((g) => g.sentences.length > 0)],
+    note: null,
+  };
+}
+
+export function convergencePart(
+  id: string,
+  title: string,
+  series: readonly Series[],
+  facet: SettingField | null,
+): Part {
+  if (series.length === 0) return emptyPart(id, title, "No finished runs yet.");
+  const nameFields = nameFieldsOf(series, facet);
+  const spec: ChartSpec = { id, series, facet, nameFields, caption: batchCaption(series) };
+  return {
+    id,
+    title,
+    chart: () => convergenceChart(spec),
+    findings: convergenceFindings(series, facet, nameFields),
+    note: null,
+  };
+}
+
+export function noRuns(results: ProblemResults): string {
+  return `No finished runs yet (0 of ${results.planned} planned).`;
+}

@@ -1,0 +1,68 @@
+/**
+ * A problem's `results.json`: reading it with a verdict (present, missing, damaged and why), and rebuilding
+ * it from the run files when it is damaged, so a bad write never costs a finished run.
+ */
+import { join } from "node:path";
+import { checkProblemResults, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
+import { readRunsDir } from "./run_file.ts";
+import { versions } from "../platform/version.ts";
+
+/** What is on disk for a problem's results. */
+export type ResultsFileState =
+  | { readonly kind: "present"; readonly results: ProblemResults }
+  | { readonly kind: "missing" }
+  | { readonly kind: "damaged"; readonly reason: string };
+
+/** Read `<dir>/results.json`. */
+export async function readResultsFile(dir: string): Promise<ResultsFileState> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(dir, "results.json"));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { kind: "missing" };
+    return { kind: "damaged", reason: `cannot be read (${(e as Error).message})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { kind: "damaged", reason: `does not parse (${(e as Error).message})` };
+  }
+  try {
+    checkProblemResults(parsed);
+  } catch (e) {
+    return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
+  }
+  return { kind: "present", results: parsed };
+}
+
+/**
+ * Results rebuilt from the valid run files in `<dir>/runs`: runs in `order` (keys, e.g. the problem's default
+ * plan) first, the rest by key. Dates come from the runs; wall time is unknown (0).
+ */
+export async function rebuildResults(
+  problem: string,
+  dir: string,
+  order: readonly string[] = [],
+): Promise<ProblemResults> {
+  const all = await readRunsDir(join(dir, "runs"));
+  const rank = (r: RunResult) => {
+    const i = order.indexOf(r.key);
+    return i < 0 ? order.length : i;
+  };
+  const runs = [...all].sort((a, b) => rank(a) - rank(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const dates = runs.map((r) => r.startedAt).sort();
+  const now = new Date().toISOString();
+  return {
+    schema: SCHEMA_VERSION,
+    problem,
+    command: `(rebuilt from the run files in ${join(dir, "runs")})`,
+    startedAt: dates[0] ?? now,
+    finishedAt: now,
+    wallSeconds: 0,
+    cores: navigator.hardwareConcurrency,
+    versions: versions(),
+    planned: Math.max(runs.length, order.length),
+    runs,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Run files on disk (`<dir>/runs/<key>.json`): reading one with a verdict (finished, missing, or damaged and
+ * why), moving a damaged one aside, and reading every valid run of a folder.
+ */
+import { join } from "node:path";
+import { checkRunResult, type RunResult } from "./results.ts";
+
+/** What is on disk for a run. */
+export type RunFileState =
+  | { readonly kind: "finished"; readonly run: RunResult }
+  | { readonly kind: "missing" }
+  | { readonly kind: "damaged"; readonly reason: string };
+
+/** Read the run file at `path`, which should hold the run `key`. */
+export async function readRunFile(path: string, key: string): Promise<RunFileState> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { kind: "missing" };
+    return { kind: "damaged", reason: `cannot be read (${(e as Error).message})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { kind: "damaged", reason: `does not parse (${(e as Error).message})` };
+  }
+  try {
+    checkRunResult(parsed);
+  } catch (e) {
+    return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
+  }
+  if (parsed.key !== key) return { kind: "damaged", reason: `holds run ${parsed.key}, not ${key}` };
+  return { kind: "finished", run: parsed };
+}
+
+/** A finished run file, or null when it is missing or damaged. */
+export async function readFinishedRun(path: string, key: string): Promise<RunResult | null> {
+  const state = await readRunFile(path, key);
+  return state.kind === "finished" ? state.run : null;
+}
+
+/** Move a damaged file aside as `<path>.corrupt` (or `.corrupt-2`, ... if taken); returns the new path. */
+export async function moveAside(path: string): Promise<string> {
+  for (let n = 1;; n++) {
+    const target = n === 1 ? `${path}.corrupt` : `${path}.corrupt-${n}`;
+    try {
+      await Deno.lstat(target);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.rename(path, target);
+      return target;
+    }
+  }
+}
+
+/** Every valid run file in `runsDir` (`*.json`), sorted by key; damaged or foreign files are skipped. */
+export async function readRunsDir(runsDir: string): Promise<RunResult[]> {
+  const runs: RunResult[] = [];
+  let names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(runsDir)) if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  names = names.sort();
+  for (const name of names) {
+    const state = await readRunFile(join(runsDir, name), name.slice(0, -".json".length));
+    if (state.kind === "finished") runs.push(state.run);
+  }
+  return runs;
+}

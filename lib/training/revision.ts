@@ -1,0 +1,13 @@
+/**
+ * The training-semantics revision: part of every run's key (lib/runs/run_key.ts), next to the run's settings.
+ *
+ * Bump it by hand, in the same commit, when a change to the code makes the same settings give a different
+ * result: the data draws (lib/task/), initialisation or the model's math (lib/models/), the loss, Adam, the
+ * schedule, clipping, the stopping rule or the held-out checks (lib/training/), or how evaluation samples and
+ * scores. Refactors, speed-ups that are bit-for-bit, report code and new derived values do not bump it. After a
+ * bump every committed run is pending again: rerun the problems (or keep the old revision if the change is
+ * opt-in behind a new setting).
+ *
+ * 1: the runs of 2026-11-28 .. 2026-11-30 (issues 2-5).
+ */
+export const TRAINING_REVISION = 1;
