@@ -12,6 +12,7 @@ import { train, type TrainProgress } from "./train.ts";
 import { evaluateByLength } from "./evaluate.ts";
 import { type RunResult, SCHEMA_VERSION, type Versions } from "../runs/results.ts";
 import { RECALL_LAB_VERSION } from "../platform/version.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
 
 /** JSON with object keys sorted, so equal configs always hash alike. */
 function stableJson(value: unknown): string {
@@ -50,6 +51,8 @@ export interface ExperimentOptions {
   /** Label of the run inside its sweep, e.g. "tau=5". */
   readonly variant?: string;
   readonly onProgress?: (p: TrainProgress) => void;
+  /** Save the trained weights to this path (safetensors, lib/training/checkpoint.ts) before the model is disposed. */
+  readonly checkpoint?: string;
 }
 
 /** Train and evaluate one model; the config is validated before any work. */
@@ -71,6 +74,7 @@ export async function runExperiment(
     const t0 = performance.now();
     const accuracyByLength = outcome.status === "diverged" ? [] : evaluateByLength(model, config);
     const evalSeconds = (performance.now() - t0) / 1000;
+    if (opts.checkpoint !== undefined) await saveCheckpoint(model, opts.checkpoint, { key });
     return {
       schema: SCHEMA_VERSION,
       key,
