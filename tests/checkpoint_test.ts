@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { type ExperimentConfig, MODEL_NAMES, resolve } from "../lib/training/config.ts";
+import { type ExperimentConfig, MODEL_NAMES, resolve, type ResolvedConfig } from "../lib/training/config.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
@@ -38,6 +38,9 @@ function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** Small training and held-out batches, so each tiny run stays cheap. */
+const SMALL_BATCHES = { testBatch: 64, batch: 32 } as const;
+
 /** A tiny run every model trains in about a second. */
 function tinyConfig(model: ExperimentConfig["model"]): ExperimentConfig {
   return {
@@ -51,9 +54,19 @@ function tinyConfig(model: ExperimentConfig["model"]): ExperimentConfig {
     steps: 30,
     evalSamples: 16,
     checkEvery: 10,
-    testBatch: 64,
-    batch: 32,
+    ...SMALL_BATCHES,
   };
+}
+
+/** Build the initial model of `config`, save it to `path` and dispose it; returns its parameter names and count. */
+async function saveInitial(config: ResolvedConfig, path: string): Promise<{ names: string[]; paramCount: number }> {
+  const model = buildModel(config, substream(0, "init"));
+  try {
+    await saveCheckpoint(model, path, { key: "0123456789abcdef" });
+    return { names: model.params.map((p) => p.name), paramCount: model.paramCount };
+  } finally {
+    model.dispose();
+  }
 }
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -201,30 +214,26 @@ for (const name of MODEL_NAMES) {
 Deno.test("the metadata holds the run key, the config JSON, the parameter order and the Recall Lab version", async () => {
   await withTempDir(async (dir) => {
     const config = resolve(tinyConfig("hybrid"));
-    const model = buildModel(config, substream(0, "init"));
     const path = join(dir, "m.safetensors");
-    await saveCheckpoint(model, path, { key: "0123456789abcdef" });
+    const { names } = await saveInitial(config, path);
     const { metadata, tensors } = decodeSafetensors(await Deno.readFile(path));
     assert.equal(metadata.key, "0123456789abcdef");
     assert.deepEqual(JSON.parse(metadata.config), config);
-    assert.deepEqual(JSON.parse(metadata.params), model.params.map((p) => p.name));
-    assert.deepEqual(tensors.map((t) => t.name), model.params.map((p) => p.name));
+    assert.deepEqual(JSON.parse(metadata.params), names);
+    assert.deepEqual(tensors.map((t) => t.name), names);
     assert.match(metadata.recallLab, /^\d+\.\d+\.\d+/);
     assert.ok(
       !("V" in metadata) && tensors.every((t) => !/embed|^V$/.test(t.name)),
       "the fixed embedding is not saved",
     );
-    model.dispose();
   });
 });
 
 Deno.test("a missing, truncated or mismatched checkpoint is refused in one line naming the file and the parameter", async () => {
   await withTempDir(async (dir) => {
     const config = resolve(tinyConfig("mamba"));
-    const model = buildModel(config, substream(0, "init"));
     const path = join(dir, "ok.safetensors");
-    await saveCheckpoint(model, path, { key: "k" });
-    model.dispose();
+    await saveInitial(config, path);
     const bytes = await Deno.readFile(path);
 
     const missing = join(dir, "none.safetensors");
@@ -262,12 +271,10 @@ Deno.test("checkpoints at d=64 stay under 300 KB per run (the largest model is M
     for (const d of [8, 64]) {
       for (const name of MODEL_NAMES) {
         const config = resolve({ model: name, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 });
-        const model = buildModel(config, substream(0, "init"));
         const path = join(dir, `${name}-${d}.safetensors`);
-        await saveCheckpoint(model, path, { key: "0123456789abcdef" });
+        const { paramCount } = await saveInitial(config, path);
         const size = (await Deno.stat(path)).size;
-        assert.ok(size >= 4 * model.paramCount && size < (d === 64 ? 300_000 : 20_000), `${name} d=${d}: ${size} B`);
-        model.dispose();
+        assert.ok(size >= 4 * paramCount && size < (d === 64 ? 300_000 : 20_000), `${name} d=${d}: ${size} B`);
       }
     }
   });
