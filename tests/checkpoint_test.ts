@@ -38,24 +38,12 @@ function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Small training and held-out batches, so each tiny run stays cheap. */
-const SMALL_BATCHES = { testBatch: 64, batch: 32 } as const;
+/** Small batches, few checks and few evaluation sequences, so each tiny run stays cheap. */
+const CHEAP = { evalSamples: 16, checkEvery: 10, testBatch: 64, batch: 32 } as const;
 
 /** A tiny run every model trains in about a second. */
 function tinyConfig(model: ExperimentConfig["model"]): ExperimentConfig {
-  return {
-    model,
-    K: 16,
-    d: 8,
-    M: 1,
-    L: 16,
-    tau: 1,
-    seed: 0,
-    steps: 30,
-    evalSamples: 16,
-    checkEvery: 10,
-    ...SMALL_BATCHES,
-  };
+  return { model, K: 16, d: 8, M: 1, L: 16, tau: 1, seed: 0, steps: 30, ...CHEAP };
 }
 
 /** Build the initial model of `config`, save it to `path` and dispose it; returns its parameter names and count. */
