@@ -18,12 +18,14 @@ async function runProblem(name: string, args: string[]): Promise<{ code: number;
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-/** Every JSON file under dir parses and validates; returns how many run files there are. */
+/** Every JSON file under dir parses and validates, each run file has its checkpoint; returns the run file count. */
 async function checkAllFiles(dir: string): Promise<number> {
   let runs = 0;
   for await (const e of Deno.readDir(join(dir, "runs"))) {
     if (!e.name.endsWith(".json")) continue;
     checkRunResult(JSON.parse(await Deno.readTextFile(join(dir, "runs", e.name))));
+    const weights = join(dir, "runs", e.name.replace(/\.json$/, ".safetensors"));
+    assert.ok((await Deno.stat(weights).catch(() => null))?.isFile, `${e.name} has no checkpoint beside it`);
     runs++;
   }
   checkProblemResults(JSON.parse(await Deno.readTextFile(join(dir, "results.json"))));

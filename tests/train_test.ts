@@ -124,7 +124,6 @@ for (const model of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"] as M
   });
 }
 
-
 Deno.test("sequencesPerForward() bounds sequences x length x d, and keeps d=8's 32768-token chunks", () => {
   for (const d of [8, 16, 64, 256]) {
     for (const length of [3, 64, 192, 4096]) {

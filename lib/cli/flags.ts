@@ -18,6 +18,8 @@ export interface FlagSpec {
   readonly max?: number;
   readonly choices?: readonly (string | number)[];
   readonly default?: number | string | boolean;
+  /** Flags that may not be given together with this one (a UsageError naming both). */
+  readonly excludes?: readonly string[];
 }
 
 /** A bad command line: the message is the whole one-line explanation. */
@@ -119,6 +121,12 @@ export function parseFlags(
   if (parsed.values.help) {
     console.log(helpText(usage, specs));
     return null;
+  }
+  for (const s of specs) {
+    const clash = parsed.values[s.name] === undefined
+      ? undefined
+      : s.excludes?.find((n) => parsed.values[n] !== undefined);
+    if (clash) throw new UsageError(`--${s.name} cannot be combined with --${clash} (see --help)`);
   }
   const out: Record<string, FlagValue> = {};
   for (const s of specs) {

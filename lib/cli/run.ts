@@ -1,20 +1,29 @@
 /**
  * `deno task run`: one experiment with every knob on the command line; prints progress and a summary and
- * writes the RunResult JSON (atomically) to --out. For exploring recipes beyond the problem scripts.
+ * writes the RunResult JSON (atomically) to --out, and the trained weights to --save (a checkpoint).
+ * `--load FILE` instead rebuilds a saved model and evaluates it at every length, without training.
+ * For exploring recipes beyond the problem scripts.
  */
-import { KERNEL_CHOICES, MODEL_NAMES } from "../training/config.ts";
+import { KERNEL_CHOICES, MODEL_NAMES, resolve } from "../training/config.ts";
 import type { ExperimentConfig, Kernels, ModelName } from "../training/config.ts";
 import { runExperiment } from "../training/experiment.ts";
+import { CheckpointError, loadCheckpoint, modelFromCheckpoint } from "../training/checkpoint.ts";
+import { evaluateByLength } from "../training/evaluate.ts";
+import { initBackend } from "../platform/backend.ts";
+import type { LengthAccuracy } from "../runs/results.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
-import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { cliMain, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task run --model <name> [flags]
+deno task run --load <checkpoint.safetensors> [--eval-samples N] [--out FILE]
 
-Train and evaluate one model on AR(K, d, M, L, tau); unset training flags take the model's default recipe.`;
+Train and evaluate one model on AR(K, d, M, L, tau); unset training flags take the model's default recipe.
+With --load, evaluate a saved model at every length tau+2..3L with its stored config instead.`;
 
-const FLAGS: readonly FlagSpec[] = [
+/** Flags that shape a training run (all refused with --load, which takes its config from the checkpoint). */
+const TRAINING_FLAGS: readonly FlagSpec[] = [
   { name: "model", type: "string", choices: MODEL_NAMES, default: "mamba", help: "Model." },
   ...TASK_FLAGS,
   { name: "batch", type: "int", min: 1, max: 65536, help: "Minibatch size (default 64)." },
@@ -29,7 +38,6 @@ const FLAGS: readonly FlagSpec[] = [
     max: 1e9,
     help: "Global gradient-norm clip, 0 for none (default: per model).",
   },
-  { name: "eval-samples", type: "int", min: 1, max: 1_000_000, help: "Test sequences per length (default 256)." },
   { name: "check-every", type: "int", min: 1, max: 1_000_000, help: "Steps between held-out checks (default 50)." },
   {
     name: "kernels",
@@ -38,12 +46,78 @@ const FLAGS: readonly FlagSpec[] = [
     default: "fast",
     help: "fast: the WebAssembly kernels; reference: the same model from plain tf ops (slow; for comparison).",
   },
-  { name: "out", type: "string", default: "run.json", help: "Where to write the RunResult JSON." },
+  { name: "save", type: "string", help: "Also save the trained weights to this checkpoint file (safetensors)." },
 ];
+
+const FLAGS: readonly FlagSpec[] = [
+  ...TRAINING_FLAGS,
+  {
+    name: "eval-samples",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    help: "Test sequences per length (default 256; with --load, the checkpoint's).",
+  },
+  {
+    name: "out",
+    type: "string",
+    help: "Where to write the RunResult JSON (default run.json); with --load, the accuracies (default: none).",
+  },
+  {
+    name: "load",
+    type: "string",
+    excludes: TRAINING_FLAGS.map((s) => s.name),
+    help: "Evaluate the model saved in this checkpoint at every length instead of training.",
+  },
+];
+
+/** The evaluation part of the summary line, shared by training and --load. */
+function accuracyText(accuracyByLength: readonly LengthAccuracy[], L: number): string {
+  const at = (n: number): string => {
+    const a = accuracyByLength.find((x) => x.length === n)?.accuracy;
+    return a === undefined ? "n/a" : (100 * a).toFixed(1) + "%";
+  };
+  return `accuracy at L ${at(L)}, 2L ${at(2 * L)}, 3L ${at(3 * L)}`;
+}
+
+/** --load: rebuild the saved model, evaluate it at every length, print the summary line. */
+async function evaluateCheckpoint(f: Record<string, FlagValue>): Promise<void> {
+  const path = f.load as string;
+  try {
+    const ckpt = await loadCheckpoint(path);
+    const evalSamples = (f["eval-samples"] as number | undefined) ?? ckpt.config.evalSamples;
+    const config = resolve({ ...ckpt.config, evalSamples });
+    await initBackend();
+    const model = modelFromCheckpoint(ckpt);
+    const t0 = performance.now();
+    let accuracyByLength: LengthAccuracy[];
+    try {
+      accuracyByLength = evaluateByLength(model, config);
+    } finally {
+      model.dispose();
+    }
+    console.error(
+      `${labelOf(config)} (key ${ckpt.key}, loaded from ${path}): evaluated ${evalSamples} sequences per length ` +
+        `(${((performance.now() - t0) / 1000).toFixed(1)} s); ${accuracyText(accuracyByLength, config.L)}`,
+    );
+    if (f.out !== undefined) {
+      await writeJsonAtomic(f.out as string, { checkpoint: path, key: ckpt.key, config, accuracyByLength });
+    }
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function labelOf(config: Pick<ExperimentConfig, "model" | "d" | "M" | "tau" | "kernels">): string {
+  return `${config.model} d=${config.d} M=${config.M} tau=${config.tau}` +
+    (config.kernels === "reference" ? " (reference)" : "");
+}
 
 await cliMain(async () => {
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
+  if (f.load !== undefined) return await evaluateCheckpoint(f);
   const config: ExperimentConfig = {
     model: f.model as ModelName,
     K: f.K as number,
@@ -63,15 +137,16 @@ await cliMain(async () => {
     kernels: f.kernels as Kernels,
   };
   const board = new ProgressBoard();
-  const label = `${config.model} d=${config.d} M=${config.M} tau=${config.tau}` +
-    (config.kernels === "reference" ? " (reference)" : "");
-  const r = await runExperiment(config, { onProgress: (p) => board.update({ label, index: 1, total: 1, ...p }) });
+  const label = labelOf(config);
+  const r = await runExperiment(config, {
+    onProgress: (p) => board.update({ label, index: 1, total: 1, ...p }),
+    checkpoint: f.save as string | undefined,
+  });
   board.close();
-  const atL = r.accuracyByLength.find((a) => a.length === r.config.L)?.accuracy;
   console.error(
     `${label}: ${r.status}${r.convergedStep ? ` at step ${r.convergedStep}` : ""} after ${r.stepsRun} steps ` +
       `(${r.timing.trainSeconds.toFixed(1)} s, ${r.timing.medianStepMs.toFixed(1)} ms/step); ` +
-      `accuracy at L ${atL === undefined ? "n/a" : (100 * atL).toFixed(1) + "%"}`,
+      accuracyText(r.accuracyByLength, r.config.L) + (f.save === undefined ? "" : `; weights saved to ${f.save}`),
   );
-  await writeJsonAtomic(f.out as string, r);
+  await writeJsonAtomic((f.out as string | undefined) ?? "run.json", r);
 });

@@ -1,6 +1,8 @@
 /**
  * One run of a sweep, in its own process: reads `{config, variant, file}` as JSON on stdin, trains and
- * evaluates, writes the RunResult to `file` atomically, and reports progress as JSON lines on stdout.
+ * evaluates, saves the weights beside `file` (`<key>.safetensors`, before the run file, so a finished run
+ * always has its checkpoint), writes the RunResult to `file` atomically, and reports progress as JSON lines
+ * on stdout.
  * Started by lib/runs/sweep.ts; not meant to be run by hand.
  */
 import { runExperiment } from "../training/experiment.ts";
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   const result = await runExperiment(input.config, {
     variant: input.variant,
     onProgress: (p) => out({ type: "progress", ...p }),
+    checkpoint: input.file.replace(/\.json$/, "") + ".safetensors",
   });
   await writeJsonAtomic(input.file, result);
   out({ type: "done" });

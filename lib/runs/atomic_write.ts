@@ -6,17 +6,22 @@ import { dirname } from "node:path";
 
 let counter = 0;
 
-/** Write `text` to `path` atomically, creating the folder if needed. */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
+/** Write `bytes` to `path` atomically, creating the folder if needed. */
+export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${Deno.pid}-${counter++}`;
   try {
-    await Deno.writeTextFile(tmp, text);
+    await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
+}
+
+/** Write `text` (as UTF-8) to `path` atomically, creating the folder if needed. */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await writeBytesAtomic(path, new TextEncoder().encode(text));
 }
 
 /** JSON.stringify with two-space indentation and a final newline, written atomically. */

@@ -13,11 +13,14 @@ import { type RunResult, SCHEMA_VERSION } from "../runs/results.ts";
 import { runKey } from "../runs/run_key.ts";
 import { TRAINING_REVISION } from "./revision.ts";
 import { versions } from "../platform/version.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
 
 export interface ExperimentOptions {
   /** Label of the run inside its sweep, e.g. "tau=5". */
   readonly variant?: string;
   readonly onProgress?: (p: TrainProgress) => void;
+  /** Save the trained weights to this path (safetensors, lib/training/checkpoint.ts) before the model is disposed. */
+  readonly checkpoint?: string;
 }
 
 /** Train and evaluate one model; the config is validated before any work. */
@@ -39,6 +42,7 @@ export async function runExperiment(
     const t0 = performance.now();
     const accuracyByLength = outcome.status === "diverged" ? [] : evaluateByLength(model, config);
     const evalSeconds = (performance.now() - t0) / 1000;
+    if (opts.checkpoint !== undefined) await saveCheckpoint(model, opts.checkpoint, { key });
     return {
       schema: SCHEMA_VERSION,
       key,

@@ -1,0 +1,167 @@
+/**
+ * Checkpoints: a model's trained weights as a safetensors file (lib/training/safetensors.ts), one F32 tensor per
+ * parameter of `model.params` under its name, with the run key, the run settings (JSON), the training revision,
+ * the parameter-name
+ * order and the Recall Lab version in `__metadata__`. The fixed token embedding V is not a parameter and is not
+ * saved (it is rebuilt from the config). Sweeps write `<key>.safetensors` beside each run file
+ * (lib/cli/run_worker.ts); `deno task run --load FILE` evaluates one.
+ *
+ * Loading rebuilds the model from the stored config with `buildModel` and assigns every variable from the file
+ * after checking that names, shapes and dtypes match exactly. `assignWeights` is the piece a continued training
+ * run would reuse on a freshly built model.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type ExperimentConfig, resolve, type ResolvedConfig, settingsOf } from "./config.ts";
+import { TRAINING_REVISION } from "./revision.ts";
+import { buildModel, type Model } from "../models/model.ts";
+import { substream } from "../task/random.ts";
+import { initBackend } from "../platform/backend.ts";
+import { writeBytesAtomic } from "../runs/atomic_write.ts";
+import { RECALL_LAB_VERSION } from "../platform/version.ts";
+import { decodeSafetensors, encodeSafetensors, type NamedArray, SafetensorsError } from "./safetensors.ts";
+
+/** A checkpoint that cannot be read or does not fit the model; the message is one line naming the file. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
+export interface CheckpointMeta {
+  /** The run key (lib/training/experiment.ts `runKey`). */
+  readonly key: string;
+}
+
+/** A decoded checkpoint: its config (validated by `resolve`) and the named arrays, in parameter order. */
+export interface Checkpoint {
+  readonly path: string;
+  readonly key: string;
+  readonly recallLab: string;
+  readonly config: ResolvedConfig;
+  readonly arrays: readonly NamedArray[];
+}
+
+/** The model's parameters as named float32 arrays (copies), in `model.params` order. */
+export function modelWeights(model: Model): NamedArray[] {
+  return model.params.map(({ name, variable }) => ({
+    name,
+    shape: variable.shape,
+    data: (variable.dataSync() as Float32Array).slice(),
+  }));
+}
+
+/** Save the model's weights to `path` (safetensors), atomically. */
+export async function saveCheckpoint(model: Model, path: string, meta: CheckpointMeta): Promise<void> {
+  const weights = modelWeights(model);
+  const bytes = encodeSafetensors(weights, {
+    key: meta.key,
+    config: JSON.stringify(settingsOf(model.config)),
+    revision: String(TRAINING_REVISION),
+    params: JSON.stringify(weights.map((w) => w.name)),
+    recallLab: RECALL_LAB_VERSION,
+  });
+  await writeBytesAtomic(path, bytes);
+}
+
+function parseJson(path: string, field: string, text: string | undefined): unknown {
+  if (text === undefined) throw new CheckpointError(`${path}: __metadata__ has no "${field}"`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`${path}: __metadata__.${field} is not JSON`);
+  }
+}
+
+/** Read and check a checkpoint file; throws CheckpointError (one line naming the file) if it is missing or bad. */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split("\n")[0];
+    throw new CheckpointError(`${path}: ${why}`);
+  }
+  let file;
+  try {
+    file = decodeSafetensors(bytes);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new CheckpointError(`${path}: not a valid safetensors file: ${e.message}`);
+    throw e;
+  }
+  const { metadata } = file;
+  let config: ResolvedConfig;
+  try {
+    config = resolve(parseJson(path, "config", metadata.config) as ExperimentConfig);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(`${path}: the stored config is not valid: ${(e as Error).message}`);
+  }
+  const order = parseJson(path, "params", metadata.params);
+  if (!Array.isArray(order) || !order.every((n) => typeof n === "string")) {
+    throw new CheckpointError(`${path}: __metadata__.params is not a list of names`);
+  }
+  const byName = new Map(file.tensors.map((t) => [t.name, t]));
+  if (order.length !== byName.size || !order.every((n) => byName.has(n))) {
+    throw new CheckpointError(`${path}: __metadata__.params does not list the file's tensors`);
+  }
+  return {
+    path,
+    key: metadata.key ?? "",
+    recallLab: metadata.recallLab ?? "",
+    config,
+    arrays: order.map((n) => byName.get(n)!),
+  };
+}
+
+/**
+ * Assign every parameter of `model` from `arrays` (matched by name). Names, shapes and dtypes must match
+ * exactly, every parameter present and no array left over; otherwise nothing is assigned and a
+ * CheckpointError names `source` and the first mismatched parameter.
+ */
+export function assignWeights(model: Model, arrays: readonly NamedArray[], source: string): void {
+  const byName = new Map(arrays.map((a) => [a.name, a]));
+  const known = new Set(model.params.map((p) => p.name));
+  const extra = arrays.find((a) => !known.has(a.name));
+  if (extra) {
+    throw new CheckpointError(`${source}: parameter "${extra.name}" is not in the ${model.config.model} model`);
+  }
+  for (const { name, variable } of model.params) {
+    const a = byName.get(name);
+    if (!a) throw new CheckpointError(`${source}: parameter "${name}" is missing`);
+    if (variable.dtype !== "float32") {
+      throw new CheckpointError(`${source}: parameter "${name}" is F32 in the file, ${variable.dtype} in the model`);
+    }
+    const same = a.shape.length === variable.shape.length && a.shape.every((n, i) => n === variable.shape[i]);
+    if (!same) {
+      throw new CheckpointError(
+        `${source}: parameter "${name}" has shape [${a.shape}] in the file, the model expects [${variable.shape}]`,
+      );
+    }
+  }
+  for (const { name, variable } of model.params) {
+    const a = byName.get(name)!;
+    const t = tf.tensor(a.data, a.shape as number[], "float32");
+    variable.assign(t);
+    t.dispose();
+  }
+}
+
+/** Build the model of a decoded checkpoint and assign its weights (the model is disposed if they do not fit). */
+export function modelFromCheckpoint(ckpt: Checkpoint): Model {
+  const model = buildModel(ckpt.config, substream(ckpt.config.seed, "init"));
+  try {
+    assignWeights(model, ckpt.arrays, ckpt.path);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** Rebuild the trained model saved at `path`; throws CheckpointError naming the file if it is missing or bad. */
+export async function loadModel(path: string): Promise<Model> {
+  const ckpt = await loadCheckpoint(path);
+  await initBackend();
+  return modelFromCheckpoint(ckpt);
+}
