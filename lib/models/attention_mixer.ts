@@ -13,21 +13,13 @@ import type { Mixer } from "./mixer.ts";
 import { layersFor } from "./layers.ts";
 
 /** Draw wq, wk, wv, wo (in that order) and return the layer [b, l, d] -> [b, l, d]. */
-export function attentionMixer(
-  store: ParamStore,
-  name: string,
-  c: ResolvedConfig,
-): Mixer {
+export function attentionMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
   const d = c.d, std = 1 / Math.sqrt(d);
   const w: AttentionWeights = {
     wq: store.normal(`${name}.wq`, [d, d], std) as tf.Variable<tf.Rank.R2>,
     wk: store.normal(`${name}.wk`, [d, d], std) as tf.Variable<tf.Rank.R2>,
     wv: store.normal(`${name}.wv`, [d, d], std) as tf.Variable<tf.Rank.R2>,
-    wo: store.normal(
-      `${name}.wo`,
-      [d, d],
-      std / Math.sqrt(2 * c.mixers.length),
-    ) as tf.Variable<tf.Rank.R2>,
+    wo: store.normal(`${name}.wo`, [d, d], std / Math.sqrt(2 * c.mixers.length)) as tf.Variable<tf.Rank.R2>,
   };
   const opts = { heads: c.heads, rope: c.pe === "rope" };
   const { attention } = layersFor(c);
