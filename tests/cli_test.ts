@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { MODEL_NAMES } from "../lib/models/model_table.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -48,7 +49,7 @@ const BAD: [string, string[], string][] = [
   ["lib/cli/data.ts", ["--tau", "63"], "--tau must be an integer in [1, L-2=62], got 63"],
   ["lib/cli/data.ts", ["--L", "2"], "--L must be an integer in [3, 4096]"],
   ["lib/cli/data.ts", ["--d", "0"], "--d must be an integer in [1, 1024]"],
-  ["lib/cli/run.ts", ["--model", "lstm"], "--model must be one of tf-learned, tf-rope, tf-nope, mamba, hybrid"],
+  ["lib/cli/run.ts", ["--model", "lstm"], `--model must be one of ${MODEL_NAMES.join(", ")}`],
   ["lib/cli/run.ts", ["--M", "0"], "--M must be an integer in [1, 4096]"],
   ["lib/cli/run.ts", ["--M", "20"], "--M must be an integer in [1, K=16], got 20"],
   ["lib/cli/run.ts", ["--tau", "63"], "--tau must be an integer in [1, L-2=62]"],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, type ExperimentConfig, resolve } from "../lib/training/config.ts";
+import { ConfigError, type ExperimentConfig, MODEL_NAMES, resolve } from "../lib/training/config.ts";
 
 const base: ExperimentConfig = { model: "mamba", K: 16, d: 8, M: 1, L: 64, tau: 1, seed: 0 };
 
@@ -34,7 +34,7 @@ Deno.test("resolve() rejects out-of-range configs with a message naming the flag
     [{ batch: 0 }, "--batch"],
     [{ steps: 0 }, "--steps"],
     [{ steps: 1.5 }, "--steps"],
-    [{ model: "lstm" }, "--model must be one of tf-learned, tf-rope, tf-nope, mamba, hybrid, got lstm"],
+    [{ model: "lstm" }, `--model must be one of ${MODEL_NAMES.join(", ")}, got lstm`],
     [{ model: "tf-rope", heads: 3 }, "--heads"],
     [{ model: "tf-rope", heads: 8 }, "--heads must leave an even head size"],
     [{ lr: -1 }, "--lr"],

@@ -7,6 +7,8 @@ import { readAllResults, writeReports } from "../lib/report/write.ts";
 
 import { headlineOf, REGISTRY, renderIndex, renderPage } from "./fixtures/registry.ts";
 import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
+import { MODEL_NAMES, modelSpec } from "../lib/models/model_table.ts";
+import { shadeOf } from "../lib/report/charts.ts";
 
 const PROBLEMS = ["p1", "p2", "p3"] as const;
 
@@ -55,7 +57,7 @@ Deno.test("the synthetic fixture results are valid results files with multi-seed
 Deno.test("each accuracy chart draws exactly one line per model and panel, and none for a diverged run", () => {
   const p1 = labels(page("p1"), '#p1-accuracy path[aria-label^="accuracy line: "]');
   const expectedP1 = [1, 5].flatMap((tau) =>
-    ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"]
+    MODEL_NAMES
       .filter((m) => !(m === "tf-nope" && tau === 5))
       .map((m) => `accuracy line: ${m}, τ = ${tau}`)
   );
@@ -152,7 +154,7 @@ Deno.test("diverged and capped runs are described in words, not drawn as numbers
 
 Deno.test("findings state the effect of τ (p1), M (p2) and d (p3) with numbers for every model", () => {
   const p1 = findingsText(page("p1"), "p1-accuracy");
-  for (const m of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"]) {
+  for (const m of MODEL_NAMES) {
     assert.match(p1, new RegExp(`${m}, τ = 1 → τ = 5: accuracy at L = 32 [\\d.]+% → ([\\d.]+%|diverged)`));
   }
   assert.match(p1, /Going from τ = 1 to τ = 5 changes accuracy at L by [−+±][\d.]+ points/);
@@ -278,4 +280,50 @@ Deno.test("a results.json that does not parse is rebuilt from the run files, wit
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Whether `color` is `hue` mixed toward white or black (to within rounding). */
+function isShadeOf(color: string, hue: string): boolean {
+  return [...Array(101).keys()].some((i) =>
+    [shadeOf(hue, i / 100), shadeOf(hue, -i / 100)].some((c) =>
+      [1, 3, 5].every((k) => Math.abs(parseInt(c.slice(k, k + 2), 16) - parseInt(color.slice(k, k + 2), 16)) <= 2)
+    )
+  );
+}
+
+/** The stroke colour of every SVG path whose aria-label starts with `prefix`, by label. */
+function strokes(html: string, prefix: string): Map<string, string> {
+  const paths = Array.from(dom(html).querySelectorAll(`path[aria-label^="${prefix}"]`));
+  return new Map(paths.map((e) => [e.getAttribute("aria-label") ?? "", e.getAttribute("stroke") ?? ""]));
+}
+
+Deno.test("a model's lines have its table colour on every page; settings of one model are shades of that hue", () => {
+  for (const p of PROBLEMS) {
+    for (const prefix of ["accuracy line: ", "training curve: "]) {
+      const byLabel = strokes(page(p), prefix);
+      assert.ok(byLabel.size > 0, `${p}: no ${prefix}`);
+      for (const [label, stroke] of byLabel) {
+        const model = MODEL_NAMES.find((m) =>
+          label.startsWith(`${prefix}${m},`) || label.startsWith(`${prefix}${m} (`)
+        );
+        assert.ok(model !== undefined, label);
+        const hue = modelSpec(model).color;
+        // p1 and p2 name each model once per panel: its exact colour; p3 names mamba by d or tau: shades of green
+        if (p === "p3") assert.ok(isShadeOf(stroke, hue), `${label}: ${stroke} is not a shade of ${hue}`);
+        else assert.equal(stroke, hue, label);
+      }
+    }
+  }
+  const p3 = strokes(page("p3"), "accuracy line: ");
+  const green = modelSpec("mamba").color;
+  assert.equal(p3.get("accuracy line: mamba (d = 8), M = 4"), shadeOf(green, 0.45));
+  assert.equal(p3.get("accuracy line: mamba (d = 64), M = 4"), shadeOf(green, -0.4));
+});
+
+Deno.test("shadeOf() mixes a colour toward white or black by the given fraction", () => {
+  assert.equal(shadeOf("#3ca951", 0), "#3ca951");
+  assert.equal(shadeOf("#3ca951", 1), "#ffffff");
+  assert.equal(shadeOf("#3ca951", -1), "#000000");
+  assert.equal(shadeOf("#204080", 0.5), "#90a0c0");
+  assert.equal(shadeOf("#204080", -0.5), "#102040");
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { type ModelName, resolve } from "../lib/training/config.ts";
+import { MODEL_NAMES, resolve } from "../lib/training/config.ts";
 import { buildModel, type Model } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { sequencesPerForward, train } from "../lib/training/train.ts";
@@ -9,7 +9,7 @@ import { runExperiment } from "../lib/training/experiment.ts";
 
 await initBackend();
 
-for (const model of ["tf-rope", "mamba", "hybrid"] as ModelName[]) {
+for (const model of MODEL_NAMES) {
   Deno.test(`${model}: the tensor count does not grow across training steps`, async () => {
     const config = resolve({ model, K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0, steps: 4, checkEvery: 2, batch: 8 });
     const net = buildModel(config, substream(0, "init"));
@@ -92,7 +92,7 @@ Deno.test("a NaN loss stops the run as diverged at that step, with no accuracy r
   broken.dispose();
 });
 
-for (const model of ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"] as ModelName[]) {
+for (const model of MODEL_NAMES) {
   Deno.test(`${model}: the fast kernels train along the plain tf-op model's loss curve from the same seed`, async () => {
     const cfg = {
       model,
@@ -136,7 +136,7 @@ Deno.test("sequencesPerForward() bounds sequences x length x d, and keeps d=8's 
   assert.equal(sequencesPerForward(192, 64), 21);
 });
 
-for (const model of ["mamba", "hybrid", "tf-learned"] as ModelName[]) {
+for (const model of MODEL_NAMES) {
   Deno.test(`${model}: a sequence's logits do not depend on how many sequences share its forward pass`, () => {
     const config = resolve({ model, K: 16, d: 16, M: 1, L: 8, tau: 1, seed: 0 });
     const net = buildModel(config, substream(0, "init"));

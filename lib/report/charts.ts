@@ -2,7 +2,9 @@
  * The report's charts, rendered to static SVG with Observable Plot: accuracy against context length (log2 axis,
  * the training length L and chance 1/K marked, min-max bands over seeds) and test-batch accuracy against the
  * training step. Each chart comes as an HTML figure with its own legend, which also says in words which
- * settings diverged or stopped at the step cap.
+ * settings diverged or stopped at the step cap. A model's lines always have its colour from the model table
+ * (lib/models/model_table.ts); settings of one model told apart by another field (d, tau, ...) get lighter and
+ * darker shades of that hue, shown in the legend's swatches (dashes are kept for runs that hit the step cap).
  *
  * Hooks for tests and readers: each accuracy line is an SVG path with aria-label "accuracy line: <name>", each
  * seed band "seed band: <name>", each training curve "training curve: <name>, seed <s>"; hovering any point
@@ -11,6 +13,7 @@
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
 import { convergenceOf, fieldOf, type Series, type SettingField, valuesOf } from "./series.ts";
+import { type ModelName, modelSpec } from "../models/model_table.ts";
 
 /** Which series a chart shows and how it names and splits them. */
 export interface ChartSpec {
@@ -25,15 +28,16 @@ export interface ChartSpec {
   readonly caption: string;
 }
 
-/** The colours of the five models, the same on every page. */
-const MODEL_COLORS: Record<string, string> = {
-  "tf-learned": "#4269d0",
-  "tf-rope": "#e69500",
-  "tf-nope": "#ff725c",
-  "mamba": "#3ca951",
-  "hybrid": "#a463f2",
-};
-const PALETTE = ["#4269d0", "#e69500", "#3ca951", "#ff725c", "#a463f2", "#9c6b4e", "#ff8ab7", "#6cc5b0"];
+/** How far the shades of one model's settings go toward white (first setting) and black (last). */
+const LIGHTEST = 0.45;
+const DARKEST = 0.4;
+
+/** `hex` (#rrggbb) mixed toward white (amount > 0) or black (amount < 0) by |amount| in [0, 1]. */
+export function shadeOf(hex: string, amount: number): string {
+  const target = amount > 0 ? 255 : 0, t = Math.abs(amount);
+  const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `#${channels.map((c) => Math.round(c + (target - c) * t).toString(16).padStart(2, "0")).join("")}`;
+}
 
 const PANEL_WIDTH = 470;
 const HEIGHT = 340;
@@ -62,11 +66,27 @@ function nameOf(s: Series, spec: ChartSpec): string {
   return seriesName(s, spec.nameFields);
 }
 
-/** Legend names in series order, each with its colour. */
-function colorsOf(spec: ChartSpec): Map<string, string> {
-  const names = [...new Set(spec.series.map((s) => nameOf(s, spec)))];
-  const byModel = spec.nameFields.every((f) => f === "model");
-  return new Map(names.map((n, i) => [n, byModel && MODEL_COLORS[n] ? MODEL_COLORS[n] : PALETTE[i % PALETTE.length]]));
+/**
+ * Legend names in series order, each with its colour: the hue of its model's row in the model table, the same
+ * on every page. When several names belong to one model (settings that differ in d, tau, ...), they get shades
+ * of that hue, lightest for the first setting in series order (the smallest value) and darkest for the last.
+ */
+export function colorsOf(spec: Pick<ChartSpec, "series" | "nameFields">): Map<string, string> {
+  const namesByModel = new Map<ModelName, string[]>();
+  for (const s of spec.series) {
+    const names = namesByModel.get(s.model) ?? [];
+    const name = seriesName(s, spec.nameFields);
+    if (!names.includes(name)) names.push(name);
+    namesByModel.set(s.model, names);
+  }
+  const colors = new Map<string, string>();
+  for (const s of spec.series) {
+    const names = namesByModel.get(s.model)!;
+    const name = seriesName(s, spec.nameFields), i = names.indexOf(name), n = names.length;
+    const hue = modelSpec(s.model).color;
+    colors.set(name, n === 1 ? hue : shadeOf(hue, LIGHTEST - (LIGHTEST + DARKEST) * i / (n - 1)));
+  }
+  return colors;
 }
 
 function isCapped(s: Series): boolean {

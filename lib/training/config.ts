@@ -6,15 +6,20 @@
  * validation message can always say which flag to fix.
  */
 
-/** The five models of the assignment. */
-export const MODEL_NAMES = [
-  "tf-learned",
-  "tf-rope",
-  "tf-nope",
-  "mamba",
-  "hybrid",
-] as const;
-export type ModelName = typeof MODEL_NAMES[number];
+import {
+  defaultRecipe,
+  MODEL_NAMES,
+  type ModelName,
+  modelSpec,
+  type PositionalEncoding,
+} from "../models/model_table.ts";
+import type { MixerKind } from "../models/mixers.ts";
+
+// The model table (lib/models/model_table.ts) defines the models; these names are re-exported for the code that
+// has always imported them from here.
+export { defaultRecipe, MODEL_NAMES, type ModelName, type PositionalEncoding };
+export type { Recipe } from "../models/model_table.ts";
+export type { MixerKind };
 
 /**
  * Which implementation of the layers a run uses: "fast" (the fused WebAssembly kernels, the default) or
@@ -23,9 +28,6 @@ export type ModelName = typeof MODEL_NAMES[number];
  */
 export const KERNEL_CHOICES = ["fast", "reference"] as const;
 export type Kernels = typeof KERNEL_CHOICES[number];
-
-export type MixerKind = "attention" | "mamba";
-export type PositionalEncoding = "learned" | "rope" | "none";
 
 /** What a user may set. Optional fields take per-model defaults in `resolve()`. */
 export interface ExperimentConfig {
@@ -140,39 +142,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Per-model training recipes, chosen from measured learning curves (see README, "Training recipes"). */
-export interface Recipe {
-  readonly lr: number;
-  readonly heads: number;
-  readonly warmup: number;
-  readonly clip: number;
-}
-
-export function defaultRecipe(model: ModelName, tau: number): Recipe {
-  switch (model) {
-    case "tf-learned":
-    case "tf-rope":
-    case "tf-nope":
-      return { lr: 1e-2, heads: 4, warmup: 100, clip: 1 };
-    case "mamba":
-      return { lr: tau > 1 ? 3e-3 : 2e-3, heads: 0, warmup: 100, clip: 1 };
-    case "hybrid":
-      return { lr: tau > 1 ? 3e-3 : 2e-3, heads: 4, warmup: 100, clip: 1 };
-  }
-}
-
-function mixersOf(model: ModelName): readonly MixerKind[] {
-  if (model === "mamba") return ["mamba", "mamba"];
-  if (model === "hybrid") return ["mamba", "attention"];
-  return ["attention", "attention"];
-}
-
-function peOf(model: ModelName): PositionalEncoding {
-  if (model === "tf-learned") return "learned";
-  if (model === "tf-rope") return "rope";
-  return "none";
-}
-
 function requireIn(
   flag: string,
   value: unknown,
@@ -224,7 +193,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
   const { K, d, M, L, tau } = checkTask(c);
   const seed = requireInt("seed", c.seed, 0, 2 ** 32 - 1);
   const recipe = defaultRecipe(c.model, tau);
-  const mixers = mixersOf(c.model);
+  const mixers = modelSpec(c.model).mixers;
   const hasAttention = mixers.includes("attention");
   const heads = hasAttention
     ? requireInt(
@@ -238,7 +207,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
   if (hasAttention && d % heads !== 0) {
     throw new ConfigError("heads", `must divide d=${d}, got ${heads}`);
   }
-  const pe = peOf(c.model);
+  const pe = modelSpec(c.model).pe;
   if (pe === "rope" && (d / heads) % 2 !== 0) {
     throw new ConfigError(
       "heads",

@@ -1,0 +1,22 @@
+/**
+ * The layer implementations a config asks for: the fast kernels (the default), or the plain tf-op references
+ * they are tested against (`kernels: "reference"`). One choice per model, so mixers never check it themselves.
+ */
+import type { ResolvedConfig } from "../training/config.ts";
+import { linear, linearReference } from "./linear.ts";
+import { causalAttention, causalAttentionReference } from "./attention.ts";
+import { mambaCore, mambaCoreReference } from "./mamba_core.ts";
+
+/** One implementation of each layer, all with the fast kernels' signatures. */
+export interface Layers {
+  readonly linear: typeof linear;
+  readonly attention: typeof causalAttention;
+  readonly mambaCore: typeof mambaCore;
+}
+
+/** The fast layers, or the references when `c.kernels` is "reference". */
+export function layersFor(c: ResolvedConfig): Layers {
+  return c.kernels === "reference"
+    ? { linear: linearReference, attention: causalAttentionReference, mambaCore: mambaCoreReference }
+    : { linear, attention: causalAttention, mambaCore };
+}

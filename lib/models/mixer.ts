@@ -1,0 +1,23 @@
+/**
+ * What a sequence mixer is: a causal map [b, l, d] -> [b, l, d] with its own weights, and the factory that
+ * draws those weights from the init stream. Each kind lives in its own file (attention_mixer.ts,
+ * mamba_mixer.ts); mixers.ts lists them all.
+ *
+ * Glossary: b batch, l length, d model dim.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { ResolvedConfig } from "../training/config.ts";
+import type { ParamStore } from "./param_store.ts";
+
+/** A sequence mixer: [b, l, d] -> [b, l, d], causal. */
+export interface Mixer {
+  apply(x: tf.Tensor3D): tf.Tensor3D;
+}
+
+/** How one kind of mixer is named and built. */
+export interface MixerFactory {
+  /** The kind's part of its parameter names: layer `i`'s weights are named `layer<i>.<scope>.<weight>`. */
+  readonly scope: string;
+  /** Draw the mixer's weights from `store` (always in the same order) and return it; `name` prefixes them. */
+  readonly build: (store: ParamStore, name: string, c: ResolvedConfig) => Mixer;
+}

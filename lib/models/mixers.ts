@@ -1,0 +1,30 @@
+/**
+ * Every kind of sequence mixer, by name: the one place a model's mixer list (`config.mixers`, from the model
+ * table) is turned into layers. `MixerKind` is derived from this record, so a model row can only name a mixer
+ * that exists here, and adding a kind is one file plus one row below.
+ *
+ * Glossary: b batch, l length, d model dim.
+ */
+import type { MixerFactory } from "./mixer.ts";
+import { attentionMixer } from "./attention_mixer.ts";
+import { mambaMixer } from "./mamba_mixer.ts";
+
+/** Each mixer kind: its parameter-name scope and the function that builds it. */
+export const MIXERS = {
+  attention: { scope: "attn", build: attentionMixer },
+  mamba: { scope: "mamba", build: mambaMixer },
+} as const satisfies Record<string, MixerFactory>;
+
+/** The name of a mixer kind, as model rows and resolved configs spell it. */
+export type MixerKind = keyof typeof MIXERS;
+
+/** Every mixer kind, in the record's order. */
+export const MIXER_KINDS: readonly MixerKind[] = Object.keys(MIXERS) as MixerKind[];
+
+/** The factory of `kind`; throws for a name that is not a mixer kind (e.g. from a hand-edited results file). */
+export function mixerFactory(kind: MixerKind): MixerFactory {
+  if (!Object.hasOwn(MIXERS, kind)) {
+    throw new Error(`unknown mixer kind ${String(kind)} (known: ${MIXER_KINDS.join(", ")})`);
+  }
+  return MIXERS[kind];
+}
