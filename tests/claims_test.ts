@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Claim, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
+import { checkProblemResults, checkRunResult } from "../lib/runs/results.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function problem(id: string, args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), id, ...args],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  });
+}
+
+/** The pid of a process that has exited (so no live process holds it, barring reuse within the test). */
+async function deadPid(): Promise<number> {
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("a claimed run cannot be claimed again; releasing it frees it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const path = join(dir, "k.claim");
+    assert.deepEqual(await tryClaim(path, "k"), { ok: true, tookOver: null });
+    const claim: Claim = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(claim.host, hostName());
+    assert.equal(claim.pid, Deno.pid);
+    assert.ok(!Number.isNaN(Date.parse(claim.startedAt)));
+    const again = await tryClaim(path, "k");
+    assert.equal(again.ok, false, "our own live claim is not taken twice");
+    await releaseClaim(path);
+    assert.equal((await tryClaim(path, "k")).ok, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a claim left by a dead process on this host is taken over; a live one elsewhere is not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const stale: Claim = { key: "k", host: hostName(), pid: await deadPid(), startedAt: "2026-01-01T00:00:00.000Z" };
+    await Deno.writeTextFile(join(dir, "stale.claim"), JSON.stringify(stale));
+    const took = await tryClaim(join(dir, "stale.claim"), "k");
+    assert.deepEqual(took, { ok: true, tookOver: stale });
+    const other: Claim = { ...stale, host: `${hostName()}-elsewhere` };
+    await Deno.writeTextFile(join(dir, "other.claim"), JSON.stringify(other));
+    assert.deepEqual(await tryClaim(join(dir, "other.claim"), "k"), { ok: false, holder: other });
+    const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      const live: Claim = { ...stale, pid: sleeper.pid };
+      await Deno.writeTextFile(join(dir, "live.claim"), JSON.stringify(live));
+      assert.deepEqual(await tryClaim(join(dir, "live.claim"), "k"), { ok: false, holder: live });
+    } finally {
+      sleeper.kill();
+      await sleeper.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and results.json holds all 10", async () => {
+  const out = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const args = ["--quick", "--out", out, "--jobs", "1"];
+    const [a, b] = await Promise.all([problem("p1", args).output(), problem("p1", args).output()]);
+    const text = [a, b].map((r) => new TextDecoder().decode(r.stderr));
+    assert.equal(a.code, 0, text[0]);
+    assert.equal(b.code, 0, text[1]);
+    const trained = text.map((t) => t.match(/: training \(key/g)?.length ?? 0);
+    assert.equal(trained[0] + trained[1], 10, `trained ${trained.join(" + ")}\n${text.join("\n---\n")}`);
+    const results = JSON.parse(await Deno.readTextFile(join(out, "p1", "results.json")));
+    checkProblemResults(results);
+    assert.equal(results.runs.length, 10);
+    const left = [...Deno.readDirSync(join(out, "p1", "runs"))].filter((e) => e.name.endsWith(".claim"));
+    assert.deepEqual(left, [], "no claim is left behind");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a damaged run file is named in one line, moved aside as .corrupt, and retrained", async () => {
+  const out = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const first = await problem("p2", ["--quick", "--out", out]).output();
+    assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
+    const runs = join(out, "p2", "runs");
+    const victim = [...Deno.readDirSync(runs)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort()[0];
+    await Deno.writeTextFile(join(runs, victim), '{"schema": 2, "key": "trunc');
+    const again = await problem("p2", ["--quick", "--out", out]).output();
+    const text = new TextDecoder().decode(again.stderr);
+    assert.equal(again.code, 0, text);
+    const lines = text.split("\n").filter((l) => l.includes(victim));
+    assert.ok(lines.some((l) => /does not parse.*moved aside to .*\.corrupt; retraining it/.test(l)), text);
+    assert.equal(text.match(/: training \(key/g)?.length, 1, text);
+    assert.equal(await Deno.readTextFile(join(runs, `${victim}.corrupt`)), '{"schema": 2, "key": "trunc');
+    checkRunResult(JSON.parse(await Deno.readTextFile(join(runs, victim))));
+    const results = JSON.parse(await Deno.readTextFile(join(out, "p2", "results.json")));
+    assert.equal(results.runs.length, 9);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
