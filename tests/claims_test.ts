@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { problemCommand } from "./fixtures/spawn.ts";
 import { type Claim, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
 import { checkProblemResults, checkRunResult } from "../lib/runs/results.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
 function problem(id: string, args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), id, ...args],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  });
+  return problemCommand(id, args, "null");
 }
 
 /** The pid of a process that has exited (so no live process holds it, barring reuse within the test). */

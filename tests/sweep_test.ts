@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { problemCommand } from "./fixtures/spawn.ts";
 import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/runs/results.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
 function problem(name: string, args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), name, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  });
+  return problemCommand(name, args);
 }
 
 async function runProblem(name: string, args: string[]): Promise<{ code: number; stderr: string }> {

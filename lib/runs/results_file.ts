@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { checkProblemResults, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
-import { readRunsDir } from "./run_file.ts";
+import { readCheckedJson, readRunsDir } from "./run_file.ts";
 import { versions } from "../platform/version.ts";
 
 /** What is on disk for a problem's results. */
@@ -13,27 +13,12 @@ export type ResultsFileState =
   | { readonly kind: "missing" }
   | { readonly kind: "damaged"; readonly reason: string };
 
+const checkResults: (v: unknown) => asserts v is ProblemResults = (v) => checkProblemResults(v);
+
 /** Read `<dir>/results.json`. */
 export async function readResultsFile(dir: string): Promise<ResultsFileState> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(join(dir, "results.json"));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { kind: "missing" };
-    return { kind: "damaged", reason: `cannot be read (${(e as Error).message})` };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    return { kind: "damaged", reason: `does not parse (${(e as Error).message})` };
-  }
-  try {
-    checkProblemResults(parsed);
-  } catch (e) {
-    return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
-  }
-  return { kind: "present", results: parsed };
+  const state = await readCheckedJson(join(dir, "results.json"), checkResults);
+  return state.kind === "ok" ? { kind: "present", results: state.value } : state;
 }
 
 /**

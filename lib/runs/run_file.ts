@@ -11,8 +11,17 @@ export type RunFileState =
   | { readonly kind: "missing" }
   | { readonly kind: "damaged"; readonly reason: string };
 
-/** Read the run file at `path`, which should hold the run `key`. */
-export async function readRunFile(path: string, key: string): Promise<RunFileState> {
+/** A JSON file read and checked: its value, or missing, or damaged and why. */
+export type JsonFileState<T> =
+  | { readonly kind: "ok"; readonly value: T }
+  | { readonly kind: "missing" }
+  | { readonly kind: "damaged"; readonly reason: string };
+
+/** Read `path` as JSON and `check` it (a function that throws on a bad value). */
+export async function readCheckedJson<T>(
+  path: string,
+  check: (v: unknown) => asserts v is T,
+): Promise<JsonFileState<T>> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -27,12 +36,21 @@ export async function readRunFile(path: string, key: string): Promise<RunFileSta
     return { kind: "damaged", reason: `does not parse (${(e as Error).message})` };
   }
   try {
-    checkRunResult(parsed);
+    check(parsed);
   } catch (e) {
     return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
   }
-  if (parsed.key !== key) return { kind: "damaged", reason: `holds run ${parsed.key}, not ${key}` };
-  return { kind: "finished", run: parsed };
+  return { kind: "ok", value: parsed };
+}
+
+const checkRun: (v: unknown) => asserts v is RunResult = (v) => checkRunResult(v);
+
+/** Read the run file at `path`, which should hold the run `key`. */
+export async function readRunFile(path: string, key: string): Promise<RunFileState> {
+  const state = await readCheckedJson(path, checkRun);
+  if (state.kind !== "ok") return state;
+  if (state.value.key !== key) return { kind: "damaged", reason: `holds run ${state.value.key}, not ${key}` };
+  return { kind: "finished", run: state.value };
 }
 
 /** A finished run file, or null when it is missing or damaged. */

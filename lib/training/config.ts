@@ -38,17 +38,28 @@ export interface ExperimentConfig {
   readonly L: number;
   readonly tau: number;
   readonly seed: number;
+  /** Training minibatch size. */
   readonly batch?: number;
+  /** Step cap. */
   readonly steps?: number;
+  /** Adam peak learning rate. */
   readonly lr?: number;
+  /** Attention heads (attention mixers only; 0 for models without attention). */
   readonly heads?: number;
+  /** Linear warm-up steps to the peak learning rate. */
   readonly warmup?: number;
+  /** Global gradient-norm clip (0: none). */
   readonly clip?: number;
+  /** Fresh test sequences per evaluated length. */
   readonly evalSamples?: number;
+  /** Steps between checks on the held-out test batch. */
   readonly checkEvery?: number;
+  /** Size of the held-out test batch at length L. */
   readonly testBatch?: number;
+  /** Consecutive checks at or above `target` that count as converged. */
   readonly patience?: number;
   readonly target?: number;
+  /** The fused WebAssembly kernels ("fast", the default) or the plain tf-op references. */
   readonly kernels?: Kernels;
 }
 
@@ -56,38 +67,7 @@ export interface ExperimentConfig {
  * The user-facing settings of a run with every default filled in: exactly what can change its result, and so
  * exactly what its key hashes (lib/runs/run_key.ts). Run files store this, never the derived values.
  */
-export interface RunSettings {
-  readonly model: ModelName;
-  readonly K: number;
-  readonly d: number;
-  readonly M: number;
-  readonly L: number;
-  readonly tau: number;
-  readonly seed: number;
-  /** Training minibatch size. */
-  readonly batch: number;
-  /** Step cap. */
-  readonly steps: number;
-  /** Adam peak learning rate. */
-  readonly lr: number;
-  /** Linear warm-up steps to the peak learning rate. */
-  readonly warmup: number;
-  /** Global gradient-norm clip (0: none). */
-  readonly clip: number;
-  /** Attention heads (attention mixers only; 0 for models without attention). */
-  readonly heads: number;
-  /** Fresh test sequences per evaluated length. */
-  readonly evalSamples: number;
-  /** Steps between checks on the held-out test batch. */
-  readonly checkEvery: number;
-  /** Size of the held-out test batch at length L. */
-  readonly testBatch: number;
-  /** Consecutive checks at or above `target` that count as converged. */
-  readonly patience: number;
-  readonly target: number;
-  /** The fused WebAssembly kernels ("fast") or the plain tf-op references. */
-  readonly kernels: Kernels;
-}
+export type RunSettings = { readonly [F in keyof ExperimentConfig]-?: NonNullable<ExperimentConfig[F]> };
 
 /** The fields of RunSettings, in a fixed order: `settingsOf` keeps these and nothing else. */
 export const KEYED_FIELDS = [
