@@ -7,7 +7,7 @@
  * - A pending run is claimed first (`<key>.claim`, lib/runs/claims.ts), so two sweeps on one folder (or two
  *   machines sharing it) never train the same run: each trains what is unclaimed, then waits for the runs
  *   others hold, taking over any whose holder died.
- * - Each subprocess (lib/cli/run_worker.ts) writes its run file atomically when it finishes; after every
+ * - Each subprocess (lib/runs/run_worker.ts) writes its run file atomically when it finishes; after every
  *   finished run the parent rewrites `<dir>/results.json` (finished runs, in the sweep's fixed order) and
  *   calls `onUpdate`, so results and reports are valid at every moment.
  * - SIGINT / SIGTERM stop the workers; finished work stays; the caller exits non-zero.
@@ -62,7 +62,7 @@ export class SweepFailures extends Error {
   }
 }
 
-const WORKER = new URL("../cli/run_worker.ts", import.meta.url).pathname;
+const WORKER = new URL("./run_worker.ts", import.meta.url).pathname;
 
 interface WorkerMessage {
   readonly type: "progress" | "done";

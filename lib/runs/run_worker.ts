@@ -6,7 +6,7 @@
  * Started by lib/runs/sweep.ts; not meant to be run by hand.
  */
 import { runExperiment } from "../training/experiment.ts";
-import { writeJsonAtomic } from "../runs/atomic_write.ts";
+import { writeJsonAtomic } from "./atomic_write.ts";
 import type { ExperimentConfig } from "../training/config.ts";
 
 interface WorkerInput {
