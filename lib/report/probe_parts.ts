@@ -221,12 +221,21 @@ function attentionParts(idBase: string, runs: readonly Probed[]): Part[] {
       points: longest.lagByPosition[lagHead].flatMap((y, t) => (y === null ? [] : [{ x: t, y }])),
     });
     const fmt = (xs: number[]) => xs.map((v) => v.toFixed(2)).join(" → ");
+    const side = 2 * W + 1;
+    const copy = tau <= W // the value's row reading the first query: the copy step, positional or by content
+      ? Math.max(...first.byLength[0].aligned.map((cells) => cells[(tau + W) * side + W] ?? 0))
+      : null;
+    const copyText = copy === null
+      ? ""
+      : `; at L the value's position gives the first query ${
+        copy.toFixed(2)
+      } of its weight (layer ${first.layer}, best head)`;
     sentences.push(
       `${p.name}: ${lagName} ${
         fmt(first.byLength.map((s) => s.lagTau[lagHead]))
       }, induction score (layer ${last.layer}, head ${indHead}) ${
         fmt(last.byLength.map((s) => s.induction[indHead]))
-      } at lengths ${listText(first.byLength.map((s) => lengthLabel(s.length, L).replace("length ", "")))}.`,
+      } at lengths ${listText(first.byLength.map((s) => lengthLabel(s.length, L).replace("length ", "")))}${copyText}.`,
     );
     const shown = first === last // one attention layer (the Hybrid): only its induction head
       ? [[last, indHead, "induction head"] as const]
