@@ -145,10 +145,10 @@ export function probeHeatmaps(spec: HeatSpec): string {
       title: `${c.x}, ${c.y}: ${spec.valueText(c.v!)}`, // (x, y) in the caption's words: kept short, cells are many
     }));
     const svg = renderPlot({
-      width: spec.panelWidth,
+      width: spec.panelWidth + 18,
       height: spec.panelHeight,
       marginTop: 8,
-      marginLeft: spec.yTicks === false ? 16 : 40,
+      marginLeft: spec.yTicks === false ? 16 : 58, // room for tick labels like "L1 h3" and the axis label
       marginRight: 8,
       marginBottom: 34,
       padding: 0,
