@@ -1,7 +1,10 @@
 /**
  * `deno task report`: rebuild every HTML report from the results.json files alone (no training).
  */
-import { writeReports } from "../report/write.ts";
+import { readAllResults, writeReports } from "../report/write.ts";
+import { loadProblems } from "../problems/registry.ts";
+import { probeDir } from "../probes/probe_file.ts";
+import { join } from "node:path";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 
 const USAGE = `deno task report [flags]
@@ -11,11 +14,22 @@ retraining (a results.json that does not parse is rebuilt from its run files fir
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },
+  {
+    name: "probe",
+    type: "boolean",
+    help: "First probe every run that has a checkpoint and no probe file (lib/probes/).",
+  },
 ];
 
 await cliMain(async () => {
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
+  if (f.probe === true) {
+    const problems = await loadProblems();
+    for (const [id, r] of await readAllResults(f.out as string, problems)) {
+      await probeDir(join(f.out as string, id), r.runs);
+    }
+  }
   await writeReports(f.out as string);
   console.error(`reports rebuilt in ${f.out}`);
 });

@@ -205,6 +205,7 @@ export function renderProblemPage(
   problem: ProblemDefinition,
   results: ProblemResults,
   context: ViewContext = NO_CONTEXT,
+  extraParts: readonly Part[] = [], // appended after the view's parts (the probes: lib/report/probe_parts.ts)
 ): string {
   if (results.problem !== problem.id) {
     throw new Error(`results of problem "${results.problem}" cannot be drawn as problem "${problem.id}"`);
@@ -215,7 +216,7 @@ export function renderProblemPage(
   }</header>
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
 <p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
-${view.parts.map(partHtml).join("\n")}
+${[...view.parts, ...extraParts].map(partHtml).join("\n")}
 ${runsTableHtml(results.runs)}`;
   return documentHtml(`Recall Lab — ${problem.title}`, body);
 }

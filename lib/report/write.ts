@@ -11,6 +11,7 @@ import { readResultsFile, rebuildResults } from "../runs/results_file.ts";
 import type { ProblemDefinition } from "../problems/definition.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
+import { probeParts } from "./probe_parts.ts";
 
 /** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
 export async function readAllResults(
@@ -42,7 +43,9 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
   const context = { results };
   for (const p of registry) {
     const r = results.get(p.id);
-    if (r !== undefined) await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, context));
+    if (r === undefined) continue;
+    const probes = await probeParts(r, join(dir, p.id)); // probe figures for runs with a <key>.probe.json
+    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, context, probes));
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }

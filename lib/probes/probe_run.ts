@@ -1,0 +1,258 @@
+/**
+ * All probes of one trained model, computed from its weights without training (issue 11): accuracy by the
+ * distance between the two queries, by query token and by the first query's position at short lengths (the
+ * model's own fast forward); attention statistics per layer and head (attention_probe.ts) and Mamba step sizes
+ * and retention (mamba_probe.ts) from the traced forward (probe_forward.ts), at L, 2L and 3L.
+ *
+ * Every sequence comes from a seeded stream named "probe:..." of the run's seed, so the same checkpoint and
+ * options always give the same numbers.
+ *
+ * Glossary: b batch, l length, L training length, e Mamba inner dim, h heads, i first query position,
+ * distance = (l-1) - i, the gap between the two queries.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Model } from "../models/model.ts";
+import { type RunSettings, settingsOf } from "../training/config.ts";
+import { sequencesPerForward } from "../training/train.ts";
+import { substream } from "../task/random.ts";
+import type { ArBatch } from "../task/ar_data.ts";
+import { distanceGrid, placedBatch } from "./probe_data.ts";
+import { traceForward } from "./probe_forward.ts";
+import { AttentionAccumulator, type AttentionStats } from "./attention_probe.ts";
+import { MambaAccumulator, type MambaStats } from "./mamba_probe.ts";
+
+export const PROBE_SCHEMA = 1;
+
+/** How many sequences each probe uses. */
+export interface ProbeOptions {
+  /** Sequences per bucket (distance, query token, first-query position) for the accuracy probes. */
+  readonly accuracySamples: number;
+  /** Distances per length in the distance grid. */
+  readonly distances: number;
+  /** Sequences per length traced for the attention and Mamba statistics. */
+  readonly traceSamples: number;
+  /** Offsets -W..W around the first query in the aligned patterns. */
+  readonly window: number;
+  /** Short lengths tau+2 .. tau+1+shortLengths for the first-query-position probe. */
+  readonly shortLengths: number;
+}
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = {
+  accuracySamples: 32,
+  distances: 24,
+  traceSamples: 96,
+  window: 8,
+  shortLengths: 12,
+};
+
+export interface AccuracyCurve {
+  readonly length: number;
+  /** Bucket values (distances or query tokens), ascending. */
+  readonly at: number[];
+  readonly accuracy: number[];
+  readonly samples: number;
+}
+
+export interface ShortLengthAccuracy {
+  readonly lengths: number[];
+  /** First query positions 0 .. max. */
+  readonly positions: number[];
+  /** [lengths][positions]: accuracy, null where the position does not fit the length. */
+  readonly accuracy: (number | null)[][];
+  readonly samples: number;
+}
+
+export interface AttentionLayerProbe {
+  readonly layer: number;
+  readonly heads: number;
+  readonly byLength: AttentionStats[];
+}
+
+export interface MambaLayerProbe {
+  readonly layer: number;
+  readonly e: number;
+  readonly byLength: MambaStats[];
+  /** One sequence at length L: its tokens, first query, and delta per channel [e][l]. */
+  readonly example: { length: number; firstQuery: number; tokens: number[]; delta: number[][] };
+}
+
+/** What `<key>.probe.json` holds. */
+export interface ProbeResult {
+  readonly schema: typeof PROBE_SCHEMA;
+  readonly key: string;
+  readonly config: RunSettings;
+  readonly options: ProbeOptions;
+  /** L, 2L, 3L. */
+  readonly lengths: number[];
+  readonly accuracy: {
+    readonly byDistance: AccuracyCurve[];
+    readonly byQuery: AccuracyCurve[];
+    readonly shortLengths: ShortLengthAccuracy;
+  };
+  readonly attention: AttentionLayerProbe[];
+  readonly mamba: MambaLayerProbe[];
+}
+
+/** [b] 1 where the model's argmax at the last position is the label. */
+export function correctness(model: Model, batch: ArBatch): Uint8Array {
+  const { K, d } = model.config;
+  const l = batch.length, chunk = sequencesPerForward(l, d);
+  const out = new Uint8Array(batch.batch);
+  for (let start = 0; start < batch.batch; start += chunk) {
+    const b = Math.min(chunk, batch.batch - start);
+    const logits = tf.tidy(() =>
+      model.logits(batch.tokens.subarray(start * l, (start + b) * l), b, l).dataSync() as Float32Array
+    );
+    for (let r = 0; r < b; r++) {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (logits[r * K + k] > logits[r * K + best]) best = k;
+      out[start + r] = best === batch.labels[start + r] ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+function repeatEach(values: readonly number[], times: number): Int32Array {
+  return Int32Array.from(values.flatMap((v) => Array<number>(times).fill(v)));
+}
+
+/** Mean of `hits` over consecutive groups of `size`. */
+function groupMeans(hits: Uint8Array, size: number): number[] {
+  const out: number[] = [];
+  for (let g = 0; g < hits.length / size; g++) {
+    let s = 0;
+    for (let k = 0; k < size; k++) s += hits[g * size + k];
+    out.push(s / size);
+  }
+  return out;
+}
+
+function accuracyByDistance(model: Model, length: number, o: ProbeOptions): AccuracyCurve {
+  const c = model.config;
+  const grid = distanceGrid(length, c.tau, o.distances);
+  const place = { firstQuery: repeatEach(grid.map((dist) => length - 1 - dist), o.accuracySamples) };
+  const batch = placedBatch(substream(c.seed, `probe:distance:length=${length}`), c, length, place);
+  return {
+    length,
+    at: grid,
+    accuracy: groupMeans(correctness(model, batch), o.accuracySamples),
+    samples: o.accuracySamples,
+  };
+}
+
+function accuracyByQuery(model: Model, length: number, o: ProbeOptions): AccuracyCurve {
+  const c = model.config;
+  const rng = substream(c.seed, `probe:query:length=${length}`);
+  const queries = Array.from({ length: c.M }, (_, q) => q);
+  const query = repeatEach(queries, o.accuracySamples);
+  const firstQuery = query.map(() => rng.int(length - c.tau - 1));
+  const batch = placedBatch(rng, c, length, { firstQuery, query });
+  return {
+    length,
+    at: queries,
+    accuracy: groupMeans(correctness(model, batch), o.accuracySamples),
+    samples: o.accuracySamples,
+  };
+}
+
+function shortLengthAccuracy(model: Model, o: ProbeOptions): ShortLengthAccuracy {
+  const c = model.config;
+  const lengths = Array.from({ length: o.shortLengths }, (_, k) => c.tau + 2 + k).filter((l) => l <= c.maxLen);
+  const maxPos = lengths[lengths.length - 1] - 2 - c.tau;
+  const positions = Array.from({ length: maxPos + 1 }, (_, i) => i);
+  const accuracy = lengths.map((length) => {
+    const fits = positions.filter((i) => i <= length - 2 - c.tau);
+    const batch = placedBatch(substream(c.seed, `probe:short:length=${length}`), c, length, {
+      firstQuery: repeatEach(fits, o.accuracySamples),
+    });
+    const means = groupMeans(correctness(model, batch), o.accuracySamples);
+    return positions.map((i) => (i < fits.length ? means[i] : null));
+  });
+  return { lengths, positions, accuracy, samples: o.accuracySamples };
+}
+
+/** Sequences traced at one length: the distance grid, each distance repeated to about `traceSamples` rows. */
+function traceBatch(model: Model, length: number, o: ProbeOptions): ArBatch {
+  const c = model.config;
+  const grid = distanceGrid(length, c.tau, o.distances);
+  const times = Math.max(1, Math.round(o.traceSamples / grid.length));
+  const place = { firstQuery: repeatEach(grid.map((dist) => length - 1 - dist), times) };
+  return placedBatch(substream(c.seed, `probe:trace:length=${length}`), c, length, place);
+}
+
+/** Sequences per traced forward: keeps the [b, h, l, l] weights near 2M floats. */
+function traceChunk(model: Model, length: number): number {
+  const h = Math.max(1, model.config.heads);
+  return Math.max(1, Math.min(64, Math.floor(2_000_000 / (h * length * length))));
+}
+
+function aLogOf(model: Model, layer: number): Float32Array {
+  const p = model.params.find((x) => x.name === `layer${layer}.mamba.A_log`);
+  if (p === undefined) throw new Error(`probe: no A_log in layer ${layer}`);
+  return p.variable.dataSync() as Float32Array;
+}
+
+/** Every probe of `model` (trained weights loaded); `key` names the run. Leaves no tensor behind. */
+export function probeModel(model: Model, key: string, options: ProbeOptions = DEFAULT_PROBE_OPTIONS): ProbeResult {
+  const c = model.config;
+  const lengths = [...new Set([c.L, 2 * c.L, 3 * c.L])].filter((l) => l <= c.maxLen && l >= c.tau + 2);
+  const kinds = c.mixers;
+  const attention: AttentionLayerProbe[] = [];
+  const mambaStats: MambaStats[][] = kinds.map(() => []);
+  kinds.forEach((k, layer) => {
+    if (k === "attention") attention.push({ layer, heads: c.heads, byLength: [] });
+  });
+  for (const length of lengths) {
+    const batch = traceBatch(model, length, options);
+    const att = new Map<number, AttentionAccumulator>();
+    const mam = new Map<number, MambaAccumulator>();
+    kinds.forEach((k, layer) => {
+      if (k === "attention") att.set(layer, new AttentionAccumulator(c.heads, length, c.tau, options.window));
+      else mam.set(layer, new MambaAccumulator(length, c.mambaInner, aLogOf(model, layer), c.tau, options.window));
+    });
+    const chunk = traceChunk(model, length);
+    for (let start = 0; start < batch.batch; start += chunk) {
+      const b = Math.min(chunk, batch.batch - start);
+      const trace = traceForward(model, batch.tokens.subarray(start * length, (start + b) * length), b, length);
+      const firstQuery = batch.queryIndex.subarray(start, start + b);
+      trace.layers.forEach((t, layer) => {
+        if (t.kind === "attention") att.get(layer)!.add(t.weights, firstQuery);
+        else mam.get(layer)!.add(t.delta, firstQuery);
+      });
+    }
+    for (const a of attention) a.byLength.push(att.get(a.layer)!.finish());
+    for (const [layer, m] of mam) mambaStats[layer].push(m.finish());
+  }
+  const mamba: MambaLayerProbe[] = [];
+  const mambaLayers = kinds.flatMap((k, layer) => (k === "mamba" ? [layer] : []));
+  if (mambaLayers.length > 0) {
+    const L = c.L, firstQuery = Math.floor((L - 2 - c.tau) / 3);
+    const example = placedBatch(substream(c.seed, "probe:example"), c, L, { firstQuery: Int32Array.of(firstQuery) });
+    const trace = traceForward(model, example.tokens, 1, L);
+    for (const layer of mambaLayers) {
+      const t = trace.layers[layer];
+      if (t.kind !== "mamba") continue;
+      const delta = Array.from({ length: t.e }, (_, ch) => Array.from({ length: L }, (_, p) => t.delta[p * t.e + ch]));
+      mamba.push({
+        layer,
+        e: t.e,
+        byLength: mambaStats[layer],
+        example: { length: L, firstQuery, tokens: Array.from(example.tokens), delta },
+      });
+    }
+  }
+  return {
+    schema: PROBE_SCHEMA,
+    key,
+    config: settingsOf(c),
+    options,
+    lengths,
+    accuracy: {
+      byDistance: lengths.map((l) => accuracyByDistance(model, l, options)),
+      byQuery: lengths.map((l) => accuracyByQuery(model, l, options)),
+      shortLengths: shortLengthAccuracy(model, options),
+    },
+    attention,
+    mamba,
+  };
+}

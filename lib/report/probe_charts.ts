@@ -1,0 +1,212 @@
+/**
+ * The probes' figures (lib/probes/), rendered to static SVG with Observable Plot: heat maps with the cell
+ * mark (attention aligned on the first query, the final query's row, Mamba step sizes, accuracy by length and
+ * first-query position) and line charts (accuracy by query distance and by query token, attention scores
+ * against length, retention against distance). Heat maps come as small multiples, one small SVG per panel in
+ * a wrapping row, so a page stays readable with many runs. Every cell and point has a <title> with its number.
+ *
+ * Hooks for tests: each line is a path with aria-label "probe line: <name>", each heat-map panel an SVG inside
+ * a div with class "panel" and a title line.
+ */
+import { Plot, renderPlot } from "./plot_dom.ts";
+import { escapeHtml } from "./format.ts";
+
+/** One line of a line chart: its name (legend and colour), points, and the facet it belongs to. */
+export interface ProbeLine {
+  readonly name: string;
+  readonly color: string;
+  readonly facet: string;
+  readonly points: readonly { x: number; y: number }[];
+}
+
+export interface LineChartSpec {
+  readonly id: string;
+  readonly lines: readonly ProbeLine[];
+  readonly xLabel: string;
+  readonly yLabel: string;
+  /** y domain; default [0, 1] shown as percentages. */
+  readonly yDomain?: [number, number];
+  readonly percent?: boolean;
+  /** Vertical guide rules per facet (e.g. the training length L). */
+  readonly rules?: readonly { facet: string; x: number; label: string }[];
+  readonly caption: string;
+}
+
+function legendHtml(lines: readonly ProbeLine[]): string {
+  const seen = new Map<string, string>();
+  for (const l of lines) if (!seen.has(l.name)) seen.set(l.name, l.color);
+  return `<ul class="legend">${
+    [...seen].map(([name, color]) =>
+      `<li><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5.5" x2="21" y2="5.5" stroke="${color}" ` +
+      `stroke-width="2.5"/></svg> <span class="name">${escapeHtml(name)}</span></li>`
+    ).join("")
+  }</ul>`;
+}
+
+function figure(id: string, kind: string, inner: string, caption: string): string {
+  return `<figure class="chart probe ${kind}" id="${escapeHtml(id)}">${inner}<figcaption>${
+    escapeHtml(caption)
+  }</figcaption></figure>`;
+}
+
+/** Lines over x with one panel per facet (in first-seen order). */
+export function probeLineChart(spec: LineChartSpec): string {
+  const facets = [...new Set(spec.lines.map((l) => l.facet))];
+  const rows = spec.lines.flatMap((l, k) =>
+    l.points.map((p) => ({
+      ...p,
+      key: `${k}`,
+      name: l.name,
+      facet: l.facet,
+      title: `${l.name}${l.facet === "" ? "" : `, ${l.facet}`}\n${spec.xLabel} ${p.x}: ${
+        spec.percent === false ? p.y.toPrecision(3) : `${(100 * p.y).toFixed(1)}%`
+      }`,
+      aria: `probe line: ${l.name}${l.facet === "" ? "" : `, ${l.facet}`}`,
+    }))
+  );
+  const colors = new Map(spec.lines.map((l) => [l.name, l.color]));
+  const fx = facets.length > 1 ? { fx: "facet" } : {};
+  const svg = renderPlot({
+    width: Math.min(1000, Math.max(640, facets.length * 330)),
+    height: 300,
+    marginTop: facets.length > 1 ? 30 : 16,
+    marginLeft: 52,
+    marginRight: 16,
+    marginBottom: 42,
+    style: { fontSize: "12px", overflow: "visible" },
+    fx: facets.length > 1 ? { domain: facets, label: null, axis: "top", padding: 0.1 } : undefined,
+    x: { label: spec.xLabel, labelAnchor: "center", labelArrow: "none" },
+    y: {
+      domain: spec.yDomain ?? [0, 1],
+      grid: true,
+      label: spec.yLabel,
+      labelArrow: "none",
+      tickFormat: spec.percent === false ? undefined : (v: number) => `${Math.round(v * 100)}%`,
+    },
+    color: { domain: [...colors.keys()], range: [...colors.values()] },
+    marks: [
+      Plot.frame({ stroke: "#d0d0d0", ...fx }),
+      Plot.ruleX(spec.rules ?? [], { x: "x", stroke: "#333", ...fx }),
+      Plot.text(spec.rules ?? [], {
+        x: "x",
+        text: "label",
+        frameAnchor: "top",
+        dx: 4,
+        dy: 4,
+        textAnchor: "start",
+        ...fx,
+      }),
+      Plot.lineY(rows, { x: "x", y: "y", z: "key", stroke: "name", strokeWidth: 2, ariaLabel: "aria", ...fx }),
+      Plot.dot(rows, { x: "x", y: "y", r: 3, fill: "name", title: "title", ...fx }),
+    ],
+  });
+  return figure(spec.id, "lines", `${legendHtml(spec.lines)}<div class="plot">${svg}</div>`, spec.caption);
+}
+
+/** One heat-map panel: cells at (x, y) with a value (null: no data, left blank). */
+export interface HeatPanel {
+  readonly title: string;
+  readonly cells: readonly { x: number; y: number | string; v: number | null }[];
+  /** Cells to outline (e.g. the first query, the value). */
+  readonly marks?: readonly { x: number; y: number | string }[];
+}
+
+export interface HeatSpec {
+  readonly id: string;
+  readonly panels: readonly HeatPanel[];
+  readonly xLabel: string;
+  readonly yLabel: string;
+  /** Colour scale: "unit" for weights and accuracies in [0, 1], "log" for step sizes. */
+  readonly scale: "unit" | "log";
+  readonly panelWidth: number;
+  readonly panelHeight: number;
+  /** Show the y tick labels (false when there are too many rows to read). */
+  readonly yTicks?: boolean;
+  /** How a cell's value reads in its title. */
+  readonly valueText: (v: number) => string;
+  readonly caption: string;
+}
+
+function colorScale(spec: HeatSpec, values: readonly number[]): Plot.ScaleOptions {
+  if (spec.scale === "unit") return { type: "linear", scheme: "blues", domain: [0, 1] };
+  const pos = values.filter((v) => v > 0);
+  const lo = pos.length > 0 ? Math.min(...pos) : 1e-3, hi = pos.length > 0 ? Math.max(...pos) : 1;
+  return { type: "log", scheme: "viridis", domain: [lo, Math.max(hi, lo * 1.01)] };
+}
+
+/** Heat maps as small multiples on one colour scale, with its legend once above them. */
+export function probeHeatmaps(spec: HeatSpec): string {
+  const values = spec.panels.flatMap((p) => p.cells.flatMap((c) => (c.v === null ? [] : [c.v])));
+  const color = colorScale(spec, values);
+  const legend = legendSvg(color, spec.valueText);
+  const panels = spec.panels.map((p) => {
+    const cells = p.cells.filter((c) => c.v !== null).map((c) => ({
+      ...c,
+      title: `${c.x}, ${c.y}: ${spec.valueText(c.v!)}`, // (x, y) in the caption's words: kept short, cells are many
+    }));
+    const svg = renderPlot({
+      width: spec.panelWidth + 18,
+      height: spec.panelHeight,
+      marginTop: 8,
+      marginLeft: spec.yTicks === false ? 16 : 58, // room for tick labels like "L1 h3" and the axis label
+      marginRight: 8,
+      marginBottom: 34,
+      padding: 0,
+      style: { fontSize: "10px" },
+      x: { type: "band", label: spec.xLabel, labelAnchor: "center", labelArrow: "none", tickFormat: tickEvery(p) },
+      y: {
+        type: "band",
+        label: spec.yTicks === false ? null : spec.yLabel,
+        labelArrow: "none",
+        axis: spec.yTicks === false ? null : "left",
+      },
+      color,
+      marks: [
+        Plot.cell(cells, { x: "x", y: "y", fill: "v", title: "title", inset: 0 }),
+        Plot.cell(p.marks ?? [], { x: "x", y: "y", stroke: "#d62728", strokeWidth: 1, fill: "none" }),
+      ],
+    });
+    return `<div class="panel" style="display:inline-block;vertical-align:top;margin:0 10px 10px 0">` +
+      `<div style="font-size:12px;font-weight:600">${escapeHtml(p.title)}</div>${svg}</div>`;
+  });
+  return figure(spec.id, "heatmap", `${legend}<div class="plot">${panels.join("")}</div>`, spec.caption);
+}
+
+/** Band-axis labels thinned to about 9 per panel. */
+function tickEvery(p: HeatPanel): (v: number) => string {
+  const xs = [...new Set(p.cells.map((c) => c.x))];
+  const step = Math.max(1, Math.ceil(xs.length / 9));
+  return (v: number) => (xs.indexOf(v) % step === 0 ? String(v) : "");
+}
+
+/** A small horizontal colour bar: the scale's range in 40 steps with end labels. */
+function legendSvg(color: Plot.ScaleOptions, text: (v: number) => string): string {
+  const [lo, hi] = color.domain as [number, number];
+  const steps = 40;
+  const log = color.type === "log";
+  const at = (k: number) => (log ? lo * Math.pow(hi / lo, k / (steps - 1)) : lo + (hi - lo) * k / (steps - 1));
+  const bar = Array.from({ length: steps }, (_, k) => ({ k, v: at(k) }));
+  const svg = renderPlot({
+    width: 280,
+    height: 40,
+    marginTop: 2,
+    marginLeft: 8,
+    marginRight: 8,
+    marginBottom: 22,
+    style: { fontSize: "11px" },
+    x: { type: "band", axis: null, padding: 0 },
+    y: { axis: null },
+    color,
+    marks: [
+      Plot.cell(bar, { x: "k", fill: "v", inset: 0 }),
+      Plot.text([0, steps - 1], {
+        x: (k: number) => k,
+        text: (k: number) => text(at(k)),
+        frameAnchor: "bottom",
+        dy: 14,
+        textAnchor: "middle",
+      }),
+    ],
+  });
+  return `<div class="colorbar" aria-label="colour scale">${svg}</div>`;
+}
