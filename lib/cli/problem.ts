@@ -35,7 +35,23 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 100_000,
     default: 256,
-    help: "Test sequences per evaluated length.",
+    help: "Test sequences per evaluated length (other than L, 2L and 3L).",
+  },
+  {
+    name: "headline-samples",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    default: 2048,
+    help: "Test sequences at exactly L, 2L and 3L (the lengths headlines and tables quote).",
+  },
+  {
+    name: "extend-up-to",
+    type: "int",
+    min: 1,
+    max: 100,
+    default: 4,
+    help: "A run still improving at its cap is continued up to this many times the cap (1: never).",
   },
   {
     name: "out",
@@ -53,7 +69,14 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** Quick mode: the same pipeline on a small setting, for smoke tests. */
-const QUICK: Partial<ExperimentConfig> = { evalSamples: 16, checkEvery: 10, testBatch: 64, batch: 32 };
+const QUICK: Partial<ExperimentConfig> = {
+  evalSamples: 16,
+  headlineSamples: 64,
+  checkEvery: 10,
+  testBatch: 64,
+  batch: 32,
+  extendUpTo: 2,
+};
 const QUICK_L = 16;
 const QUICK_STEPS = 30;
 
@@ -75,9 +98,18 @@ export function problemSettings(argv: readonly string[], usage: string): Problem
     seeds,
     steps: quick ? (f.steps as number | undefined) ?? QUICK_STEPS : f.steps as number | undefined,
     quick,
-    common: quick ? { ...QUICK, evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number) } : {
-      evalSamples: f["eval-samples"] as number,
-    },
+    common: quick
+      ? {
+        ...QUICK,
+        evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number),
+        headlineSamples: Math.min(QUICK.headlineSamples!, f["headline-samples"] as number),
+        extendUpTo: Math.min(QUICK.extendUpTo!, f["extend-up-to"] as number),
+      }
+      : {
+        evalSamples: f["eval-samples"] as number,
+        headlineSamples: f["headline-samples"] as number,
+        extendUpTo: f["extend-up-to"] as number,
+      },
     out: f.out as string,
     jobs: f.jobs as number,
     fresh: f.fresh === true,

@@ -10,6 +10,7 @@
  * seed band "seed band: <name>", each training curve "training curve: <name>, seed <s>"; hovering any point
  * shows its numbers (SVG <title>).
  */
+import { endingOf, unfinishedTexts } from "./ending.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
 import { convergenceOf, fieldOf, type Series, type SettingField, valuesOf } from "./series.ts";
@@ -171,10 +172,7 @@ function statusNotes(s: Series, divergedNote: string): string[] {
   } else if (c.diverged.length > 0) {
     notes.push(`${c.diverged.length} of ${n} seeds diverged (left out)`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === n ? "" : `${c.capped.length} of ${n} seeds `;
-    notes.push(`${who}did not converge within ${steps(c.cap)} steps (dashed)`);
-  }
+  if (c.capped.length > 0) notes.push(`${unfinishedTexts(c.capped, n).join("; ")} (dashed)`);
   return notes;
 }
 
@@ -332,9 +330,7 @@ export function convergenceChart(spec: ChartSpec): string {
       const points = r.history.filter((h) => Number.isFinite(h.accuracy) && h.step > 0);
       const ending = r.status === "converged"
         ? `converged: ≥ ${pct(r.config.target)} from step ${steps(r.convergedStep ?? 0)}`
-        : r.status === "cap"
-        ? `did not converge within ${steps(r.config.steps)} steps`
-        : `diverged at step ${steps(r.divergedStep ?? r.stepsRun)}`;
+        : endingOf(r);
       for (const h of points) {
         rows.push({
           key: r.key,

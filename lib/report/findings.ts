@@ -7,10 +7,10 @@
  * Thresholds: a model "holds" a length when its mean accuracy is at least HOLD (90%) at every evaluated
  * length from L up to it; EXACT (99%) is reported alongside.
  */
-import type { RunResult } from "../runs/results.ts";
 import { median } from "../stats/median.ts";
 import { resolve, type ResolvedConfig } from "../training/config.ts";
 import { fieldText, lengthText, listText, pct, points, seriesName, steps } from "./format.ts";
+import { unfinishedTexts } from "./ending.ts";
 import {
   convergenceOf,
   fieldOf,
@@ -31,11 +31,6 @@ export const EXACT = 0.99;
 
 function cfg(s: Series): ResolvedConfig {
   return resolve(s.runs[0].config);
-}
-
-function lastAccuracy(r: RunResult): number | null {
-  const h = r.history.filter((p) => Number.isFinite(p.accuracy));
-  return h.length === 0 ? null : h[h.length - 1].accuracy;
 }
 
 /** "100% at L = 32, 98% at 2L = 64 and 40% at 3L = 96" (lengths that were evaluated only). */
@@ -90,16 +85,7 @@ function statusNote(s: Series): string {
   if (c.diverged.length > 0) {
     notes.push(`${c.diverged.length} of ${s.runs.length} seeds diverged and are left out`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === s.runs.length ? "it" : `${c.capped.length} of ${s.runs.length} seeds`;
-    const last = c.capped.map(lastAccuracy).filter((x): x is number => x !== null);
-    const lastText = last.length === 0 ? "" : ` (last test-batch accuracy ${listText(last.map(pct))})`;
-    notes.push(
-      `${who} did not converge: still below ${pct(c.target)} on the test batch when it hit the ${
-        steps(c.cap)
-      }-step cap${lastText}`,
-    );
-  }
+  notes.push(...unfinishedTexts(c.capped, s.runs.length));
   return notes.length === 0 ? "" : `; ${notes.join("; ")}`;
 }
 
@@ -212,7 +198,7 @@ export function interpretations(
   return out;
 }
 
-/** "step 400", "median step 400 (300–500 over 3 seeds)", "did not reach 99% within 20,000 steps", ... */
+/** "step 400", "median step 400 [300–500] over 3 seeds", "not learned within 20,000 steps, plateaued at 18.8%", ... */
 export function convergenceText(s: Series): string {
   const c = convergenceOf(s);
   const n = s.runs.length;
@@ -220,18 +206,10 @@ export function convergenceText(s: Series): string {
   if (c.convergedSteps.length === 1) parts.push(`step ${steps(c.convergedSteps[0])}`);
   if (c.convergedSteps.length > 1) {
     const lo = c.convergedSteps[0], hi = c.convergedSteps[c.convergedSteps.length - 1];
-    parts.push(
-      `median step ${steps(median(c.convergedSteps))} (${steps(lo)}–${
-        steps(hi)
-      } over ${c.convergedSteps.length} seeds)`,
-    );
+    const of = c.convergedSteps.length === n ? `${n} seeds` : `${c.convergedSteps.length} of ${n} seeds`;
+    parts.push(`median step ${steps(median(c.convergedSteps))} [${steps(lo)}–${steps(hi)}] over ${of}`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === n ? "" : `${c.capped.length} of ${n} seeds `;
-    const last = c.capped.map(lastAccuracy).filter((x): x is number => x !== null);
-    const lastText = last.length === 0 ? "" : `, last test-batch accuracy ${listText(last.map(pct))}`;
-    parts.push(`${who}did not reach ${pct(c.target)} within ${steps(c.cap)} steps${lastText}`);
-  }
+  parts.push(...unfinishedTexts(c.capped, n));
   if (c.diverged.length > 0) {
     const who = c.diverged.length === n ? "" : `${c.diverged.length} of ${n} seeds `;
     parts.push(`${who}diverged at step ${listText(c.diverged.map((r) => steps(r.divergedStep ?? r.stepsRun)))}`);
@@ -313,7 +291,11 @@ function shortConvergence(s: Series): string {
   const c = convergenceOf(s);
   if (c.convergedSteps.length === s.runs.length) return steps(median(c.convergedSteps));
   if (c.diverged.length === s.runs.length) return "diverged";
-  if (c.capped.length === s.runs.length) return `none within ${steps(c.cap)}`;
+  if (c.capped.length === s.runs.length) {
+    return c.capped.every((r) => r.verdict === "plateaued")
+      ? `not learned within ${steps(c.cap)}`
+      : `still improving at ${steps(c.cap)}`;
+  }
   return `${c.convergedSteps.length} of ${s.runs.length} seeds`;
 }
 

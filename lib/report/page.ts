@@ -5,6 +5,7 @@
  * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
  * script. They open from disk in any browser.
  */
+import { endingOf } from "./ending.ts";
 import type { BackendInfo } from "../platform/backend.ts";
 import { accuracyAt, type ProblemResults, type RunResult } from "../runs/results.ts";
 import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
@@ -83,10 +84,11 @@ function backendText(runs: readonly RunResult[]): string {
 }
 
 function statusCounts(runs: readonly RunResult[]): string {
-  const count = (status: RunResult["status"]) => runs.filter((r) => r.status === status).length;
+  const count = (verdict: RunResult["verdict"]) => runs.filter((r) => r.verdict === verdict).length;
   const parts = [
     [count("converged"), "converged"],
-    [count("cap"), "stopped at the step cap without converging"],
+    [count("plateaued"), "not learned within their steps (plateaued)"],
+    [count("still improving"), "still improving when they stopped at their largest cap"],
     [count("diverged"), "diverged"],
   ] as const;
   return listText(parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`));
@@ -149,9 +151,9 @@ function runsTableHtml(runs: readonly RunResult[]): string {
     "τ",
     "L",
     "seed",
-    "status",
+    "ending",
     "steps run",
-    "cap",
+    "base cap",
     "converged at",
     "params",
     "acc at L",
@@ -171,7 +173,7 @@ function runsTableHtml(runs: readonly RunResult[]): string {
       c.tau,
       c.L,
       c.seed,
-      r.status === "diverged" ? `diverged at ${steps(r.divergedStep ?? r.stepsRun)}` : r.status,
+      endingOf(r),
       steps(r.stepsRun),
       steps(c.steps),
       r.convergedStep === null ? "—" : steps(r.convergedStep),

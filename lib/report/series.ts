@@ -43,14 +43,14 @@ export interface Series {
 export interface Convergence {
   /** Steps at which converged seeds first passed the target (sorted). */
   readonly convergedSteps: readonly number[];
-  /** Seeds that hit the step cap without converging. */
+  /** Seeds that stopped at their (possibly extended) step cap without converging: plateaued or still improving. */
   readonly capped: readonly RunResult[];
   /** Seeds whose loss became NaN or infinite. */
   readonly diverged: readonly RunResult[];
   /** The target accuracy on the test batch (e.g. 0.99) and the consecutive checks it needed. */
   readonly target: number;
   readonly patience: number;
-  /** The largest step cap among the seeds. */
+  /** The most steps any seed ran (its extended cap when it did not converge). */
   readonly cap: number;
 }
 
@@ -174,7 +174,7 @@ export function convergenceOf(s: Series): Convergence {
     diverged: s.runs.filter((r) => r.status === "diverged"),
     target: first.target,
     patience: first.patience,
-    cap: Math.max(...s.runs.map((r) => r.config.steps)),
+    cap: Math.max(...s.runs.map((r) => r.stepsRun)),
   };
 }
 

@@ -116,7 +116,8 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  }; dashed curves hit the step cap without converging, a cross marks a divergence. Hover a point for its numbers.`;
+  }; dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
+    `cap), a cross marks a divergence. Hover a point for its numbers.`;
 }
 
 function accuracyCaption(series: readonly Series[], what: string): string {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { checkProblemResults, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { readRunsDir } from "./run_file.ts";
 import { versions } from "../platform/version.ts";
+import { migrateRun } from "./migrate.ts";
 
 /** What is on disk for a problem's results. */
 export type ResultsFileState =
@@ -13,7 +14,18 @@ export type ResultsFileState =
   | { readonly kind: "missing" }
   | { readonly kind: "damaged"; readonly reason: string };
 
-/** Read `<dir>/results.json`. */
+/** A results.json of an older schema (1 or 2) brought to the current one in memory; anything else unchanged. */
+async function inMemoryMigration(parsed: unknown): Promise<unknown> {
+  const o = parsed as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || !(o.schema === 1 || o.schema === 2) || !Array.isArray(o.runs)) {
+    return parsed;
+  }
+  const runs = [];
+  for (const [i, r] of o.runs.entries()) runs.push(await migrateRun(r, `runs[${i}]`));
+  return { ...o, schema: SCHEMA_VERSION, runs };
+}
+
+/** Read `<dir>/results.json` (an older schema is migrated in memory, lib/runs/migrate.ts; the file is untouched). */
 export async function readResultsFile(dir: string): Promise<ResultsFileState> {
   let text: string;
   try {
@@ -29,6 +41,7 @@ export async function readResultsFile(dir: string): Promise<ResultsFileState> {
     return { kind: "damaged", reason: `does not parse (${(e as Error).message})` };
   }
   try {
+    parsed = await inMemoryMigration(parsed);
     checkProblemResults(parsed);
   } catch (e) {
     return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };

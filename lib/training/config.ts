@@ -50,6 +50,8 @@ export interface ExperimentConfig {
   readonly patience?: number;
   readonly target?: number;
   readonly kernels?: Kernels;
+  readonly extendUpTo?: number;
+  readonly headlineSamples?: number;
 }
 
 /**
@@ -66,8 +68,14 @@ export interface RunSettings {
   readonly seed: number;
   /** Training minibatch size. */
   readonly batch: number;
-  /** Step cap. */
+  /** The base step cap; a run still improving there is continued (see `extendUpTo`). */
   readonly steps: number;
+  /**
+   * The largest step cap as a multiple of `steps`: a run that has not converged at its cap and is still improving
+   * (lib/training/plateau.ts) is continued by another `steps` steps at a time, up to `extendUpTo * steps`. 1 stops
+   * every run at `steps`.
+   */
+  readonly extendUpTo: number;
   /** Adam peak learning rate. */
   readonly lr: number;
   /** Linear warm-up steps to the peak learning rate. */
@@ -76,8 +84,10 @@ export interface RunSettings {
   readonly clip: number;
   /** Attention heads (attention mixers only; 0 for models without attention). */
   readonly heads: number;
-  /** Fresh test sequences per evaluated length. */
+  /** Fresh test sequences per evaluated length (other than L, 2L and 3L). */
   readonly evalSamples: number;
+  /** Fresh test sequences at exactly L, 2L and 3L, the lengths headlines and tables quote. */
+  readonly headlineSamples: number;
   /** Steps between checks on the held-out test batch. */
   readonly checkEvery: number;
   /** Size of the held-out test batch at length L. */
@@ -100,11 +110,13 @@ export const KEYED_FIELDS = [
   "seed",
   "batch",
   "steps",
+  "extendUpTo",
   "lr",
   "warmup",
   "clip",
   "heads",
   "evalSamples",
+  "headlineSamples",
   "checkEvery",
   "testBatch",
   "patience",
@@ -230,6 +242,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     seed,
     batch: requireInt("batch", c.batch ?? 64, 1, 65536),
     steps: requireInt("steps", c.steps ?? 20000, 1, 10_000_000),
+    extendUpTo: requireInt("extend-up-to", c.extendUpTo ?? 4, 1, 100),
     lr: requireNumber(
       "lr",
       c.lr ?? recipe.lr,
@@ -247,6 +260,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     ),
     heads,
     evalSamples: requireInt("eval-samples", c.evalSamples ?? 256, 1, 1_000_000),
+    headlineSamples: requireInt("headline-samples", c.headlineSamples ?? 2048, 1, 1_000_000),
     checkEvery: requireInt("check-every", c.checkEvery ?? 50, 1, 1_000_000),
     testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),
