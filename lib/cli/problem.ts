@@ -19,8 +19,8 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     type: "int",
     min: 1,
     max: 20,
-    default: 1,
-    help: "Seeds per setting (several give mean and min-max bands).",
+    default: 3,
+    help: "Seeds per setting (mean lines, min-max bands; findings claim an order only when every seed agrees).",
   },
   {
     name: "steps",
@@ -63,7 +63,7 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   {
     name: "quick",
     type: "boolean",
-    help: "Smoke run of the same pipeline (L=16, few steps, few samples) in well under a minute.",
+    help: "Smoke run of the same pipeline (L=16, few steps, few samples, one seed unless --seeds) in under a minute.",
   },
   { name: "fresh", type: "boolean", help: "Retrain runs that are already finished instead of skipping them." },
 ];
@@ -92,7 +92,9 @@ export function problemSettings(argv: readonly string[], usage: string): Problem
   const f = parseFlags(argv, PROBLEM_FLAGS, usage);
   if (!f) return null;
   const quick = f.quick === true;
-  const seeds = Array.from({ length: f.seeds as number }, (_, i) => i);
+  // Quick mode is a smoke run: one seed unless --seeds is given.
+  const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+  const seeds = Array.from({ length: quick && !seedsGiven ? 1 : f.seeds as number }, (_, i) => i);
   return {
     L: quick ? QUICK_L : f.L as number,
     seeds,

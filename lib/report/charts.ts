@@ -122,6 +122,9 @@ function lengthRows(spec: ChartSpec): Row[] {
     const seeds = s.evaluated.length;
     for (const p of s.curve) {
       const spread = seeds > 1 ? `\nmin–max over ${seeds} seeds: ${pct(p.min)}–${pct(p.max)}` : "";
+      const ci = `\n95% Wilson interval ${pct(p.interval.lo)}–${pct(p.interval.hi)} (${p.samples} sequences${
+        seeds > 1 ? `, ${seeds} seeds pooled` : ""
+      })`;
       rows.push({
         key: s.id,
         name,
@@ -130,7 +133,7 @@ function lengthRows(spec: ChartSpec): Row[] {
         y: p.mean,
         lo: p.min,
         hi: p.max,
-        title: `${name}${facetSuffix(s, spec)}\nlength ${lengthText(p.length, s.L)}: ${pct(p.mean)}${spread}`,
+        title: `${name}${facetSuffix(s, spec)}\nlength ${lengthText(p.length, s.L)}: ${pct(p.mean)}${spread}${ci}`,
         aria: `accuracy line: ${name}${facetSuffix(s, spec)}`,
       });
     }

@@ -5,9 +5,10 @@
  * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
  * script. They open from disk in any browser.
  */
+import { wilsonInterval } from "../stats/wilson.ts";
 import { endingOf } from "./ending.ts";
 import type { BackendInfo } from "../platform/backend.ts";
-import { accuracyAt, type ProblemResults, type RunResult } from "../runs/results.ts";
+import { lengthPointAt, type ProblemResults, type RunResult } from "../runs/results.ts";
 import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
 import type { Part } from "./view.ts";
@@ -136,9 +137,12 @@ function partHtml(part: Part): string {
   }${findings}</section>`;
 }
 
+/** "99.6% [99.3–99.8]": the run's accuracy at k·L with its Wilson 95% interval over the sequences scored there. */
 function accuracyCell(r: RunResult, k: number): string {
-  const a = accuracyAt(r, k * r.config.L);
-  return a === null ? "—" : pct(a);
+  const a = lengthPointAt(r, k * r.config.L);
+  if (a === null) return "—";
+  const w = wilsonInterval(Math.round(a.accuracy * a.samples), a.samples);
+  return `${pct(a.accuracy)} [${pct(w.lo).slice(0, -1)}–${pct(w.hi)}]`;
 }
 
 function runsTableHtml(runs: readonly RunResult[]): string {
@@ -156,7 +160,7 @@ function runsTableHtml(runs: readonly RunResult[]): string {
     "base cap",
     "converged at",
     "params",
-    "acc at L",
+    "acc at L [95% CI]",
     "at 2L",
     "at 3L",
     "train time",
