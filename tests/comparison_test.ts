@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { caveatOf, comparePoints } from "../lib/report/comparison.ts";
-import { rankingText } from "../lib/report/findings.ts";
+import { effectSentences, rankingText } from "../lib/report/findings.ts";
 import { type CurvePoint, groupSeries } from "../lib/report/series.ts";
 import { wilsonInterval } from "../lib/stats/wilson.ts";
 import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
@@ -58,4 +58,19 @@ Deno.test("a ranking says > where the order is supported and ≈ with the reason
     rankingText(groupSeries(apart.runs).filter((s) => s.M === 4), 1, ["model"]),
     "mamba 62% > hybrid 40% > tf-rope 10%",
   );
+});
+
+Deno.test("an effect sentence flags a change within the noise and drops the flag when the change is clear", () => {
+  const p3 = fixtureResults("p3");
+  const m16 = (d: number) => (r: { config: { M: number; d: number; tau: number } }) =>
+    r.config.M === 16 && r.config.d === d && r.config.tau === 1;
+  const close = withAccuracy(withAccuracy(p3, m16(8), FIXTURE_L, 0.6), m16(64), FIXTURE_L, 0.62);
+  const sentence = (results: typeof p3) =>
+    effectSentences(groupSeries(results.runs).filter((s) => s.tau === 1), "d").find((t) => t.includes("M = 16"))!;
+  assert.match(
+    sentence(close),
+    /accuracy at L = 32 60% → 62% \(d = 8 vs d = 64: no clear difference, intervals overlap\)/,
+  );
+  const apart = withAccuracy(close, m16(64), FIXTURE_L, 0.9);
+  assert.match(sentence(apart), /accuracy at L = 32 60% → 90%, at 3L/);
 });
