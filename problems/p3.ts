@@ -16,6 +16,7 @@ import {
 import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "../lib/report/findings.ts";
 import { fieldText, listText, pct } from "../lib/report/format.ts";
 import { groupSeries, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
+import { caveatOf, compareAt } from "../lib/report/comparison.ts";
 
 const MS = [4, 8, 16];
 /** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
@@ -39,9 +40,16 @@ function headline(results: ProblemResults, series: readonly Series[]): string {
     if (atM.length < 2) continue;
     const small = atM[0], large = atM[atM.length - 1];
     const a = (s: Series, k: number) => pct(pointAt(s, k * s.L)?.mean ?? 0);
+    const names = [`d = ${large.d}`, `d = ${small.d}`] as const;
+    const caveats = [1, 3].map((k) => {
+      const c = compareAt(large, small, k * large.L);
+      const caveat = c === null ? null : caveatOf(c, names);
+      return caveat === null ? null : `at ${k === 1 ? "" : k}L no clear difference: ${caveat}`;
+    }).filter((x): x is string => x !== null);
+    const caveatText = caveats.length === 0 ? "" : ` (${caveats.join("; ")})`;
     return `For ${large.model} at M = ${M}, d = ${large.d} gives ${a(large, 1)} at L = ${large.L} against ${
       a(small, 1)
-    } with d = ${small.d} (at 3L = ${3 * large.L}: ${a(large, 3)} against ${a(small, 3)}).`;
+    } with d = ${small.d} (at 3L = ${3 * large.L}: ${a(large, 3)} against ${a(small, 3)})${caveatText}.`;
   }
   const names = nameFieldsOf(series, null);
   const ranked = rankingText(series, 1, names);

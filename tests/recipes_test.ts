@@ -9,6 +9,7 @@ function recipeRuns(): RunResult[] {
   const at = (r: RunResult, acc: number): RunResult => ({
     ...r,
     status: "cap",
+    verdict: "plateaued",
     convergedStep: null,
     accuracyByLength: r.accuracyByLength.map((a) => a.length === r.config.L ? { ...a, accuracy: acc } : a),
   });

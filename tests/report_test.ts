@@ -142,14 +142,27 @@ Deno.test("diverged and capped runs are described in words, not drawn as numbers
     text,
     /tf-nope diverged \(the training loss stopped being a finite number\) at step 730, so there is no accuracy curve/,
   );
-  assert.match(
-    text,
-    /tf-learned: .*did not converge: still below 99% on the test batch when it hit the 4,000-step cap/,
-  );
-  assert.match(text, /tf-learned: did not reach 99% within 4,000 steps/);
+  assert.match(text, /tf-learned: .*; not learned within 4,000 steps, plateaued at 87\.9% on the test batch\./);
+  assert.match(text, /tf-learned: not learned within 4,000 steps, plateaued at 87\.9% on the test batch/);
   assert.match(html, /τ = 5: diverged at step 730, no accuracy curve/);
-  assert.match(html, /τ = 5: did not converge within 4,000 steps \(dashed\)/);
+  assert.match(html, /τ = 5: not learned within 4,000 steps, plateaued at 87\.9% on the test batch \(dashed\)/);
   assert.deepEqual(labels(html, '#p1-accuracy path[aria-label="accuracy line: tf-nope, τ = 5"]'), []);
+});
+
+Deno.test("a run stopped while still improving is reported as still improving, never as one that cannot learn", () => {
+  const results = fixtureResults("p1");
+  const improving = {
+    ...results,
+    runs: results.runs.map((r) =>
+      r.status === "cap" ? { ...r, verdict: "still improving" as const, stepsRun: 16000, baseSteps: 4000 } : r
+    ),
+  };
+  const text = findingsText(renderPage(improving));
+  assert.match(text, /tf-learned: .*; still improving at 16,000 steps \(87\.9% on the test batch\)\./);
+  assert.doesNotMatch(text, /plateaued/);
+  for (const html of [page("p1"), page("p2"), page("p3"), renderPage(improving)]) {
+    assert.doesNotMatch(findingsText(html), /did not learn|cannot learn|can't|fails|unable/i);
+  }
 });
 
 Deno.test("findings state the effect of τ (p1), M (p2) and d (p3) with numbers for every model", () => {
@@ -176,7 +189,7 @@ Deno.test("convergence findings rank models by steps and state the batch size", 
     text,
     /Fastest to converge \(≥ 99% on 3 consecutive test-batch checks, training batch 64\): tf-rope at step 450, /,
   );
-  assert.match(text, /mamba at median step 1,650 \(1,500–1,800 over 3 seeds\)/);
+  assert.match(text, /mamba at median step 1,650 \[1,500–1,800\] over 3 seeds/);
   const caption = dom(html).querySelector("#p1-convergence figcaption")?.textContent ?? "";
   assert.match(caption, /Training minibatch size 64/);
   assert.ok(labels(html, '#p1-convergence path[aria-label^="training curve: "]').length >= 12);

@@ -30,6 +30,8 @@ const OTHER: { [F in keyof RunSettings]: RunSettings[F] } = {
   patience: 2,
   target: 0.9,
   kernels: "reference",
+  extendUpTo: 2,
+  headlineSamples: 512,
 };
 
 Deno.test("a run's key is the same for a config, its defaults written out, and its resolved form", async () => {
@@ -57,30 +59,42 @@ Deno.test("a run's key changes when any setting changes, and when the training r
 });
 
 Deno.test("the committed Problem 1 runs keep their keys (a refactor that re-keys them fails here)", async () => {
-  // reports/p1/runs at training revision 1: the tau=1 RoPE and Mamba runs of the default `deno task p1`.
-  assert.equal(await runKey(BASE, 1), "ea92f1b15db79f39");
-  assert.equal(await runKey({ ...BASE, model: "mamba", steps: 6000 }, 1), "1a2ad1f8decc730e");
+  // reports/p1/runs, trained at revision 1 without extension and with 256 sequences at every length: the tau=1 RoPE
+  // and Mamba runs of the default `deno task p1` of 2026-11-30.
+  const committed = { ...BASE, extendUpTo: 1, headlineSamples: 256 };
+  assert.equal(await runKey(committed, 1), "06811d2ee48223b4");
+  assert.equal(await runKey({ ...committed, model: "mamba", steps: 6000 }, 1), "fc753694221d7742");
 });
 
-/** A schema-1 run as committed before run keys were stable: resolved config with derived values, no revision. */
+/**
+ * A schema-1 run as committed before run keys were stable: resolved config with derived values, no revision, no
+ * extension or headline settings (those runs stopped at their cap and used evalSamples at every length).
+ */
 function schemaOne(run: RunResult): Record<string, unknown> {
-  const { revision: _r, config, ...rest } = run;
-  const { kernels, ...resolved } = resolve(config);
+  const { revision: _r, config, verdict: _v, baseSteps: _b, ...rest } = run;
+  const { kernels, extendUpTo: _e, headlineSamples: _h, ...resolved } = resolve(config);
   return {
     ...rest,
     schema: 1,
     key: "0000000000000000",
+    accuracyByLength: run.accuracyByLength.map(({ length, accuracy }) => ({ length, accuracy })),
     config: kernels === "fast" ? resolved : { ...resolved, kernels },
   };
+}
+
+/** The settings a schema-1 run migrates to, and the key they give at revision 1. */
+function migratedSettings(run: RunResult): RunSettings {
+  return { ...run.config, extendUpTo: 1, headlineSamples: run.config.evalSamples };
 }
 
 Deno.test("migrating a schema-1 run gives the key of its stored config, without touching its numbers", async () => {
   const run = fixtureResults("p1").runs[0];
   const migrated = await migrateRun(schemaOne(run), "fixture");
   checkRunResult(migrated);
-  assert.equal(migrated.key, await runKey(run.config));
-  assert.deepEqual(migrated.config, run.config);
-  assert.deepEqual(migrated.accuracyByLength, run.accuracyByLength);
+  assert.equal(migrated.key, await runKey(migratedSettings(run), 1));
+  assert.equal(migrated.revision, 1);
+  assert.deepEqual(migrated.config, migratedSettings(run));
+  assert.deepEqual(migrated.accuracyByLength.map((a) => a.accuracy), run.accuracyByLength.map((a) => a.accuracy));
   assert.deepEqual(migrated.history, run.history);
   await assert.rejects(
     migrateRun({ ...schemaOne(run), config: { ...resolve(run.config), maxLen: 7 } }, "bad"),
@@ -102,7 +116,7 @@ Deno.test("deno task migrate renames run files to their new keys, rewrites resul
     assert.equal(first.runFiles, results.runs.length);
     assert.equal(first.resultsFiles, 1);
     const names = [...Deno.readDirSync(join(dir, "p2", "runs"))].map((e) => e.name).sort();
-    const keys = await Promise.all(results.runs.map((r) => runKey(r.config)));
+    const keys = await Promise.all(results.runs.map((r) => runKey(migratedSettings(r), 1)));
     assert.deepEqual(names, keys.map((k) => `${k}.json`).sort());
     const rewritten = JSON.parse(await Deno.readTextFile(join(dir, "p2", "results.json")));
     assert.deepEqual(rewritten.runs.map((r: RunResult) => r.key), keys);

@@ -17,6 +17,7 @@ import { median } from "../stats/median.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+import { detectPeerBlas, type PeerBlas, peerBlasText, peerEnv } from "../platform/peer_blas.ts";
 
 const USAGE = `deno task bench [flags]
 
@@ -53,6 +54,17 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { name: "vs-torch", type: "boolean", help: "Also time the PyTorch peer (needs Debian python3-torch)." },
   { name: "torch-dir", type: "string", default: "../shared/peers/torch", help: "Folder of the PyTorch peer." },
+  {
+    name: "torch-python",
+    type: "string",
+    default: "/usr/bin/python3",
+    help: "The python (with torch) that runs the peer; its BLAS is detected before anything is timed.",
+  },
+  {
+    name: "allow-reference-blas",
+    type: "boolean",
+    help: "Compare even when the peer runs on the slow reference BLAS (refused otherwise: exit 2).",
+  },
 ];
 
 interface Timing {
@@ -117,19 +129,19 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
 }
 
 /** Time the PyTorch peer's training step (its own --bench mode) and its evaluation at length 3L. */
-async function benchTorch(dir: string, model: ModelName, d: number, steps: number, evalSeqs: number): Promise<
-  { stepMs: number; evalSeqPerSec: number }
-> {
+async function benchTorch(
+  python: string,
+  dir: string,
+  model: ModelName,
+  d: number,
+  steps: number,
+  evalSeqs: number,
+): Promise<{ stepMs: number; evalSeqPerSec: number }> {
   const heads = defaultRecipe(model, 1).heads || 1; // our heads; the peer wants 1 for a model without attention
   const tmp = await Deno.makeTempFile({ suffix: ".json" });
-  const ob = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
-  const env: Record<string, string> = { OPENBLAS_NUM_THREADS: "1" };
-  try {
-    await Deno.stat(ob);
-    env.LD_LIBRARY_PATH = ob;
-  } catch { /* reference BLAS */ }
+  const env = await peerEnv();
   const name = model.replace("-", "_"); // the peer spells models tf_learned, tf_rope, ...
-  const train = await new Deno.Command("/usr/bin/python3", {
+  const train = await new Deno.Command(python, {
     args: [
       "ar.py",
       "--model",
@@ -171,7 +183,7 @@ async function benchTorch(dir: string, model: ModelName, d: number, steps: numbe
     "t0 = time.perf_counter(); ar.accuracy(m, x, y, chunk=170); dt = time.perf_counter() - t0",
     `print(${evalSeqs} / dt)`,
   ].join("\n");
-  const ev = await new Deno.Command("/usr/bin/python3", {
+  const ev = await new Deno.Command(python, {
     args: ["-c", script],
     cwd: dir,
     env,
@@ -193,6 +205,26 @@ await cliMain(async () => {
     }
     return hit;
   });
+  const python = f["torch-python"] as string;
+  let peerBlas: PeerBlas | { error: string } | undefined;
+  if (f["vs-torch"]) {
+    try {
+      peerBlas = await detectPeerBlas(python, await peerEnv());
+    } catch (e) {
+      peerBlas = { error: (e as Error).message };
+    }
+    if ("error" in peerBlas) console.log(`PyTorch peer unavailable: ${peerBlas.error}`);
+    else {
+      console.log(peerBlasText(peerBlas));
+      if (peerBlas.kind === "reference" && !f["allow-reference-blas"]) {
+        throw new UsageError(
+          `the PyTorch peer would run on the reference BLAS (${peerBlas.libraries.join(", ")}), which makes ` +
+            `the comparison unfair: install libopenblas0-pthread, or pass --allow-reference-blas`,
+        );
+      }
+      if (peerBlas.kind === "unknown") console.log("warning: no known BLAS library was mapped by the peer");
+    }
+  }
   const backend = await initBackend();
   const rows: BenchRow[] = [];
   const rounds = f.rounds as number;
@@ -202,13 +234,13 @@ await cliMain(async () => {
     // cancel slow drifts of this shared machine, and their median is the figure we report.
     const ours: BenchRow[] = [];
     const torch: { stepMs: number; evalSeqPerSec: number }[] = [];
-    let torchError: string | undefined;
+    let torchError: string | undefined = peerBlas !== undefined && "error" in peerBlas ? peerBlas.error : undefined;
     for (let r = 0; r < rounds; r++) {
       ours.push(benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
       if (f["vs-torch"] && torchError === undefined) {
         try {
           torch.push(
-            await benchTorch(f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number),
+            await benchTorch(python, f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number),
           );
         } catch (e) {
           torchError = (e as Error).message;
@@ -264,6 +296,7 @@ await cliMain(async () => {
     K: 16,
     peakRssMb: rss,
     rounds,
+    ...(peerBlas === undefined ? {} : { torchBlas: peerBlas }),
     rows,
   });
   console.log(`wrote ${join(out)}`);

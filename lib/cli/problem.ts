@@ -19,8 +19,8 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     type: "int",
     min: 1,
     max: 20,
-    default: 1,
-    help: "Seeds per setting (several give mean and min-max bands).",
+    default: 3,
+    help: "Seeds per setting (mean lines, min-max bands; findings claim an order only when every seed agrees).",
   },
   {
     name: "steps",
@@ -35,7 +35,23 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 100_000,
     default: 256,
-    help: "Test sequences per evaluated length.",
+    help: "Test sequences per evaluated length (other than L, 2L and 3L).",
+  },
+  {
+    name: "headline-samples",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    default: 2048,
+    help: "Test sequences at exactly L, 2L and 3L (the lengths headlines and tables quote).",
+  },
+  {
+    name: "extend-up-to",
+    type: "int",
+    min: 1,
+    max: 100,
+    default: 4,
+    help: "A run still improving at its cap is continued up to this many times the cap (1: never).",
   },
   {
     name: "out",
@@ -47,13 +63,20 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   {
     name: "quick",
     type: "boolean",
-    help: "Smoke run of the same pipeline (L=16, few steps, few samples) in well under a minute.",
+    help: "Smoke run of the same pipeline (L=16, few steps, few samples, one seed unless --seeds) in under a minute.",
   },
   { name: "fresh", type: "boolean", help: "Retrain runs that are already finished instead of skipping them." },
 ];
 
 /** Quick mode: the same pipeline on a small setting, for smoke tests. */
-const QUICK: Partial<ExperimentConfig> = { evalSamples: 16, checkEvery: 10, testBatch: 64, batch: 32 };
+const QUICK: Partial<ExperimentConfig> = {
+  evalSamples: 16,
+  headlineSamples: 64,
+  checkEvery: 10,
+  testBatch: 64,
+  batch: 32,
+  extendUpTo: 2,
+};
 const QUICK_L = 16;
 const QUICK_STEPS = 30;
 
@@ -69,15 +92,26 @@ export function problemSettings(argv: readonly string[], usage: string): Problem
   const f = parseFlags(argv, PROBLEM_FLAGS, usage);
   if (!f) return null;
   const quick = f.quick === true;
-  const seeds = Array.from({ length: f.seeds as number }, (_, i) => i);
+  // Quick mode is a smoke run: one seed unless --seeds is given.
+  const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+  const seeds = Array.from({ length: quick && !seedsGiven ? 1 : f.seeds as number }, (_, i) => i);
   return {
     L: quick ? QUICK_L : f.L as number,
     seeds,
     steps: quick ? (f.steps as number | undefined) ?? QUICK_STEPS : f.steps as number | undefined,
     quick,
-    common: quick ? { ...QUICK, evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number) } : {
-      evalSamples: f["eval-samples"] as number,
-    },
+    common: quick
+      ? {
+        ...QUICK,
+        evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number),
+        headlineSamples: Math.min(QUICK.headlineSamples!, f["headline-samples"] as number),
+        extendUpTo: Math.min(QUICK.extendUpTo!, f["extend-up-to"] as number),
+      }
+      : {
+        evalSamples: f["eval-samples"] as number,
+        headlineSamples: f["headline-samples"] as number,
+        extendUpTo: f["extend-up-to"] as number,
+      },
     out: f.out as string,
     jobs: f.jobs as number,
     fresh: f.fresh === true,

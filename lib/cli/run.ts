@@ -27,7 +27,14 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [
   { name: "model", type: "string", choices: MODEL_NAMES, default: "mamba", help: "Model." },
   ...TASK_FLAGS,
   { name: "batch", type: "int", min: 1, max: 65536, help: "Minibatch size (default 64)." },
-  { name: "steps", type: "int", min: 1, max: 10_000_000, help: "Step cap (default 20000)." },
+  { name: "steps", type: "int", min: 1, max: 10_000_000, help: "Base step cap (default 20000)." },
+  {
+    name: "extend-up-to",
+    type: "int",
+    min: 1,
+    max: 100,
+    help: "Continue a run still improving at its cap, up to this many times the cap (default 4; 1: never).",
+  },
   { name: "lr", type: "number", min: 1e-9, max: 10, help: "Peak learning rate (default: per model)." },
   { name: "heads", type: "int", min: 1, max: 1024, help: "Attention heads (default: per model)." },
   { name: "warmup", type: "int", min: 0, max: 10_000_000, help: "Warm-up steps (default: per model)." },
@@ -59,6 +66,13 @@ const FLAGS: readonly FlagSpec[] = [
     help: "Test sequences per length (default 256; with --load, the checkpoint's).",
   },
   {
+    name: "headline-samples",
+    type: "int",
+    min: 1,
+    max: 1_000_000,
+    help: "Test sequences at L, 2L and 3L (default 2048; with --load, the checkpoint's).",
+  },
+  {
     name: "out",
     type: "string",
     help: "Where to write the RunResult JSON (default run.json); with --load, the accuracies (default: none).",
@@ -86,7 +100,8 @@ async function evaluateCheckpoint(f: Record<string, FlagValue>): Promise<void> {
   try {
     const ckpt = await loadCheckpoint(path);
     const evalSamples = (f["eval-samples"] as number | undefined) ?? ckpt.config.evalSamples;
-    const config = resolve({ ...ckpt.config, evalSamples });
+    const headlineSamples = (f["headline-samples"] as number | undefined) ?? ckpt.config.headlineSamples;
+    const config = resolve({ ...ckpt.config, evalSamples, headlineSamples });
     await initBackend();
     const model = modelFromCheckpoint(ckpt);
     const t0 = performance.now();
@@ -128,11 +143,13 @@ await cliMain(async () => {
     seed: f.seed as number,
     batch: f.batch as number | undefined,
     steps: f.steps as number | undefined,
+    extendUpTo: f["extend-up-to"] as number | undefined,
     lr: f.lr as number | undefined,
     heads: f.heads as number | undefined,
     warmup: f.warmup as number | undefined,
     clip: f.clip as number | undefined,
     evalSamples: f["eval-samples"] as number | undefined,
+    headlineSamples: f["headline-samples"] as number | undefined,
     checkEvery: f["check-every"] as number | undefined,
     kernels: f.kernels as Kernels,
   };
@@ -144,7 +161,7 @@ await cliMain(async () => {
   });
   board.close();
   console.error(
-    `${label}: ${r.status}${r.convergedStep ? ` at step ${r.convergedStep}` : ""} after ${r.stepsRun} steps ` +
+    `${label}: ${r.verdict}${r.convergedStep ? ` at step ${r.convergedStep}` : ""} after ${r.stepsRun} steps ` +
       `(${r.timing.trainSeconds.toFixed(1)} s, ${r.timing.medianStepMs.toFixed(1)} ms/step); ` +
       accuracyText(r.accuracyByLength, r.config.L) + (f.save === undefined ? "" : `; weights saved to ${f.save}`),
   );

@@ -2,6 +2,7 @@
  * `deno task summary`: a Markdown table of every finished run of each registered problem found in <out>
  * (status, convergence step, accuracy at L, 2L and 3L, time), for READMEs and notes.
  */
+import { endingOf } from "../report/ending.ts";
 import { accuracyAt, type RunResult } from "../runs/results.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { readAllResults } from "../report/write.ts";
@@ -35,7 +36,7 @@ await cliMain(async () => {
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of results.runs) {
       const c = r.config;
-      const status = r.status === "diverged" ? `diverged at ${r.divergedStep}` : r.status;
+      const status = endingOf(r);
       console.log(
         `| ${c.model} | ${c.d} | ${c.M} | ${c.tau} | ${status} | ${r.convergedStep ?? "—"} | ${at(r, c.L)} | ` +
           `${at(r, 2 * c.L)} | ${at(r, 3 * c.L)} | ${r.timing.trainSeconds.toFixed(0)} | ${

@@ -10,6 +10,7 @@
  * seed band "seed band: <name>", each training curve "training curve: <name>, seed <s>"; hovering any point
  * shows its numbers (SVG <title>).
  */
+import { endingOf, unfinishedTexts } from "./ending.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
 import { convergenceOf, fieldOf, type Series, type SettingField, valuesOf } from "./series.ts";
@@ -121,6 +122,9 @@ function lengthRows(spec: ChartSpec): Row[] {
     const seeds = s.evaluated.length;
     for (const p of s.curve) {
       const spread = seeds > 1 ? `\nmin–max over ${seeds} seeds: ${pct(p.min)}–${pct(p.max)}` : "";
+      const ci = `\n95% Wilson interval ${pct(p.interval.lo)}–${pct(p.interval.hi)} (${p.samples} sequences${
+        seeds > 1 ? `, ${seeds} seeds pooled` : ""
+      })`;
       rows.push({
         key: s.id,
         name,
@@ -129,7 +133,7 @@ function lengthRows(spec: ChartSpec): Row[] {
         y: p.mean,
         lo: p.min,
         hi: p.max,
-        title: `${name}${facetSuffix(s, spec)}\nlength ${lengthText(p.length, s.L)}: ${pct(p.mean)}${spread}`,
+        title: `${name}${facetSuffix(s, spec)}\nlength ${lengthText(p.length, s.L)}: ${pct(p.mean)}${spread}${ci}`,
         aria: `accuracy line: ${name}${facetSuffix(s, spec)}`,
       });
     }
@@ -171,10 +175,7 @@ function statusNotes(s: Series, divergedNote: string): string[] {
   } else if (c.diverged.length > 0) {
     notes.push(`${c.diverged.length} of ${n} seeds diverged (left out)`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === n ? "" : `${c.capped.length} of ${n} seeds `;
-    notes.push(`${who}did not converge within ${steps(c.cap)} steps (dashed)`);
-  }
+  if (c.capped.length > 0) notes.push(`${unfinishedTexts(c.capped, n).join("; ")} (dashed)`);
   return notes;
 }
 
@@ -332,9 +333,7 @@ export function convergenceChart(spec: ChartSpec): string {
       const points = r.history.filter((h) => Number.isFinite(h.accuracy) && h.step > 0);
       const ending = r.status === "converged"
         ? `converged: ≥ ${pct(r.config.target)} from step ${steps(r.convergedStep ?? 0)}`
-        : r.status === "cap"
-        ? `did not converge within ${steps(r.config.steps)} steps`
-        : `diverged at step ${steps(r.divergedStep ?? r.stepsRun)}`;
+        : endingOf(r);
       for (const h of points) {
         rows.push({
           key: r.key,

@@ -7,10 +7,11 @@
  * Thresholds: a model "holds" a length when its mean accuracy is at least HOLD (90%) at every evaluated
  * length from L up to it; EXACT (99%) is reported alongside.
  */
-import type { RunResult } from "../runs/results.ts";
 import { median } from "../stats/median.ts";
 import { resolve, type ResolvedConfig } from "../training/config.ts";
 import { fieldText, lengthText, listText, pct, points, seriesName, steps } from "./format.ts";
+import { unfinishedTexts } from "./ending.ts";
+import { caveatOf, compareAt, comparePoints } from "./comparison.ts";
 import {
   convergenceOf,
   fieldOf,
@@ -31,11 +32,6 @@ export const EXACT = 0.99;
 
 function cfg(s: Series): ResolvedConfig {
   return resolve(s.runs[0].config);
-}
-
-function lastAccuracy(r: RunResult): number | null {
-  const h = r.history.filter((p) => Number.isFinite(p.accuracy));
-  return h.length === 0 ? null : h[h.length - 1].accuracy;
 }
 
 /** "100% at L = 32, 98% at 2L = 64 and 40% at 3L = 96" (lengths that were evaluated only). */
@@ -90,16 +86,7 @@ function statusNote(s: Series): string {
   if (c.diverged.length > 0) {
     notes.push(`${c.diverged.length} of ${s.runs.length} seeds diverged and are left out`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === s.runs.length ? "it" : `${c.capped.length} of ${s.runs.length} seeds`;
-    const last = c.capped.map(lastAccuracy).filter((x): x is number => x !== null);
-    const lastText = last.length === 0 ? "" : ` (last test-batch accuracy ${listText(last.map(pct))})`;
-    notes.push(
-      `${who} did not converge: still below ${pct(c.target)} on the test batch when it hit the ${
-        steps(c.cap)
-      }-step cap${lastText}`,
-    );
-  }
+  notes.push(...unfinishedTexts(c.capped, s.runs.length));
   return notes.length === 0 ? "" : `; ${notes.join("; ")}`;
 }
 
@@ -212,7 +199,7 @@ export function interpretations(
   return out;
 }
 
-/** "step 400", "median step 400 (300–500 over 3 seeds)", "did not reach 99% within 20,000 steps", ... */
+/** "step 400", "median step 400 [300–500] over 3 seeds", "not learned within 20,000 steps, plateaued at 18.8%", ... */
 export function convergenceText(s: Series): string {
   const c = convergenceOf(s);
   const n = s.runs.length;
@@ -220,18 +207,10 @@ export function convergenceText(s: Series): string {
   if (c.convergedSteps.length === 1) parts.push(`step ${steps(c.convergedSteps[0])}`);
   if (c.convergedSteps.length > 1) {
     const lo = c.convergedSteps[0], hi = c.convergedSteps[c.convergedSteps.length - 1];
-    parts.push(
-      `median step ${steps(median(c.convergedSteps))} (${steps(lo)}–${
-        steps(hi)
-      } over ${c.convergedSteps.length} seeds)`,
-    );
+    const of = c.convergedSteps.length === n ? `${n} seeds` : `${c.convergedSteps.length} of ${n} seeds`;
+    parts.push(`median step ${steps(median(c.convergedSteps))} [${steps(lo)}–${steps(hi)}] over ${of}`);
   }
-  if (c.capped.length > 0) {
-    const who = c.capped.length === n ? "" : `${c.capped.length} of ${n} seeds `;
-    const last = c.capped.map(lastAccuracy).filter((x): x is number => x !== null);
-    const lastText = last.length === 0 ? "" : `, last test-batch accuracy ${listText(last.map(pct))}`;
-    parts.push(`${who}did not reach ${pct(c.target)} within ${steps(c.cap)} steps${lastText}`);
-  }
+  parts.push(...unfinishedTexts(c.capped, n));
   if (c.diverged.length > 0) {
     const who = c.diverged.length === n ? "" : `${c.diverged.length} of ${n} seeds `;
     parts.push(`${who}diverged at step ${listText(c.diverged.map((r) => steps(r.divergedStep ?? r.stepsRun)))}`);
@@ -272,14 +251,27 @@ export function convergenceSummary(series: readonly Series[], nameFields: readon
   return `${fastText}${slowText}.${ratio}`;
 }
 
-/** Series ranked best first by mean accuracy at k·L (k = 1 for L, 3 for 3L): "hybrid 100%, tf-rope 99%, mamba 61%". */
+/**
+ * Series ranked best first by mean accuracy at k·L (k = 1 for L, 3 for 3L), with ">" where the rule of
+ * lib/report/comparison.ts allows claiming the order and "≈" where it does not, e.g.
+ * "hybrid 100% > tf-rope 72% ≈ mamba 70% (tf-rope vs mamba: higher on 2 of 3 seeds; intervals overlap)".
+ */
 export function rankingText(series: readonly Series[], k: number, nameFields: readonly SettingField[]): string | null {
   const ranked = series
     .map((s) => ({ s, p: pointAt(s, k * s.L) }))
     .filter((x): x is { s: Series; p: NonNullable<ReturnType<typeof pointAt>> } => x.p !== null)
     .sort((a, b) => b.p.mean - a.p.mean);
   if (ranked.length === 0) return null;
-  return ranked.map(({ s, p }) => `${seriesName(s, nameFields)} ${pct(p.mean)}`).join(", ");
+  const caveats: string[] = [];
+  let text = `${seriesName(ranked[0].s, nameFields)} ${pct(ranked[0].p.mean)}`;
+  for (let i = 1; i < ranked.length; i++) {
+    const prev = ranked[i - 1], cur = ranked[i];
+    const names = [seriesName(prev.s, nameFields), seriesName(cur.s, nameFields)] as const;
+    const caveat = caveatOf(comparePoints(prev.p, cur.p), names);
+    if (caveat !== null) caveats.push(`${names[0]} vs ${names[1]}: ${caveat}`);
+    text += ` ${caveat === null ? ">" : "≈"} ${seriesName(cur.s, nameFields)} ${pct(cur.p.mean)}`;
+  }
+  return caveats.length === 0 ? text : `${text} (${caveats.join("; ")})`;
 }
 
 /** Median time per training step of each name (seeds and other settings pooled), fastest first. */
@@ -313,7 +305,11 @@ function shortConvergence(s: Series): string {
   const c = convergenceOf(s);
   if (c.convergedSteps.length === s.runs.length) return steps(median(c.convergedSteps));
   if (c.diverged.length === s.runs.length) return "diverged";
-  if (c.capped.length === s.runs.length) return `none within ${steps(c.cap)}`;
+  if (c.capped.length === s.runs.length) {
+    return c.capped.every((r) => r.verdict === "plateaued")
+      ? `not learned within ${steps(c.cap)}`
+      : `still improving at ${steps(c.cap)}`;
+  }
   return `${c.convergedSteps.length} of ${s.runs.length} seeds`;
 }
 
@@ -345,7 +341,14 @@ export function effectSentences(series: readonly Series[], field: SettingField):
   return groupsAcross(series, field).map((group) => {
     const s0 = group[0];
     const change = group.map((s) => fieldText(field, fieldOf(s, field))).join(" → ");
-    const at = (length: (s: Series) => number) => group.map((s) => valueText(s, length)).join(" → ");
+    const last = group[group.length - 1];
+    const at = (length: (s: Series) => number) => {
+      const values = group.map((s) => valueText(s, length)).join(" → ");
+      const c = compareAt(s0, last, length(s0));
+      const pair = [fieldText(field, fieldOf(s0, field)), fieldText(field, fieldOf(last, field))] as const;
+      const caveat = c === null ? null : caveatOf(c, pair);
+      return caveat === null ? values : `${values} (${pair[0]} vs ${pair[1]}: no clear difference, ${caveat})`;
+    };
     return `${seriesName(s0, names)}, ${change}: accuracy at L = ${s0.L} ${at((s) => s.L)}, at 3L = ${3 * s0.L} ${
       at((s) => 3 * s.L)
     }; steps to converge ${group.map((s) => shortConvergence(s)).join(" → ")}.`;
@@ -375,9 +378,18 @@ export function effectSummary(series: readonly Series[], field: SettingField): s
     : ` The largest ${at3[largest] < 0 ? "drop" : "gain"} at 3L is ${seriesName(pairs[largest].a, names)}'s (${
       points(at3[largest])
     }).`;
+  const clear = (length: (s: Series) => number) =>
+    pairs.filter(({ a, b }) => compareAt(a, b, length(a))?.winner !== "tie").length;
+  const unclear = [["L", clear((s) => s.L)], ["3L", clear((s) => 3 * s.L)]]
+    .filter(([, n]) => n !== pairs.length)
+    .map(([at, n]) => `${n} of ${pairs.length} changes at ${at}`);
+  const clarity = unclear.length === 0
+    ? ""
+    : ` Only ${listText(unclear)} hold for every seed or have non-overlapping 95% intervals; the rest are within ` +
+      `the noise.`;
   return `Going from ${from} to ${to} changes accuracy at L by ${points(mean(atL))} and at 3L by ${
     points(mean(at3))
-  }${across}.${most}`;
+  }${across}.${most}${clarity}`;
 }
 
 /**

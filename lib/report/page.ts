@@ -5,8 +5,10 @@
  * Pages load nothing: charts are inline SVG, styles are inline CSS, fonts are the system's, and there is no
  * script. They open from disk in any browser.
  */
+import { wilsonInterval } from "../stats/wilson.ts";
+import { endingOf } from "./ending.ts";
 import type { BackendInfo } from "../platform/backend.ts";
-import { accuracyAt, type ProblemResults, type RunResult } from "../runs/results.ts";
+import { lengthPointAt, type ProblemResults, type RunResult } from "../runs/results.ts";
 import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
 import type { Part } from "./view.ts";
@@ -83,10 +85,11 @@ function backendText(runs: readonly RunResult[]): string {
 }
 
 function statusCounts(runs: readonly RunResult[]): string {
-  const count = (status: RunResult["status"]) => runs.filter((r) => r.status === status).length;
+  const count = (verdict: RunResult["verdict"]) => runs.filter((r) => r.verdict === verdict).length;
   const parts = [
     [count("converged"), "converged"],
-    [count("cap"), "stopped at the step cap without converging"],
+    [count("plateaued"), "not learned within their steps (plateaued)"],
+    [count("still improving"), "still improving when they stopped at their largest cap"],
     [count("diverged"), "diverged"],
   ] as const;
   return listText(parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`));
@@ -134,9 +137,12 @@ function partHtml(part: Part): string {
   }${findings}</section>`;
 }
 
+/** "99.6% [99.3–99.8]": the run's accuracy at k·L with its Wilson 95% interval over the sequences scored there. */
 function accuracyCell(r: RunResult, k: number): string {
-  const a = accuracyAt(r, k * r.config.L);
-  return a === null ? "—" : pct(a);
+  const a = lengthPointAt(r, k * r.config.L);
+  if (a === null) return "—";
+  const w = wilsonInterval(Math.round(a.accuracy * a.samples), a.samples);
+  return `${pct(a.accuracy)} [${pct(w.lo).slice(0, -1)}–${pct(w.hi)}]`;
 }
 
 function runsTableHtml(runs: readonly RunResult[]): string {
@@ -149,12 +155,12 @@ function runsTableHtml(runs: readonly RunResult[]): string {
     "τ",
     "L",
     "seed",
-    "status",
+    "ending",
     "steps run",
-    "cap",
+    "base cap",
     "converged at",
     "params",
-    "acc at L",
+    "acc at L [95% CI]",
     "at 2L",
     "at 3L",
     "train time",
@@ -171,7 +177,7 @@ function runsTableHtml(runs: readonly RunResult[]): string {
       c.tau,
       c.L,
       c.seed,
-      r.status === "diverged" ? `diverged at ${steps(r.divergedStep ?? r.stepsRun)}` : r.status,
+      endingOf(r),
       steps(r.stepsRun),
       steps(c.steps),
       r.convergedStep === null ? "—" : steps(r.convergedStep),

@@ -3,6 +3,7 @@
  * cap), from the recipe sweep (`deno task recipes`, <out>/recipes/), shown as a table with a sentence computed
  * from it. This is where a model that does not learn shows what was tried.
  */
+import { endingOf } from "./ending.ts";
 import { accuracyAt, type RunResult } from "../runs/results.ts";
 import { escapeHtml, pct, steps } from "./format.ts";
 import type { Part } from "./view.ts";
@@ -43,7 +44,7 @@ export function recipesTable(runs: readonly RunResult[]): string {
       c.clip,
       c.seed,
       steps(c.steps),
-      r.status,
+      endingOf(r),
       steps(r.stepsRun),
       last === undefined ? "—" : pct(last),
       atL(r) === null ? "—" : pct(atL(r)!),
@@ -57,8 +58,8 @@ export function recipesTable(runs: readonly RunResult[]): string {
     "warm-up",
     "clip",
     "seed",
-    "cap",
-    "status",
+    "base cap",
+    "ending",
     "steps run",
     "last check",
     "acc at L",

@@ -7,18 +7,31 @@
  */
 import { MODEL_NAMES, type ModelName } from "../training/config.ts";
 import type { RunResult } from "../runs/results.ts";
+import { type Interval, wilsonInterval } from "../stats/wilson.ts";
 
 /** The config fields that identify a setting; runs that differ only in seed share a series. */
 export const SETTING_FIELDS = ["model", "K", "d", "M", "tau", "L"] as const;
 /** One of the setting fields. */
 export type SettingField = typeof SETTING_FIELDS[number];
 
-/** Mean and min-max over the evaluated seeds at one length. */
+/** One seed's accuracy at one length. */
+export interface SeedAccuracy {
+  readonly seed: number;
+  readonly accuracy: number;
+}
+
+/**
+ * Mean and min-max over the evaluated seeds at one length, each seed's accuracy, and the Wilson 95% interval of
+ * all the seeds' sequences pooled (`samples` sequences in all).
+ */
 export interface CurvePoint {
   readonly length: number;
   readonly mean: number;
   readonly min: number;
   readonly max: number;
+  readonly seeds: readonly SeedAccuracy[];
+  readonly samples: number;
+  readonly interval: Interval;
 }
 
 /** The runs of one setting across seeds, with their mean and min-max accuracy by length. */
@@ -43,14 +56,14 @@ export interface Series {
 export interface Convergence {
   /** Steps at which converged seeds first passed the target (sorted). */
   readonly convergedSteps: readonly number[];
-  /** Seeds that hit the step cap without converging. */
+  /** Seeds that stopped at their (possibly extended) step cap without converging: plateaued or still improving. */
   readonly capped: readonly RunResult[];
   /** Seeds whose loss became NaN or infinite. */
   readonly diverged: readonly RunResult[];
   /** The target accuracy on the test batch (e.g. 0.99) and the consecutive checks it needed. */
   readonly target: number;
   readonly patience: number;
-  /** The largest step cap among the seeds. */
+  /** The most steps any seed ran (its extended cap when it did not converge). */
   readonly cap: number;
 }
 
@@ -64,22 +77,30 @@ function settingId(r: RunResult): string {
 }
 
 function curveOf(runs: readonly RunResult[]): CurvePoint[] {
-  const byLength = new Map<number, number[]>();
+  const byLength = new Map<number, { seed: number; accuracy: number; samples: number }[]>();
   for (const r of runs) {
     for (const p of r.accuracyByLength) {
       const list = byLength.get(p.length) ?? [];
-      list.push(p.accuracy);
+      list.push({ seed: r.config.seed, accuracy: p.accuracy, samples: p.samples });
       byLength.set(p.length, list);
     }
   }
   return [...byLength.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([length, xs]) => ({
-      length,
-      mean: xs.reduce((a, b) => a + b, 0) / xs.length,
-      min: Math.min(...xs),
-      max: Math.max(...xs),
-    }));
+    .map(([length, list]) => {
+      const xs = list.map((x) => x.accuracy);
+      const samples = list.reduce((n, x) => n + x.samples, 0);
+      const correct = list.reduce((n, x) => n + Math.round(x.accuracy * x.samples), 0);
+      return {
+        length,
+        mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+        min: Math.min(...xs),
+        max: Math.max(...xs),
+        seeds: list.map(({ seed, accuracy }) => ({ seed, accuracy })),
+        samples,
+        interval: wilsonInterval(correct, samples),
+      };
+    });
 }
 
 function modelRank(model: ModelName): number {
@@ -174,7 +195,7 @@ export function convergenceOf(s: Series): Convergence {
     diverged: s.runs.filter((r) => r.status === "diverged"),
     target: first.target,
     patience: first.patience,
-    cap: Math.max(...s.runs.map((r) => r.config.steps)),
+    cap: Math.max(...s.runs.map((r) => r.stepsRun)),
   };
 }
 

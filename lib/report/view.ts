@@ -66,7 +66,7 @@ export function distinct(values: readonly (string | number)[]): string {
 /** The numbers a "How to read this" paragraph quotes, from the configs of the runs. */
 export function settingText(
   series: readonly Series[],
-): { K: string; d: string; L: string; L3: string; chance: string; samples: string } {
+): { K: string; d: string; L: string; L3: string; chance: string; samples: string; headlineSamples: string } {
   const configs = series.map((s) => s.runs[0].config);
   const Ks = [...new Set(configs.map((c) => c.K))];
   return {
@@ -76,6 +76,7 @@ export function settingText(
     L3: distinct(configs.map((c) => 3 * c.L)),
     chance: listText(Ks.map((K) => pct(1 / K))),
     samples: distinct(series.flatMap((s) => s.runs.map((r) => r.config.evalSamples))),
+    headlineSamples: distinct(series.flatMap((s) => s.runs.map((r) => r.config.headlineSamples))),
   };
 }
 
@@ -116,12 +117,15 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  }; dashed curves hit the step cap without converging, a cross marks a divergence. Hover a point for its numbers.`;
+  }; dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
+    `cap), a cross marks a divergence. Hover a point for its numbers.`;
 }
 
 function accuracyCaption(series: readonly Series[], what: string): string {
   const t = settingText(series);
-  return `${what} Each point is the accuracy on ${t.samples} fresh test sequences of that length; the x axis is ` +
+  const headline = t.headlineSamples === t.samples ? "" : ` (${t.headlineSamples} at L, 2L and 3L)`;
+  return `${what} Each point is the accuracy on ${t.samples} fresh test sequences of that length${headline}, per ` +
+    `seed; hover titles give the 95% Wilson interval. The x axis is ` +
     `log₂ from τ+2 to 3L = ${t.L3}. Solid vertical line: the training length L = ${t.L}; dashed horizontal ` +
     `line: chance 1/K = ${t.chance}. Hover a point for its numbers.`;
 }

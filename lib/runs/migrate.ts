@@ -2,13 +2,18 @@
  * Migrating run files in place to the current schema and keys, without retraining: each run's new key comes
  * from its stored config (lib/runs/run_key.ts). Schema 1 stored the resolved config (derived values included,
  * `kernels` absent for the fast kernels) and keyed it together with the Recall Lab version; schema 2 stores the
- * settings only and keys them with the training revision.
+ * settings only and keys them with the training revision. Schema 3 adds the settings `extendUpTo` and
+ * `headlineSamples`, the run's `verdict` and `baseSteps`, and each length's `samples`: runs of schemas 1 and 2 ran
+ * with no extension (`extendUpTo` 1) and `evalSamples` sequences at every length (so `headlineSamples` =
+ * `evalSamples`), and their verdict follows from their status and history by the plateau rule
+ * (lib/training/plateau.ts).
  */
 import { join } from "node:path";
 import { type ExperimentConfig, resolve, type ResolvedConfig, settingsOf } from "../training/config.ts";
 import { runKey, stableJson } from "./run_key.ts";
 import { checkProblemResults, checkRunResult, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
+import { stillImproving } from "../training/plateau.ts";
 
 /** The training revision of every schema-1 run (lib/training/revision.ts: revision 1). */
 const SCHEMA_1_REVISION = 1;
@@ -20,8 +25,13 @@ const DERIVED_FIELDS = ["mixers", "pe", "maxLen", "mambaInner", "mambaState", "d
 export async function migrateRun(value: unknown, where: string): Promise<RunResult> {
   const o = value as Record<string, unknown>;
   if (typeof o !== "object" || o === null) throw new Error(`${where}: not a run object`);
-  if (o.schema !== 1 && o.schema !== SCHEMA_VERSION) throw new Error(`${where}: unknown schema ${String(o.schema)}`);
-  const stored = o.config as Record<string, unknown>;
+  if (o.schema !== 1 && o.schema !== 2 && o.schema !== SCHEMA_VERSION) {
+    throw new Error(`${where}: unknown schema ${String(o.schema)}`);
+  }
+  const old = o.schema === 1 || o.schema === 2;
+  const stored = old
+    ? { extendUpTo: 1, headlineSamples: (o.config as Record<string, unknown>).evalSamples, ...(o.config as object) }
+    : o.config as Record<string, unknown>;
   const resolved = resolve(stored as unknown as ExperimentConfig);
   if (o.schema === 1) {
     for (const f of DERIVED_FIELDS) {
@@ -36,9 +46,22 @@ export async function migrateRun(value: unknown, where: string): Promise<RunResu
   const config = settingsOf(resolved);
   const key = await runKey(config, revision);
   const { schema: _s, key: _k, revision: _r, variant, config: _c, ...rest } = o;
-  const run = { schema: SCHEMA_VERSION, key, revision, variant, config, ...rest };
+  const upgraded = old ? { ...rest, ...threeFieldsOf(o, config.steps, config.evalSamples) } : rest;
+  const run = { schema: SCHEMA_VERSION, key, revision, variant, config, ...upgraded };
   checkRunResult(run, where);
   return run;
+}
+
+/** The run fields schema 3 added, for a schema-1 or -2 run: its verdict, base cap and per-length sample counts. */
+function threeFieldsOf(o: Record<string, unknown>, steps: number, evalSamples: number): Record<string, unknown> {
+  const status = o.status as RunResult["status"];
+  const history = (Array.isArray(o.history) ? o.history : []) as RunResult["history"];
+  const verdict = status === "cap" ? (stillImproving(history) ? "still improving" : "plateaued") : status;
+  const accuracyByLength = (Array.isArray(o.accuracyByLength) ? o.accuracyByLength : []).map((a) => ({
+    ...(a as object),
+    samples: evalSamples,
+  }));
+  return { status, verdict, baseSteps: steps, accuracyByLength };
 }
 
 /** What one migration changed. */

@@ -10,9 +10,13 @@ import type { RunSettings } from "../training/config.ts";
 
 /**
  * 2: `config` holds the run's settings only (no derived values), `revision` the training revision its key
- * includes, `problem` any registered problem id. `deno task migrate` turns schema-1 files into schema 2.
+ * includes, `problem` any registered problem id.
+ * 3: `verdict` (how training ended, in words a report may use) and `baseSteps` beside `status`; the settings
+ * `extendUpTo` and `headlineSamples`; every length's accuracy with its `samples`. `deno task migrate` turns
+ * schema-1 and schema-2 files into schema 3 (they ran with `extendUpTo` 1 and `evalSamples` at every length);
+ * reading a results.json of an older schema migrates it in memory.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** One check on the held-out test batch at length L. */
 export interface HistoryPoint {
@@ -26,13 +30,25 @@ export interface HistoryPoint {
 export interface LengthAccuracy {
   readonly length: number;
   readonly accuracy: number;
+  /** Test sequences scored at this length (`headlineSamples` at L, 2L and 3L, `evalSamples` elsewhere). */
+  readonly samples: number;
 }
 
 /**
- * converged: reached `target` on `patience` consecutive checks; cap: hit the step cap first;
- * diverged: the loss became NaN or infinite (the run stopped there and was not evaluated).
+ * converged: reached `target` on `patience` consecutive checks; cap: stopped at its (possibly extended) step
+ * cap first; diverged: the loss became NaN or infinite (the run stopped there and was not evaluated).
+ * Unchanged since schema 1; `RunVerdict` says more.
  */
 export type RunStatus = "converged" | "cap" | "diverged";
+
+/**
+ * How training ended, in the words reports use: "converged" (as status); "plateaued": not learned within the
+ * steps run, no longer improving (lib/training/plateau.ts); "still improving": stopped at the largest cap
+ * (`extendUpTo` x the base cap) while still improving; "diverged" (as status).
+ */
+export type RunVerdict = "converged" | "plateaued" | "still improving" | "diverged";
+
+export const RUN_VERDICTS: readonly RunVerdict[] = ["converged", "plateaued", "still improving", "diverged"];
 
 export interface Versions {
   readonly recallLab: string;
@@ -52,6 +68,9 @@ export interface RunResult {
   /** The user-facing config with every default filled in; `resolve(config)` gives the derived values. */
   readonly config: RunSettings;
   readonly status: RunStatus;
+  readonly verdict: RunVerdict;
+  /** The base step cap (`config.steps`); `stepsRun` may exceed it when the run was extended. */
+  readonly baseSteps: number;
   /** First step of the run of `patience` passing checks that ended training, or null. */
   readonly convergedStep: number | null;
   readonly divergedStep: number | null;
@@ -125,6 +144,10 @@ export function checkRunResult(
   if (!["converged", "cap", "diverged"].includes(o.status as string)) {
     fail(where, `bad status ${String(o.status)}`);
   }
+  if (!(RUN_VERDICTS as readonly string[]).includes(o.verdict as string)) {
+    fail(where, `bad verdict ${String(o.verdict)}`);
+  }
+  checkNumber(`${where}.baseSteps`, o.baseSteps);
   checkNumber(`${where}.stepsRun`, o.stepsRun);
   checkNumber(`${where}.paramCount`, o.paramCount);
   if (!Array.isArray(o.history)) fail(where, "history is not an array");
@@ -140,6 +163,7 @@ export function checkRunResult(
     const a = p as Record<string, unknown>;
     checkNumber(`${where}.accuracyByLength[${i}].length`, a.length);
     checkNumber(`${where}.accuracyByLength[${i}].accuracy`, a.accuracy);
+    checkNumber(`${where}.accuracyByLength[${i}].samples`, a.samples);
     if (!Number.isFinite(a.accuracy as number)) {
       fail(`${where}.accuracyByLength[${i}]`, "accuracy is not finite");
     }
@@ -175,4 +199,9 @@ export function checkProblemResults(r: unknown): asserts r is ProblemResults {
 /** The run's accuracy at exactly `length`, or null when that length was not evaluated (or the run diverged). */
 export function accuracyAt(run: RunResult, length: number): number | null {
   return run.accuracyByLength.find((a) => a.length === length)?.accuracy ?? null;
+}
+
+/** The run's accuracy and sample count at exactly `length`, or null when that length was not evaluated. */
+export function lengthPointAt(run: RunResult, length: number): LengthAccuracy | null {
+  return run.accuracyByLength.find((a) => a.length === length) ?? null;
 }

@@ -345,7 +345,9 @@ export function outcomeText(run: RunResult): string {
     ? `converged at step ${run.convergedStep}`
     : run.status === "diverged"
     ? `DIVERGED at step ${run.divergedStep}`
-    : `did not converge within ${run.stepsRun} steps`;
+    : run.verdict === "still improving"
+    ? `still improving at ${run.stepsRun} steps (base cap ${run.baseSteps})`
+    : `not learned within ${run.stepsRun} steps, plateaued`;
   const a = accuracyAt(run, run.config.L);
   return `${where}; accuracy at L ${a === null ? "—" : `${(100 * a).toFixed(1)}%`}`;
 }

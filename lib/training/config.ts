@@ -40,7 +40,7 @@ export interface ExperimentConfig {
   readonly seed: number;
   /** Training minibatch size. */
   readonly batch?: number;
-  /** Step cap. */
+  /** The base step cap; a run still improving there is continued (see `extendUpTo`). */
   readonly steps?: number;
   /** Adam peak learning rate. */
   readonly lr?: number;
@@ -61,6 +61,14 @@ export interface ExperimentConfig {
   readonly target?: number;
   /** The fused WebAssembly kernels ("fast", the default) or the plain tf-op references. */
   readonly kernels?: Kernels;
+  /**
+   * The largest step cap as a multiple of `steps`: a run that has not converged at its cap and is still improving
+   * (lib/training/plateau.ts) is continued by another `steps` steps at a time, up to `extendUpTo * steps`. 1 stops
+   * every run at `steps`.
+   */
+  readonly extendUpTo?: number;
+  /** Fresh test sequences at exactly L, 2L and 3L, the lengths headlines and tables quote (evalSamples elsewhere). */
+  readonly headlineSamples?: number;
 }
 
 /**
@@ -80,11 +88,13 @@ export const KEYED_FIELDS = [
   "seed",
   "batch",
   "steps",
+  "extendUpTo",
   "lr",
   "warmup",
   "clip",
   "heads",
   "evalSamples",
+  "headlineSamples",
   "checkEvery",
   "testBatch",
   "patience",
@@ -210,6 +220,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     seed,
     batch: requireInt("batch", c.batch ?? 64, 1, 65536),
     steps: requireInt("steps", c.steps ?? 20000, 1, 10_000_000),
+    extendUpTo: requireInt("extend-up-to", c.extendUpTo ?? 4, 1, 100),
     lr: requireNumber(
       "lr",
       c.lr ?? recipe.lr,
@@ -227,6 +238,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     ),
     heads,
     evalSamples: requireInt("eval-samples", c.evalSamples ?? 256, 1, 1_000_000),
+    headlineSamples: requireInt("headline-samples", c.headlineSamples ?? 2048, 1, 1_000_000),
     checkEvery: requireInt("check-every", c.checkEvery ?? 50, 1, 1_000_000),
     testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),

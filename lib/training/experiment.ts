@@ -50,6 +50,8 @@ export async function runExperiment(
       variant: opts.variant ?? "",
       config: settingsOf(config),
       status: outcome.status,
+      verdict: outcome.verdict,
+      baseSteps: config.steps,
       convergedStep: outcome.convergedStep,
       divergedStep: outcome.divergedStep,
       stepsRun: outcome.stepsRun,

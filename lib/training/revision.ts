@@ -9,5 +9,8 @@
  * opt-in behind a new setting).
  *
  * 1: the runs of 2026-11-28 .. 2026-11-30 (issues 2-5).
+ * 2: budgets that do not manufacture negatives (issue 10.3): a run still improving at its cap is continued up to
+ *    `extendUpTo` x its cap, and L, 2L and 3L are scored on `headlineSamples` sequences (issue 10.6). Both are new
+ *    settings, but their defaults (4, 2048) change what the same user command trains and measures.
  */
-export const TRAINING_REVISION = 1;
+export const TRAINING_REVISION = 2;

@@ -2,6 +2,10 @@
  * The training loop: fresh AR batches at length L every step, cross-entropy on the value token, Adam with
  * warm-up and clipping, a check on a fixed held-out test batch every `checkEvery` steps, early stop after
  * `patience` consecutive checks at or above `target`, and divergence detection (NaN or infinite loss).
+ *
+ * Budgets: at its step cap a run that has not converged but is still improving (lib/training/plateau.ts) is
+ * continued, with the model and Adam state it has in memory, by another `steps` steps, up to `extendUpTo` x
+ * `steps`; the outcome's verdict says whether it converged, plateaued, or was still improving at the last cap.
  */
 import * as tf from "@tensorflow/tfjs";
 import { median } from "../stats/median.ts";
@@ -10,11 +14,13 @@ import type { Model } from "../models/model.ts";
 import type { RandomStream } from "../task/random.ts";
 import { type ArBatch, arBatch } from "../task/ar_data.ts";
 import { Adam } from "./adam.ts";
-import type { HistoryPoint, RunStatus } from "../runs/results.ts";
+import type { HistoryPoint, RunStatus, RunVerdict } from "../runs/results.ts";
+import { stillImproving } from "./plateau.ts";
 
 /** What a training run reports at every check (for progress lines). */
 export interface TrainProgress {
   readonly step: number;
+  /** The current step cap (the base cap, or an extension of it). */
   readonly steps: number;
   readonly loss: number;
   readonly accuracy: number;
@@ -23,6 +29,7 @@ export interface TrainProgress {
 
 export interface TrainOutcome {
   readonly status: RunStatus;
+  readonly verdict: RunVerdict;
   readonly convergedStep: number | null;
   readonly divergedStep: number | null;
   readonly stepsRun: number;
@@ -118,7 +125,9 @@ export async function train(
     convergedStep: number | null = null,
     divergedStep: number | null = null;
   let step = 0;
-  while (step < config.steps) {
+  let cap = config.steps;
+  const maxSteps = config.steps * config.extendUpTo;
+  while (step < cap) {
     step++;
     const ts = performance.now();
     const batch = arBatch(streams.train, spec, config.batch, config.L);
@@ -140,13 +149,13 @@ export async function train(
     adam.step(vars.map((v) => grads[v.name]));
     tf.dispose([value, ...Object.values(grads)]);
     stepMs.push(performance.now() - ts);
-    if (step % config.checkEvery === 0 || step === config.steps) {
+    if (step % config.checkEvery === 0 || step === cap) {
       const accuracy = batchAccuracy(model, testBatch, Math.min(256, sequencesPerForward(config.L, config.d)));
       history.push({ step, loss, accuracy });
       const now = performance.now();
       onCheck?.({
         step,
-        steps: config.steps,
+        steps: cap,
         loss,
         accuracy,
         stepsPerSecond: (step - lastCheckStep) / ((now - lastCheckTime) / 1000),
@@ -159,12 +168,15 @@ export async function train(
         convergedStep = history[history.length - passing].step;
         break;
       }
+      if (step === cap && cap < maxSteps && stillImproving(history)) cap = Math.min(cap + config.steps, maxSteps);
       // Let timers and signal handlers run between checks.
       await new Promise((r) => setTimeout(r, 0));
     }
   }
+  const verdict: RunVerdict = status === "cap" ? (stillImproving(history) ? "still improving" : "plateaued") : status;
   return {
     status,
+    verdict,
     convergedStep,
     divergedStep,
     stepsRun: step,
