@@ -18,7 +18,8 @@ import {
 import { effectSentences, effectSummary, HOLD } from "../lib/report/findings.ts";
 import { fieldText, listText, pct, seriesName } from "../lib/report/format.ts";
 import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
-import { recipesPart } from "../lib/report/recipes.ts";
+import { screenParts } from "../lib/report/screen_parts.ts";
+import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
 
 const TAUS = [1, 5];
 
@@ -72,7 +73,18 @@ export const problem: ProblemDefinition = {
         for (const seed of s.seeds) {
           jobs.push({
             variant: `tau=${tau}`,
-            config: { model, K: 16, d: 8, M: 1, L: s.L, tau, seed, steps: s.steps ?? cap(model, tau), ...s.common },
+            config: {
+              model,
+              K: 16,
+              d: 8,
+              M: 1,
+              L: s.L,
+              tau,
+              seed,
+              steps: s.steps ?? cap(model, tau),
+              ...recipeFor(`p1-${model}`),
+              ...s.common,
+            },
           });
         }
       }
@@ -96,7 +108,9 @@ export const problem: ProblemDefinition = {
       ),
       convergencePart("p1-convergence", "(c) Convergence during training", series, "tau"),
     ];
-    if (recipes !== undefined && recipes.runs.length > 0) parts.push(recipesPart(recipes.runs));
+    if (recipes !== undefined && recipes.runs.length > 0) {
+      parts.push(...screenParts(RECIPE_TABLE.filter((row) => row.setting.id.startsWith("p1-")), recipes.runs));
+    }
     return {
       howToRead: `Every model is trained only on sequences of length L = ${t.L} (K = ${t.K} tokens, d = ${t.d}) ` +
         `and then tested at every length from τ+2 to 3L = ${t.L3}. With M = 1 the query q is always the same ` +

@@ -4,6 +4,7 @@
  */
 import type { ModelName } from "../lib/training/config.ts";
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
+import { recipeFor } from "../lib/recipes/chosen.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingText } from "../lib/report/view.ts";
 import { effectSentences, effectSummary, rankingText } from "../lib/report/findings.ts";
@@ -43,7 +44,18 @@ export const problem: ProblemDefinition = {
         for (const seed of s.seeds) {
           jobs.push({
             variant: `M=${M}`,
-            config: { model, K: 16, d: 8, M, L: s.L, tau: 1, seed, steps: s.steps ?? CAP, ...s.common },
+            config: {
+              model,
+              K: 16,
+              d: 8,
+              M,
+              L: s.L,
+              tau: 1,
+              seed,
+              steps: s.steps ?? CAP,
+              ...recipeFor(model === "tf-rope" ? `p2-tf-rope-M${M}` : `p2-${model}-M8`),
+              ...s.common,
+            },
           });
         }
       }

@@ -3,6 +3,8 @@
  * d=8 Mamba runs (the same runs as Problem 2's, reused by key when finished there), and M=16 at tau=10.
  */
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
+import type { ExperimentConfig } from "../lib/training/config.ts";
+import { recipeFor } from "../lib/recipes/chosen.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import {
   accuracyPart,
@@ -28,6 +30,10 @@ const CAP_D64 = 8000;
  * it gets twice the cap, and so does M=16 with tau=10, to be compared with it on the same budget.
  */
 const CAP_D64_M16 = 16000;
+/** The screened recipe: d = 8 is Problem 2's Mamba (the same runs), d = 64 its own screen. */
+function recipeOf(d: number): Partial<ExperimentConfig> {
+  return recipeFor(d === 8 ? "p2-mamba-M8" : "p3-mamba-d64");
+}
 /** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
 const BASE_TAU = 1;
 
@@ -72,7 +78,7 @@ export const problem: ProblemDefinition = {
           const steps = s.steps ?? (d === 8 ? CAP_D8 : M === 16 ? CAP_D64_M16 : CAP_D64);
           jobs.push({
             variant: `d=${d} M=${M}`,
-            config: { model: "mamba", K: 16, d, M, L: s.L, tau: BASE_TAU, seed, steps, ...s.common },
+            config: { model: "mamba", K: 16, d, M, L: s.L, tau: BASE_TAU, seed, steps, ...recipeOf(d), ...s.common },
           });
         }
       }
@@ -81,7 +87,7 @@ export const problem: ProblemDefinition = {
       const steps = s.steps ?? CAP_D64_M16;
       jobs.push({
         variant: "d=64 M=16 tau=10",
-        config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...s.common },
+        config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...recipeOf(64), ...s.common },
       });
     }
     return jobs;

@@ -1,42 +1,29 @@
 /**
- * Recipe evidence for Problem 1: the NoPE Transformer under several heads x learning rates at the Problem 1
- * setting (K=16, d=8, M=1, tau=1), one run each by default. Runs through the same sweep engine as the problems
- * (<out>/recipes/runs/<key>.json, resumable, claimed); the Problem 1 report shows the table too.
+ * Recipe screens (issue 10.2): for every setting the problems depend on (lib/recipes/chosen.ts RECIPE_TABLE), a
+ * grid of heads {1, 2, 4} x lr logspace(-4, -2, 4) x initialisation (attention models), one seed by default, about
+ * half the problem's budget, no continuation. Each setting's winner is what the problems train with once it is
+ * entered in the recipe table; the page says which settings are screened and whether the table follows the screen.
  */
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
-import { recipeSentence, recipesPart } from "../lib/report/recipes.ts";
-
-const HEADS = [4, 2, 1];
-const LRS = [1e-2, 3e-3];
-/** Step cap per recipe (a screen: Problem 1 itself gives the Transformers 20000). */
-const CAP = 6000;
+import { RECIPE_TABLE } from "../lib/recipes/chosen.ts";
+import { gridOf, recipeLabel, screenConfig } from "../lib/recipes/screen.ts";
+import { screenParts, screenSentences } from "../lib/report/screen_parts.ts";
 
 export const problem: ProblemDefinition = {
   id: "recipes",
-  title: "Training recipes — the NoPE Transformer under heads × learning rate",
-  summary: "The NoPE Transformer at the Problem 1 setting (tau=1) under heads 4, 2, 1 x learning rates 1e-2, " +
-    "3e-3, one run each per seed; shown on its own page and on the Problem 1 report.",
+  title: "Training recipes — heads × learning rate × initialisation, screened per setting",
+  summary: "Recipe screens for every setting Problems 1-3 train (lib/recipes/chosen.ts): heads 1, 2, 4 x lr " +
+    "1e-4 .. 1e-2 (4 log-spaced) x initialisation, one run each per seed, about half the problem's step cap. " +
+    "--only p1- screens Problem 1's settings only.",
   order: 10,
   jobs(s) {
     const jobs: SweepJob[] = [];
-    for (const heads of HEADS) {
-      for (const lr of LRS) {
+    for (const row of RECIPE_TABLE) {
+      for (const recipe of gridOf(row.setting)) {
         for (const seed of s.seeds) {
           jobs.push({
-            variant: `heads=${heads} lr=${lr}`,
-            config: {
-              model: "tf-nope",
-              K: 16,
-              d: 8,
-              M: 1,
-              L: s.L,
-              tau: 1,
-              seed,
-              heads,
-              lr,
-              steps: s.steps ?? CAP,
-              ...s.common,
-            },
+            variant: recipeLabel(row.setting, recipe),
+            config: screenConfig(row.setting, recipe, s.L, seed, { ...s.common, steps: s.steps }),
           });
         }
       }
@@ -44,14 +31,14 @@ export const problem: ProblemDefinition = {
     return jobs;
   },
   view(results) {
+    const screened = RECIPE_TABLE.filter((row) => screenSentences(row, results.runs).length > 1).length;
     return {
-      howToRead: "Each row is one training run of the NoPE Transformer at the Problem 1 setting (K = 16, d = 8, " +
-        "M = 1, τ = 1) with the recipe in its columns; the accuracy at L is on fresh test sequences. The sweep " +
-        "asks whether NoPE's slow learning is a matter of recipe.",
-      parts: results.runs.length === 0 ? [] : [recipesPart(results.runs)],
-      headline: results.runs.length === 0
-        ? `No finished runs yet (0 of ${results.planned} planned).`
-        : recipeSentence(results.runs),
+      howToRead: "Each table is one setting a problem trains, screened over a grid of recipes on one seed with about " +
+        "half the problem's step budget and no continuation. The best recipe is the one that converged first, or, " +
+        "if none converged, the one with the highest accuracy at L; the problems then confirm it on three seeds.",
+      parts: screenParts(RECIPE_TABLE, results.runs),
+      headline: `${screened} of ${RECIPE_TABLE.length} settings have screen results (${results.runs.length} of ` +
+        `${results.planned} planned runs finished).`,
     };
   },
 };

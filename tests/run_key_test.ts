@@ -32,6 +32,7 @@ const OTHER: { [F in keyof RunSettings]: RunSettings[F] } = {
   kernels: "reference",
   extendUpTo: 2,
   headlineSamples: 512,
+  init: "scaled-normal",
 };
 
 Deno.test("a run's key is the same for a config, its defaults written out, and its resolved form", async () => {
@@ -60,19 +61,20 @@ Deno.test("a run's key changes when any setting changes, and when the training r
 
 Deno.test("the committed Problem 1 runs keep their keys (a refactor that re-keys them fails here)", async () => {
   // reports/p1/runs, trained at revision 1 without extension and with 256 sequences at every length: the tau=1 RoPE
-  // and Mamba runs of the default `deno task p1` of 2026-11-30.
-  const committed = { ...BASE, extendUpTo: 1, headlineSamples: 256 };
-  assert.equal(await runKey(committed, 1), "06811d2ee48223b4");
-  assert.equal(await runKey({ ...committed, model: "mamba", steps: 6000 }, 1), "fc753694221d7742");
+  // and Mamba runs of the default `deno task p1` of 2026-11-30, from the scaled-normal weights.
+  const committed = { ...BASE, extendUpTo: 1, headlineSamples: 256, init: "scaled-normal" } as const;
+  assert.equal(await runKey(committed, 1), "a41f3ff430ea953d");
+  assert.equal(await runKey({ ...committed, model: "mamba", steps: 6000 }, 1), "fd57f9b6aa68ff23");
 });
 
 /**
  * A schema-1 run as committed before run keys were stable: resolved config with derived values, no revision, no
- * extension or headline settings (those runs stopped at their cap and used evalSamples at every length).
+ * extension, headline or init settings (those runs stopped at their cap, used evalSamples at every length and
+ * started from the scaled-normal weights).
  */
 function schemaOne(run: RunResult): Record<string, unknown> {
   const { revision: _r, config, verdict: _v, baseSteps: _b, ...rest } = run;
-  const { kernels, extendUpTo: _e, headlineSamples: _h, ...resolved } = resolve(config);
+  const { kernels, extendUpTo: _e, headlineSamples: _h, init: _i, ...resolved } = resolve(config);
   return {
     ...rest,
     schema: 1,
@@ -84,7 +86,7 @@ function schemaOne(run: RunResult): Record<string, unknown> {
 
 /** The settings a schema-1 run migrates to, and the key they give at revision 1. */
 function migratedSettings(run: RunResult): RunSettings {
-  return { ...run.config, extendUpTo: 1, headlineSamples: run.config.evalSamples };
+  return { ...run.config, extendUpTo: 1, headlineSamples: run.config.evalSamples, init: "scaled-normal" };
 }
 
 Deno.test("migrating a schema-1 run gives the key of its stored config, without touching its numbers", async () => {

@@ -103,6 +103,7 @@ for (const model of MODEL_NAMES) {
       tau: 1,
       seed: 3,
       steps: 40,
+      warmup: 0, // the full learning rate from step 1, so forty steps move the loss under every init
       checkEvery: 5,
       batch: 16,
       evalSamples: 8,

@@ -66,6 +66,11 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     help: "Smoke run of the same pipeline (L=16, few steps, few samples, one seed unless --seeds) in under a minute.",
   },
   { name: "fresh", type: "boolean", help: "Retrain runs that are already finished instead of skipping them." },
+  {
+    name: "only",
+    type: "string",
+    help: "Train only the runs whose variant label starts with this text (the rest are kept if finished, else left).",
+  },
 ];
 
 /** Quick mode: the same pipeline on a small setting, for smoke tests. */
@@ -85,6 +90,8 @@ export interface ProblemFlags extends ProblemSettings {
   readonly out: string;
   readonly jobs: number;
   readonly fresh: boolean;
+  /** Variant-label prefix of the runs to train (--only), or null for all. */
+  readonly only: string | null;
 }
 
 /** Parse the shared flags; null when --help was shown. */
@@ -115,6 +122,7 @@ export function problemSettings(argv: readonly string[], usage: string): Problem
     out: f.out as string,
     jobs: f.jobs as number,
     fresh: f.fresh === true,
+    only: (f.only as string | undefined) ?? null,
   };
 }
 
@@ -137,6 +145,10 @@ export async function runProblem(
   const settings = problemSettings(argv, usageOf(problem));
   if (!settings) return;
   const jobs = problem.jobs(settings);
+  const only = settings.only;
+  if (only !== null && !jobs.some((j) => j.variant.startsWith(only))) {
+    throw new UsageError(`--only "${only}" matches no run of ${problem.id} (labels look like "${jobs[0]?.variant}")`);
+  }
   const dir = join(settings.out, problem.id);
   const command = ["deno", "task", problem.id, ...argv].join(" ");
   try {
@@ -146,6 +158,7 @@ export async function runProblem(
       jobs: settings.jobs,
       fresh: settings.fresh,
       command,
+      select: only === null ? undefined : (job) => job.variant.startsWith(only),
       reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),
       onUpdate: () => writeReports(settings.out, problems),
       reporter: new ProgressBoard(),

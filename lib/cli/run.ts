@@ -4,8 +4,8 @@
  * `--load FILE` instead rebuilds a saved model and evaluates it at every length, without training.
  * For exploring recipes beyond the problem scripts.
  */
-import { KERNEL_CHOICES, MODEL_NAMES, resolve } from "../training/config.ts";
-import type { ExperimentConfig, Kernels, ModelName } from "../training/config.ts";
+import { INIT_CHOICES, KERNEL_CHOICES, MODEL_NAMES, resolve } from "../training/config.ts";
+import type { ExperimentConfig, InitScheme, Kernels, ModelName } from "../training/config.ts";
 import { runExperiment } from "../training/experiment.ts";
 import { CheckpointError, loadCheckpoint, modelFromCheckpoint } from "../training/checkpoint.ts";
 import { evaluateByLength } from "../training/evaluate.ts";
@@ -52,6 +52,14 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [
     choices: KERNEL_CHOICES,
     default: "fast",
     help: "fast: the WebAssembly kernels; reference: the same model from plain tf ops (slow; for comparison).",
+  },
+  {
+    name: "init",
+    type: "string",
+    choices: INIT_CHOICES,
+    default: "pytorch",
+    help: "Initial weights. pytorch: nn.Linear's U(+-1/sqrt(fan_in)) for every projection and bias; " +
+      "scaled-normal: attention N(0, 1/d), its out-projection scaled by 1/sqrt(2 layers), readout bias 0.",
   },
   { name: "save", type: "string", help: "Also save the trained weights to this checkpoint file (safetensors)." },
 ];
@@ -152,6 +160,7 @@ await cliMain(async () => {
     headlineSamples: f["headline-samples"] as number | undefined,
     checkEvery: f["check-every"] as number | undefined,
     kernels: f.kernels as Kernels,
+    init: f.init as InitScheme,
   };
   const board = new ProgressBoard();
   const label = labelOf(config);

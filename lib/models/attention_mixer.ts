@@ -1,7 +1,14 @@
 /**
  * The attention mixer: causal multi-head self-attention (attention.ts), no MLP, no biases, with RoPE on queries
- * and keys when the model's positional encoding is "rope". Weights N(0, 1/d), the output projection scaled
- * down by sqrt(2 x layers) as in GPT-2.
+ * and keys when the model's positional encoding is "rope". The four [d, d] projections by the config's init
+ * scheme (lib/training/config.ts INIT_CHOICES):
+ * - "pytorch": U(-1/sqrt(d), 1/sqrt(d)) each, nn.Linear's default for fan_in = d (std 1/sqrt(3d)), as the
+ *   PyTorch peer's q, k, v and out layers;
+ * - "scaled-normal": q, k, v ~ N(0, 1/d) and out ~ N(0, 1/(2 d layers)), GPT-2's down-scaling of projections into
+ *   the residual stream.
+ * At d = 8 the q, k, v std is 0.204 under "pytorch" against 0.354 under "scaled-normal", so the initial attention
+ * logits q.k/sqrt(d) of a LayerNormed input have std ~1/3 against ~1: scaled-normal starts with sharp,
+ * input-dependent attention, pytorch with nearly uniform attention.
  *
  * Glossary: b batch, l length, d model dim, h heads.
  */
@@ -14,12 +21,17 @@ import { layersFor } from "./layers.ts";
 
 /** Draw wq, wk, wv, wo (in that order) and return the layer [b, l, d] -> [b, l, d]. */
 export function attentionMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
-  const d = c.d, std = 1 / Math.sqrt(d);
+  const d = c.d;
+  const draw = (part: string, outScale: number): tf.Variable<tf.Rank.R2> =>
+    (c.init === "pytorch"
+      ? store.uniform(`${name}.${part}`, [d, d], 1 / Math.sqrt(d))
+      : store.normal(`${name}.${part}`, [d, d], outScale / Math.sqrt(d))) as tf.Variable<tf.Rank.R2>;
+  const residualScale = 1 / Math.sqrt(2 * c.mixers.length);
   const w: AttentionWeights = {
-    wq: store.normal(`${name}.wq`, [d, d], std) as tf.Variable<tf.Rank.R2>,
-    wk: store.normal(`${name}.wk`, [d, d], std) as tf.Variable<tf.Rank.R2>,
-    wv: store.normal(`${name}.wv`, [d, d], std) as tf.Variable<tf.Rank.R2>,
-    wo: store.normal(`${name}.wo`, [d, d], std / Math.sqrt(2 * c.mixers.length)) as tf.Variable<tf.Rank.R2>,
+    wq: draw("wq", 1),
+    wk: draw("wk", 1),
+    wv: draw("wv", 1),
+    wo: draw("wo", residualScale),
   };
   const opts = { heads: c.heads, rope: c.pe === "rope" };
   const { attention } = layersFor(c);

@@ -70,7 +70,10 @@ export function buildModel(
     [d, K],
     1 / Math.sqrt(d),
   ) as tf.Variable<tf.Rank.R2>;
-  const readoutBias = store.constant("readout.b", [K], 0);
+  // nn.Linear(d, K): the bias is U(-1/sqrt(d), 1/sqrt(d)) too under "pytorch"; 0 under "scaled-normal".
+  const readoutBias = config.init === "pytorch"
+    ? store.uniform("readout.b", [K], 1 / Math.sqrt(d))
+    : store.constant("readout.b", [K], 0);
 
   function embed(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     if (tokens.length !== b * l) {

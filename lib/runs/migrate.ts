@@ -29,9 +29,11 @@ export async function migrateRun(value: unknown, where: string): Promise<RunResu
     throw new Error(`${where}: unknown schema ${String(o.schema)}`);
   }
   const old = o.schema === 1 || o.schema === 2;
-  const stored = old
-    ? { extendUpTo: 1, headlineSamples: (o.config as Record<string, unknown>).evalSamples, ...(o.config as object) }
-    : o.config as Record<string, unknown>;
+  // Every run trained before `init` existed started from the "scaled-normal" weights.
+  const beforeInit = { init: "scaled-normal", ...(o.config as object) };
+  const stored: Record<string, unknown> = old
+    ? { extendUpTo: 1, headlineSamples: (o.config as Record<string, unknown>).evalSamples, ...beforeInit }
+    : beforeInit;
   const resolved = resolve(stored as unknown as ExperimentConfig);
   if (o.schema === 1) {
     for (const f of DERIVED_FIELDS) {

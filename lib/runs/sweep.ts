@@ -37,6 +37,8 @@ export interface SweepOptions {
   readonly fresh: boolean;
   /** The command line, recorded in the results. */
   readonly command: string;
+  /** Which jobs to train (default all); the others count only if already finished on disk. */
+  readonly select?: (job: SweepJob) => boolean;
   /** Other problems' run folders where a finished run of the same key may already be (it is copied). */
   readonly reuseFrom?: readonly string[];
   /** Called after results.json is rewritten (e.g. to rebuild the report). */
@@ -167,6 +169,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
         continue;
       }
     }
+    if (opts.select && !opts.select(jobs[i])) continue; // not selected: neither trained nor waited for
     if (opts.fresh) replacing.set(i, await mtime(runFile(i)));
     pending.push(i);
   }

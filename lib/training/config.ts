@@ -29,6 +29,20 @@ export type { MixerKind };
 export const KERNEL_CHOICES = ["fast", "reference"] as const;
 export type Kernels = typeof KERNEL_CHOICES[number];
 
+/**
+ * How the trainable weights start (lib/models/ draws them; tests/init_test.ts checks their statistics):
+ * - "pytorch" (default): every projection as PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ *   for weights and biases alike (attention q, k, v, out; the readout and its bias; the Mamba projections).
+ *   This is the PyTorch peer's initialisation, under which the RoPE Transformer leaves the chance plateau at
+ *   M >= 4 with 1 head (README, "Initialisation").
+ * - "scaled-normal": attention q, k, v ~ N(0, 1/d), out ~ N(0, 1/(2 d layers)) (GPT-2's residual scaling),
+ *   readout bias 0; Mamba as above. The initialisation of every run before the option existed (revision 1).
+ * Learned positions (N(0, 0.1^2)), LayerNorms (gain 1, bias 0) and Mamba's A_log, D and dt bias are the same
+ * under both.
+ */
+export const INIT_CHOICES = ["pytorch", "scaled-normal"] as const;
+export type InitScheme = typeof INIT_CHOICES[number];
+
 /** What a user may set. Optional fields take per-model defaults in `resolve()`. */
 export interface ExperimentConfig {
   readonly model: ModelName;
@@ -61,6 +75,8 @@ export interface ExperimentConfig {
   readonly target?: number;
   /** The fused WebAssembly kernels ("fast", the default) or the plain tf-op references. */
   readonly kernels?: Kernels;
+  /** Initial-weight scheme (INIT_CHOICES). */
+  readonly init?: InitScheme;
   /**
    * The largest step cap as a multiple of `steps`: a run that has not converged at its cap and is still improving
    * (lib/training/plateau.ts) is continued by another `steps` steps at a time, up to `extendUpTo * steps`. 1 stops
@@ -100,6 +116,7 @@ export const KEYED_FIELDS = [
   "patience",
   "target",
   "kernels",
+  "init",
 ] as const satisfies readonly (keyof RunSettings)[];
 
 /** Every value a run uses: its settings plus the values derived from them, computed once in `resolve()`. */
@@ -204,6 +221,9 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
       `must leave an even head size d/heads for RoPE, got d=${d}, heads=${heads}`,
     );
   }
+  if (c.init !== undefined && !(INIT_CHOICES as readonly string[]).includes(c.init)) {
+    throw new ConfigError("init", `must be one of ${INIT_CHOICES.join(", ")}, got ${String(c.init)}`);
+  }
   if (c.kernels !== undefined && !(KERNEL_CHOICES as readonly string[]).includes(c.kernels)) {
     throw new ConfigError("kernels", `must be one of ${KERNEL_CHOICES.join(", ")}, got ${String(c.kernels)}`);
   }
@@ -244,6 +264,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),
     target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
     kernels: c.kernels ?? "fast",
+    init: c.init ?? "pytorch",
     mixers,
     pe,
     maxLen,
