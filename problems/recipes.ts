@@ -13,9 +13,11 @@ export const problem: ProblemDefinition = {
   id: "recipes",
   title: "Training recipes — heads × learning rate × initialisation, screened per setting",
   summary: "Recipe screens for every setting Problems 1-3 train (lib/recipes/chosen.ts): heads 1, 2, 4 x lr " +
-    "1e-4 .. 1e-2 (4 log-spaced) x initialisation, one run each per seed, about half the problem's step cap. " +
+    "1e-4 .. 1e-2 (4 log-spaced) x initialisation, one seed unless --seeds is given, about half the problem's step " +
+    "cap. " +
     "--only p1- screens Problem 1's settings only.",
   order: 10,
+  defaultSeeds: 1,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const row of RECIPE_TABLE) {

@@ -95,13 +95,14 @@ export interface ProblemFlags extends ProblemSettings {
 }
 
 /** Parse the shared flags; null when --help was shown. */
-export function problemSettings(argv: readonly string[], usage: string): ProblemFlags | null {
+export function problemSettings(argv: readonly string[], usage: string, defaultSeeds?: number): ProblemFlags | null {
   const f = parseFlags(argv, PROBLEM_FLAGS, usage);
   if (!f) return null;
   const quick = f.quick === true;
   // Quick mode is a smoke run: one seed unless --seeds is given.
   const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
-  const seeds = Array.from({ length: quick && !seedsGiven ? 1 : f.seeds as number }, (_, i) => i);
+  const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds ?? f.seeds as number;
+  const seeds = Array.from({ length: count }, (_, i) => i);
   return {
     L: quick ? QUICK_L : f.L as number,
     seeds,
@@ -142,7 +143,7 @@ export async function runProblem(
   problems: readonly ProblemDefinition[],
   argv: readonly string[],
 ): Promise<void> {
-  const settings = problemSettings(argv, usageOf(problem));
+  const settings = problemSettings(argv, usageOf(problem), problem.defaultSeeds);
   if (!settings) return;
   const jobs = problem.jobs(settings);
   const only = settings.only;

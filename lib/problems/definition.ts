@@ -39,6 +39,8 @@ export interface ProblemDefinition {
   readonly summary: string;
   /** Position on the index page (ascending). */
   readonly order: number;
+  /** Seeds per setting when --seeds is not given (default: the runner's, 3); a recipe screen uses 1. */
+  readonly defaultSeeds?: number;
   /** The runs for these settings, in the sweep's fixed order. */
   jobs(settings: ProblemSettings): readonly SweepJob[];
   /** The report: how to read it, parts (charts and findings) and a one-sentence headline. */
