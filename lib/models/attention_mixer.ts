@@ -21,17 +21,17 @@ import { layersFor } from "./layers.ts";
 
 /** Draw wq, wk, wv, wo (in that order) and return the layer [b, l, d] -> [b, l, d]. */
 export function attentionMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
-  const d = c.d;
-  const draw = (part: string, outScale: number): tf.Variable<tf.Rank.R2> =>
+  const d = c.d, bound = 1 / Math.sqrt(d), std = 1 / Math.sqrt(d);
+  const draw = (part: string, normalStd: number): tf.Variable<tf.Rank.R2> =>
     (c.init === "pytorch"
-      ? store.uniform(`${name}.${part}`, [d, d], 1 / Math.sqrt(d))
-      : store.normal(`${name}.${part}`, [d, d], outScale / Math.sqrt(d))) as tf.Variable<tf.Rank.R2>;
-  const residualScale = 1 / Math.sqrt(2 * c.mixers.length);
+      ? store.uniform(`${name}.${part}`, [d, d], bound)
+      : store.normal(`${name}.${part}`, [d, d], normalStd)) as tf.Variable<tf.Rank.R2>;
+  // scaled-normal computes its stds exactly as the code before the init option did (bit-identical weights).
   const w: AttentionWeights = {
-    wq: draw("wq", 1),
-    wk: draw("wk", 1),
-    wv: draw("wv", 1),
-    wo: draw("wo", residualScale),
+    wq: draw("wq", std),
+    wk: draw("wk", std),
+    wv: draw("wv", std),
+    wo: draw("wo", std / Math.sqrt(2 * c.mixers.length)),
   };
   const opts = { heads: c.heads, rope: c.pe === "rope" };
   const { attention } = layersFor(c);
