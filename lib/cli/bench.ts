@@ -11,7 +11,7 @@ import { substream } from "../task/random.ts";
 import { arBatch } from "../task/ar_data.ts";
 import { buildModel } from "../models/model.ts";
 import { Adam } from "../training/adam.ts";
-import { batchAccuracy, crossEntropy, sequencesPerForward } from "../training/train.ts";
+import { batchAccuracy, sequencesPerForward } from "../training/train.ts";
 import { versions } from "../platform/version.ts";
 import { median } from "../stats/median.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
@@ -99,7 +99,7 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
   for (let i = 0; i < warmup + steps; i++) {
     const batch = arBatch(rng, spec, 64, 64);
     const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => crossEntropy(net.logits(batch.tokens, 64, 64), batch.labels), vars);
+    const { value, grads } = tf.variableGrads(() => net.loss(batch.tokens, batch.labels, 64, 64), vars);
     value.dataSync();
     adam.step(vars.map((v) => grads[v.name]));
     tf.dispose([value, ...Object.values(grads)]);

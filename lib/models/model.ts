@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ResolvedConfig } from "../training/config.ts";
 import type { RandomStream } from "../task/random.ts";
 import { embedding } from "../task/embedding.ts";
-import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
+import type { LayerNormWeights } from "./layer_norm.ts";
 import { type Param, ParamStore } from "./param_store.ts";
 import type { Mixer } from "./mixer.ts";
 import { mixerFactory } from "./mixers.ts";
@@ -42,6 +42,11 @@ export interface Model {
   readonly paramCount: number;
   /** Logits [b, K] at the last position of tokens [b, l]. Call inside tf.tidy. */
   logits(tokens: Int32Array, b: number, l: number): tf.Tensor2D;
+  /**
+   * The training loss: mean cross-entropy of the last position's logits against `labels` [b] (on the fast path
+   * one fused op from the hidden states, readout_loss.ts). Call inside tf.tidy or tf.variableGrads.
+   */
+  loss(tokens: Int32Array, labels: Int32Array, b: number, l: number): tf.Scalar;
   /** Hidden states [b, l, d] after the mixers (before the final norm), for tests. Call inside tf.tidy. */
   hidden(tokens: Int32Array, b: number, l: number): tf.Tensor3D;
   dispose(): void;
@@ -70,7 +75,7 @@ export function buildModel(
     [d, K],
     1 / Math.sqrt(d),
   ) as tf.Variable<tf.Rank.R2>;
-  const readoutBias = store.constant("readout.b", [K], 0);
+  const readoutBias = store.constant("readout.b", [K], 0) as tf.Variable<tf.Rank.R1>;
 
   function embed(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     if (tokens.length !== b * l) {
@@ -94,7 +99,7 @@ export function buildModel(
   function hidden(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     let x = embed(tokens, b, l); // [b, l, d]
     mixers.forEach((m, i) => {
-      x = tf.add(x, m.apply(layerNorm(x, norms[i]) as tf.Tensor3D)); // [b, l, d]
+      x = tf.add(x, m.apply(layers.layerNorm(x, norms[i]) as tf.Tensor3D)); // [b, l, d]
     });
     return x;
   }
@@ -103,9 +108,13 @@ export function buildModel(
     const x = hidden(tokens, b, l);
     const last = tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]); // [b, d]
     return tf.add(
-      layers.linear(layerNorm(last, finalNorm), readout),
+      layers.linear(layers.layerNorm(last, finalNorm), readout),
       readoutBias,
     ) as tf.Tensor2D; // [b, K]
+  }
+
+  function loss(tokens: Int32Array, labels: Int32Array, b: number, l: number): tf.Scalar {
+    return layers.readoutLoss(hidden(tokens, b, l), { norm: finalNorm, w: readout, bias: readoutBias }, labels);
   }
 
   return {
@@ -113,6 +122,7 @@ export function buildModel(
     params: store.params,
     paramCount: store.params.reduce((s, p) => s + p.variable.size, 0),
     logits,
+    loss,
     hidden,
     dispose: () => store.params.forEach((p) => p.variable.dispose()),
   };
