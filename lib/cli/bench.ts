@@ -21,7 +21,9 @@ import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 const USAGE = `deno task bench [flags]
 
 Median and min-max training-step time (after warm-up) at B=64, L=64, K=16 for every model at d=8, and Mamba
-also at d=64; evaluation throughput at length 3L; peak RSS. Writes <out>.`;
+also at d=64, each at its recipe's heads (the model table's, as the problems train them; --heads overrides
+for models with attention, ours and PyTorch's); evaluation throughput at length 3L; peak RSS. Writes <out>.
+Where a step's time goes (forward, backward, optimiser, in and around the kernels): bench/step_breakdown.ts.`;
 
 /** Rows benchmarked beyond every model at d=8: Mamba at the width of Problem 3. */
 const WIDER: readonly [ModelName, number][] = [["mamba", 64]];
@@ -51,6 +53,14 @@ const FLAGS: readonly FlagSpec[] = [
     default: 3,
     help: "Rounds per model, ours then PyTorch's in each; the ratio is the median of the rounds' ratios.",
   },
+  {
+    name: "heads",
+    type: "int",
+    min: 1,
+    max: 64,
+    help: "Attention heads for models with attention, ours and PyTorch's (default: each model's recipe, " +
+      "MODEL_TABLE in lib/models/model_table.ts, as the problems train them).",
+  },
   { name: "vs-torch", type: "boolean", help: "Also time the PyTorch peer (needs Debian python3-torch)." },
   { name: "torch-dir", type: "string", default: "../shared/peers/torch", help: "Folder of the PyTorch peer." },
 ];
@@ -65,6 +75,8 @@ interface Timing {
 interface BenchRow {
   readonly model: ModelName;
   readonly d: number;
+  /** Attention heads (0: no attention). */
+  readonly heads: number;
   readonly params: number;
   readonly step: Timing;
   /** Every timed step (ms), all rounds. */
@@ -87,8 +99,21 @@ function summarise(ms: number[]): Timing {
   return { medianMs: median(s), minMs: s[0], maxMs: s[s.length - 1], n: s.length };
 }
 
-function benchOurs(model: ModelName, d: number, steps: number, warmup: number, evalSeqs: number): BenchRow {
-  const input: ExperimentConfig = { model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 };
+/** The heads a model is benchmarked with: `--heads` if given (models with attention only), else its recipe's. */
+function headsFor(model: ModelName, heads: number | undefined): number {
+  const recipe = defaultRecipe(model, 1).heads;
+  return recipe > 0 && heads !== undefined ? heads : recipe;
+}
+
+function benchOurs(
+  model: ModelName,
+  d: number,
+  heads: number,
+  steps: number,
+  warmup: number,
+  evalSeqs: number,
+): BenchRow {
+  const input: ExperimentConfig = { model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0, ...(heads > 0 ? { heads } : {}) };
   const config = resolve(input);
   const net = buildModel(config, substream(0, "init"));
   const vars = net.params.map((p) => p.variable);
@@ -113,14 +138,19 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
   const evalSeqPerSec = evalSeqs / ((performance.now() - t0) / 1000);
   const params = net.paramCount;
   net.dispose();
-  return { model, d, params, step: summarise(times), stepTimes: times, evalSeqPerSec };
+  return { model, d, heads, params, step: summarise(times), stepTimes: times, evalSeqPerSec };
 }
 
 /** Time the PyTorch peer's training step (its own --bench mode) and its evaluation at length 3L. */
-async function benchTorch(dir: string, model: ModelName, d: number, steps: number, evalSeqs: number): Promise<
-  { stepMs: number; evalSeqPerSec: number }
-> {
-  const heads = defaultRecipe(model, 1).heads || 1; // our heads; the peer wants 1 for a model without attention
+async function benchTorch(
+  dir: string,
+  model: ModelName,
+  d: number,
+  ourHeads: number,
+  steps: number,
+  evalSeqs: number,
+): Promise<{ stepMs: number; evalSeqPerSec: number }> {
+  const heads = ourHeads || 1; // our heads; the peer wants 1 for a model without attention
   const tmp = await Deno.makeTempFile({ suffix: ".json" });
   const ob = "/usr/lib/x86_64-linux-gnu/openblas-pthread";
   const env: Record<string, string> = { OPENBLAS_NUM_THREADS: "1" };
@@ -198,17 +228,18 @@ await cliMain(async () => {
   const rounds = f.rounds as number;
   const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [model, d] of wanted) {
+    const heads = headsFor(model, f.heads as number | undefined);
     // Rounds interleave ours and PyTorch's so that both see the same machine state; per-round ratios then
     // cancel slow drifts of this shared machine, and their median is the figure we report.
     const ours: BenchRow[] = [];
     const torch: { stepMs: number; evalSeqPerSec: number }[] = [];
     let torchError: string | undefined;
     for (let r = 0; r < rounds; r++) {
-      ours.push(benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
+      ours.push(benchOurs(model, d, heads, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
       if (f["vs-torch"] && torchError === undefined) {
         try {
           torch.push(
-            await benchTorch(f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number),
+            await benchTorch(f["torch-dir"] as string, model, d, heads, f.steps as number, f["eval-seqs"] as number),
           );
         } catch (e) {
           torchError = (e as Error).message;
@@ -219,6 +250,7 @@ await cliMain(async () => {
     let row: BenchRow = {
       model,
       d,
+      heads,
       params: ours[0].params,
       step: summarise(all),
       stepTimes: all,
@@ -240,7 +272,9 @@ await cliMain(async () => {
     rows.push(row);
     const s = row.step;
     let line =
-      `${model.padEnd(10)} d=${String(d).padEnd(3)} step ${s.medianMs.toFixed(1)} ms (min ${s.minMs.toFixed(1)}, ` +
+      `${model.padEnd(10)} d=${String(d).padEnd(3)} h=${heads || "-"} step ${s.medianMs.toFixed(1)} ms (min ${
+        s.minMs.toFixed(1)
+      }, ` +
       `max ${s.maxMs.toFixed(1)}, n=${s.n})  eval@3L ${row.evalSeqPerSec.toFixed(0)} seq/s`;
     if (row.torch && "ratio" in row.torch) {
       line += `  | torch ${row.torch.stepMs.toFixed(1)} ms, eval ${row.torch.evalSeqPerSec?.toFixed(0)} seq/s` +

@@ -22,6 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { floats, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
 import { coreKernels } from "./mamba_kernels.ts";
+import { clocked } from "../wasm/kernel_clock.ts";
 
 /** Weights of the core; all float32. */
 export interface MambaCoreWeights {
@@ -403,7 +404,7 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   const wk = kernelWeights(d, data.slice(2));
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
-  const { outAt, hold } = coreForward(d, data[0], data[1], wk, taped);
+  const { outAt, hold } = clocked("forward", () => coreForward(d, data[0], data[1], wk, taped));
   const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
   const a = wk.a;
   let used = false;
@@ -411,7 +412,7 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     if (!hold) throw new Error("mamba core: backward without a gradient tape in the forward pass");
     if (used) throw new Error("mamba core: backward called twice for one forward pass");
     used = true;
-    const grads = coreBackward(d, hold, a, floats(dy, "dy"));
+    const grads = clocked("backward", () => coreBackward(d, hold, a, floats(dy, "dy")));
     return grads.map((g, i) => tensorOf(g, inputs[i].shape));
   };
   if (hold) dropped.register(gradFunc, hold);
