@@ -165,12 +165,39 @@ function kernelWeights(d: CoreDims, wt: readonly Float32Array[]): KernelWeights 
 type KernelWeightName = keyof KernelWeights;
 
 /**
+ * Largest exp(delta A) table (b l e n floats, in bytes) a taped forward pass keeps for its backward, which then
+ * reads the scan's exponentials instead of recomputing them (same values: gradients unchanged bit for bit).
+ * At d = 8 (e = 16) the table is 4 MB per layer and one layer's core forward + backward went from 2.82-2.84 to
+ * 2.56-2.63 ms (min of 40, bench/mamba_core_bench.ts --d 8); at d = 64 it would be 32 MB per layer (64 MB more
+ * peak memory for a two-layer model) and measured no faster (min 25.1-25.4 vs 24.4-27.1 ms: streaming the
+ * table through memory costs about what the exponentials do), so wider layers recompute.
+ */
+const STORED_EXP_BYTES = 8 * 2 ** 20;
+let storedExpBytes = STORED_EXP_BYTES;
+
+/**
+ * Set the largest exp(delta A) table a forward pass keeps (bytes; default 8 MB) and return the previous value;
+ * for tests comparing the stored and recomputing backward paths. Call between steps, never between a forward
+ * pass and its backward.
+ */
+export function setStoredExpBudget(bytes: number): number {
+  const previous = storedExpBytes;
+  storedExpBytes = bytes;
+  return previous;
+}
+
+/** Whether a taped forward pass of these dims keeps exp(delta A) for the backward (see STORED_EXP_BYTES). */
+function storesExp(d: CoreDims): boolean {
+  return 4 * d.m * d.e * d.n <= storedExpBytes;
+}
+
+/**
  * The regions the forward pass fills and the backward pass reads, in memory order: inputs, kernel weights,
  * then intermediates. A taped forward pass lays them out in a slot, where its backward pass reads them.
  */
 function savedRegions(
   d: CoreDims,
-): Record<"x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y", number> {
+): Record<"x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y" | "expDA", number> {
   const me = d.m * d.e;
   return {
     x: me,
@@ -189,6 +216,7 @@ function savedRegions(
     dtRaw: me, // before softplus
     delta: me,
     y: me, // scan output with the D skip, before the gate
+    expDA: storesExp(d) ? d.m * d.e * d.n : 0, // exp(delta A) [b, e, l, n], or nothing
   };
 }
 
@@ -287,7 +315,7 @@ function coreForward(
   k.convSilu(at.x, at.convWT, at.convB, at.xc, at.u, d.b, d.l, d.e);
   k.xProj(at.u, at.xProj, at.xdbl, d.m, d.e);
   k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, d.m, d.e);
-  k.scanForward(
+  (hold && storesExp(d) ? k.scanForwardKeep : k.scanForward)(
     at.delta,
     at.u,
     at.xdbl + 4 * d.r, // B columns
@@ -299,6 +327,7 @@ function coreForward(
     d.e,
     4 * d.P,
     at.y,
+    at.expDA, // read only by scanForwardKeep
   );
   k.gate(at.y, at.z, at.out, me);
   return { outAt: at.out, hold };
@@ -341,7 +370,7 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
   view(k.memory, at.hist, d.n).fill(0);
 
   k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
-  k.scanBackward(
+  (storesExp(d) ? k.scanBackwardStored : k.scanBackward)(
     at.delta,
     at.u,
     at.xdbl + 4 * d.r,
@@ -361,6 +390,7 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
     at.dD,
     at.hist,
     at.dAHist,
+    at.expDA, // read only by scanBackwardStored
   );
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
