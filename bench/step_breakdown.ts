@@ -4,7 +4,9 @@
  * (Adam), and of forward and backward the part spent inside the mixers' fused kernels (attention layer, Mamba
  * core: lib/wasm/kernel_clock.ts); "around" is the step minus those kernels (embedding, LayerNorms, residual
  * adds, Mamba's in/out projections, readout and loss, the tape, Adam). Prints a Markdown table: median over
- * the timed steps for each part, and the step's min and median.
+ * the timed steps for each part, and the step's min and median. Warm-up matters: the wasm kernels are
+ * tiered up by the engine during the first model's first few dozen steps (with 10 warm-up steps the first
+ * model measured ~0.5 ms slower in forward than the same model run again), hence 30 by default.
  *
  *   deno run -A bench/step_breakdown.ts                       # every model at d=8 at its recipe, Mamba also d=64
  *   deno run -A bench/step_breakdown.ts --models tf-rope:8 --heads 1 --steps 200
@@ -25,7 +27,7 @@ const { values } = parseArgs({
     models: { type: "string", default: [...MODEL_NAMES.map((m) => `${m}:8`), "mamba:64"].join(",") },
     heads: { type: "string" },
     steps: { type: "string", default: "60" },
-    warmup: { type: "string", default: "10" },
+    warmup: { type: "string", default: "30" },
   },
 });
 

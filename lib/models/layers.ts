@@ -8,6 +8,7 @@ import { causalAttention, causalAttentionReference } from "./attention.ts";
 import { mambaCore, mambaCoreReference } from "./mamba_core.ts";
 import { layerNorm, layerNormReference } from "./layer_norm.ts";
 import { readoutLoss, readoutLossReference } from "./readout_loss.ts";
+import { addPositions, addPositionsReference } from "./learned_positions.ts";
 
 /** One implementation of each layer, all with the fast kernels' signatures. */
 export interface Layers {
@@ -16,6 +17,7 @@ export interface Layers {
   readonly mambaCore: typeof mambaCore;
   readonly layerNorm: typeof layerNorm;
   readonly readoutLoss: typeof readoutLoss;
+  readonly addPositions: typeof addPositions;
 }
 
 /** The fast layers, or the references when `c.kernels` is "reference". */
@@ -27,6 +29,7 @@ export function layersFor(c: ResolvedConfig): Layers {
       mambaCore: mambaCoreReference,
       layerNorm: layerNormReference,
       readoutLoss: readoutLossReference,
+      addPositions: addPositionsReference,
     }
-    : { linear, attention: causalAttention, mambaCore, layerNorm, readoutLoss };
+    : { linear, attention: causalAttention, mambaCore, layerNorm, readoutLoss, addPositions };
 }

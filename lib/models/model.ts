@@ -61,7 +61,7 @@ export function buildModel(
   const V = embedding(K, d); // [K, d], fixed
   const store = new ParamStore(initRng);
   const layers = layersFor(config);
-  const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) : undefined; // [P, d]
+  const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) as tf.Variable<tf.Rank.R2> : undefined; // [P, d]
   const mixers: Mixer[] = [];
   const norms: LayerNormWeights[] = [];
   config.mixers.forEach((kind, i) => {
@@ -92,8 +92,7 @@ export function buildModel(
     for (let i = 0; i < b * l; i++) {
       x.set(V.subarray(tokens[i] * d, tokens[i] * d + d), i * d);
     }
-    const xt = tf.tensor3d(x, [b, l, d]); // [b, l, d]
-    return pos ? tf.add(xt, tf.slice(pos, [0, 0], [l, d])) : xt; // [b, l, d]
+    return pos ? layers.addPositions(x, b, l, pos) : tf.tensor3d(x, [b, l, d]); // [b, l, d]
   }
 
   function hidden(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
