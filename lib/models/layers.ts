@@ -9,6 +9,7 @@ import { mambaCore, mambaCoreReference } from "./mamba_core.ts";
 import { layerNorm, layerNormReference } from "./layer_norm.ts";
 import { readoutLoss, readoutLossReference } from "./readout_loss.ts";
 import { addPositions, addPositionsReference } from "./learned_positions.ts";
+import { mambaBlock, mambaBlockReference } from "./mamba_block.ts";
 
 /** One implementation of each layer, all with the fast kernels' signatures. */
 export interface Layers {
@@ -18,6 +19,7 @@ export interface Layers {
   readonly layerNorm: typeof layerNorm;
   readonly readoutLoss: typeof readoutLoss;
   readonly addPositions: typeof addPositions;
+  readonly mambaBlock: typeof mambaBlock;
 }
 
 /** The fast layers, or the references when `c.kernels` is "reference". */
@@ -30,6 +32,7 @@ export function layersFor(c: ResolvedConfig): Layers {
       layerNorm: layerNormReference,
       readoutLoss: readoutLossReference,
       addPositions: addPositionsReference,
+      mambaBlock: mambaBlockReference,
     }
-    : { linear, attention: causalAttention, mambaCore, layerNorm, readoutLoss, addPositions };
+    : { linear, attention: causalAttention, mambaCore, layerNorm, readoutLoss, addPositions, mambaBlock };
 }

@@ -639,19 +639,36 @@ export interface CoreKernels {
   readonly scanBackwardStored: Kernel;
   readonly gate: Kernel;
   readonly gateBackward: Kernel;
+  /**
+   * The block's projections (compiled only with a model dim dm, see `coreKernels`), as x_proj's kernels with
+   * other widths: inProj(xm, w [dm, e], out [m, e], rows, dm); outProj(gated, w [e, dm], out [m, dm], rows, e);
+   * inProjBackward(dxz [m, e], xm, wT [e, dm], dxm [m, dm] (accumulated), dW [dm, e] (written), rows, dm);
+   * outProjBackward(dy [m, dm], gated, wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e).
+   */
+  readonly inProj?: Kernel;
+  readonly outProj?: Kernel;
+  readonly inProjBackward?: Kernel;
+  readonly outProjBackward?: Kernel;
 }
 
 const compiled = new Map<string, CoreKernels>();
 
-/** The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms). */
-export function coreKernels(n: number, r: number, w: number): CoreKernels {
+/**
+ * The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms);
+ * with a model dim dm (a multiple of 4; inner dim e = 2 dm) also the block's in- and out-projections, in a
+ * module (and memory) of their own.
+ */
+export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernels {
   if (!Number.isInteger(n) || n <= 0 || n % 4 !== 0) {
     throw new Error(`the Mamba kernels need a state size n that is a multiple of 4, got ${n}`);
   }
   for (const [name, v] of [["dt rank r", r], ["conv width w", w]] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`the Mamba kernels need a ${name} >= 1, got ${v}`);
   }
-  const key = `${n},${r},${w}`;
+  if (!Number.isInteger(dm) || dm < 0 || dm % 4 !== 0) {
+    throw new Error(`the Mamba block kernels need a model dim that is a multiple of 4, got ${dm}`);
+  }
+  const key = `${n},${r},${w},${dm}`;
   const cached = compiled.get(key);
   if (cached) return cached;
   const p = Math.ceil((r + 2 * n) / 4) * 4;
@@ -669,6 +686,14 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
     scanBackwardKernel(n, true),
     gateKernel(),
     gateBackwardKernel(),
+    ...(dm > 0
+      ? [
+        { ...xProjKernel(2 * dm), name: "in_proj" },
+        { ...xProjKernel(dm), name: "out_proj" },
+        { ...xProjBackwardKernel(2 * dm, 2 * dm), name: "in_proj_backward" },
+        { ...xProjBackwardKernel(dm, dm), name: "out_proj_backward" },
+      ]
+      : []),
   ];
   const { memory, kernel: k } = instantiate(fns);
   const kernels: CoreKernels = {
@@ -687,6 +712,14 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
     scanBackwardStored: k("scan_backward_stored"),
     gate: k("gate"),
     gateBackward: k("gate_backward"),
+    ...(dm > 0
+      ? {
+        inProj: k("in_proj"),
+        outProj: k("out_proj"),
+        inProjBackward: k("in_proj_backward"),
+        outProjBackward: k("out_proj_backward"),
+      }
+      : {}),
   };
   compiled.set(key, kernels);
   return kernels;
