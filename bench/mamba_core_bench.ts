@@ -6,7 +6,7 @@
  * The "no-op (harness)" row is an op with the same inputs and outputs that does nothing: the cost of the loss
  * and tf.grads around the op, included in the other rows.
  *
- * Run: deno run -A bench/mamba_core_bench.ts [--reps N]
+ * Run: deno run -A bench/mamba_core_bench.ts [--reps N] [--d 8|64] [--no-reference]
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
@@ -42,11 +42,12 @@ function median(xs: number[]): number {
 
 interface Timing {
   readonly wall: number;
+  readonly wallMin: number;
   readonly cpu: number;
 }
 
 /**
- * Median wall-clock and CPU ms of `reps` runs of fn after `warmup` runs. Everything runs on one thread, so
+ * Median (and minimum) wall-clock and median CPU ms of `reps` runs of fn after `warmup` runs. Everything runs on one thread, so
  * on an idle machine the two agree; when other processes compete for the cores, CPU time is the steadier.
  */
 function timeIt(fn: () => void, warmup: number, reps: number): Timing {
@@ -61,14 +62,16 @@ function timeIt(fn: () => void, warmup: number, reps: number): Timing {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: median(wall), wallMin: Math.min(...wall), cpu: median(cpu) };
 }
 
 function show(t: Timing): string {
-  return `${t.wall.toFixed(1).padStart(7)} ms (cpu ${t.cpu.toFixed(1).padStart(7)})`;
+  return `${t.wall.toFixed(2).padStart(7)} ms (min ${t.wallMin.toFixed(2).padStart(7)}, cpu ${
+    t.cpu.toFixed(1).padStart(6)
+  })`;
 }
 
-function benchShape(d: number, reps: number): void {
+function benchShape(d: number, reps: number, withReference: boolean): void {
   const b = 64, l = 64, n = 16, e = 2 * d, r = Math.ceil(d / 16), w = 4;
   const rng = mt19937(d);
   const inputs = [
@@ -108,11 +111,15 @@ function benchShape(d: number, reps: number): void {
   const rows = [
     ["no-op (harness)", timeIt(forward(noopCore), 3, reps), timeIt(forwardBackward(noopCore), 3, reps)],
     ["mambaCore", timeIt(forward(mambaCore), 3, reps), timeIt(forwardBackward(mambaCore), 3, reps)],
-    [
-      "mambaCoreReference",
-      timeIt(forward(mambaCoreReference), 1, refReps),
-      timeIt(forwardBackward(mambaCoreReference), 1, refReps),
-    ],
+    ...(withReference
+      ? [
+        [
+          "mambaCoreReference",
+          timeIt(forward(mambaCoreReference), 1, refReps),
+          timeIt(forwardBackward(mambaCoreReference), 1, refReps),
+        ] as const,
+      ]
+      : []),
   ] as const;
   console.log(`d=${d} (b=${b} l=${l} e=${e} n=${n} r=${r})`);
   for (const [name, fwd, both] of rows) {
@@ -128,4 +135,6 @@ console.log(`backend ${info.backend} (${info.wasmBinary}), tfjs ${info.tfjs}, me
 console.log(
   `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")} on ${navigator.hardwareConcurrency} cores`,
 );
-for (const d of [8, 64]) benchShape(d, reps);
+const dFlag = Deno.args.indexOf("--d");
+const widths = dFlag >= 0 ? [Number(Deno.args[dFlag + 1])] : [8, 64];
+for (const d of widths) benchShape(d, reps, !Deno.args.includes("--no-reference"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { mambaCore, mambaCoreReference, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
+import { mambaCore, mambaCoreReference, type MambaCoreWeights, setStoredExpBudget } from "../lib/models/mamba_core.ts";
 import { vectorExp } from "../lib/models/mamba_kernels.ts";
 import { mt19937, type RandomStream } from "../lib/task/random.ts";
 
@@ -132,6 +132,24 @@ for (const c of CASES) {
     tf.dispose([...inputs, weight]);
   });
 }
+
+Deno.test("the backward that reads the forward's stored exp(delta A) gives the recomputing one's gradients bit for bit", () => {
+  for (const c of CASES) {
+    const inputs = makeInputs(c, 4);
+    const weight = gaussian(mt19937(5), [c.b, c.l, c.e], 1);
+    tf.tidy(() => {
+      const stored = gradsOf(mambaCore, inputs, weight).map((g) => g.dataSync());
+      const previous = setStoredExpBudget(0);
+      try {
+        const recomputed = gradsOf(mambaCore, inputs, weight).map((g) => g.dataSync());
+        INPUT_NAMES.forEach((name, i) => assert.deepEqual(stored[i], recomputed[i], `${name} (${JSON.stringify(c)})`));
+      } finally {
+        setStoredExpBudget(previous);
+      }
+    });
+    tf.dispose([...inputs, weight]);
+  }
+});
 
 Deno.test("changing xIn at t = 5 changes out from t = 5 on, never before", () => {
   const c = CASES[1];

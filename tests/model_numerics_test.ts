@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/platform/backend.ts";
-import { KERNEL_CHOICES, MODEL_NAMES, type ModelName, resolve } from "../lib/training/config.ts";
+import { KERNEL_CHOICES, type Kernels, MODEL_NAMES, type ModelName, resolve } from "../lib/training/config.ts";
 import { fifteenSteps } from "./fixtures/fifteen_steps.ts";
 import { PINNED_RESOLVED, PINNED_STEPS } from "./fixtures/pinned_c7af2e4.ts";
 
@@ -12,15 +12,40 @@ Deno.test("every model pinned on c7af2e4 is still in the model table", () => {
   for (const model of PINNED_MODELS) assert.ok((MODEL_NAMES as readonly string[]).includes(model), model);
 });
 
+/**
+ * Loss tolerance per model and kernel choice; absent: bit for bit. Names and initial weights are always compared
+ * exactly. The fast path's LayerNorms and its readout + cross-entropy became fused ops (layer_norm.ts,
+ * readout_loss.ts: float64 row sums, one rounding) on perf, which reorders their floating-point work: every
+ * fast model's 15 losses then agree with c7af2e4's to 4.8e-7 (measured), so those comparisons allow 1e-6 and
+ * no more. The reference path is unchanged and stays bit for bit.
+ */
+const LOSS_TOLERANCE: Partial<Record<`${ModelName} ${Kernels}`, number>> = {
+  "tf-learned fast": 1e-6,
+  "tf-rope fast": 1e-6,
+  "tf-nope fast": 1e-6,
+  "mamba fast": 1e-6,
+  "hybrid fast": 1e-6,
+};
+
 for (const model of PINNED_MODELS) {
   for (const kernels of KERNEL_CHOICES) {
-    Deno.test(`${model} (${kernels}): 15 training steps give the initial weights and losses of c7af2e4, bit for bit`, () => {
+    const tolerance = LOSS_TOLERANCE[`${model} ${kernels}`];
+    const how = tolerance === undefined ? "bit for bit" : `losses to ${tolerance}`;
+    Deno.test(`${model} (${kernels}): 15 training steps give the initial weights and losses of c7af2e4, ${how}`, () => {
       const pinned = PINNED_STEPS[model];
-      assert.deepEqual(fifteenSteps(model, kernels), {
+      const got = fifteenSteps(model, kernels);
+      const losses = pinned[kernels].split(" ").map(Number);
+      assert.deepEqual({ names: got.names, initHash: got.initHash }, {
         names: pinned.names.split(" "),
         initHash: pinned.initHash,
-        losses: pinned[kernels].split(" ").map(Number),
       });
+      if (tolerance === undefined) assert.deepEqual(got.losses, losses);
+      else {
+        assert.equal(got.losses.length, losses.length);
+        got.losses.forEach((loss, i) => {
+          assert.ok(Math.abs(loss - losses[i]) <= tolerance, `step ${i}: ${loss} vs pinned ${losses[i]}`);
+        });
+      }
     });
   }
   Deno.test(`${model}: resolve() gives c7af2e4's mixers, pe, lr, heads, warmup and clip at tau 1 and 5, d 8 and 64`, () => {

@@ -4,7 +4,7 @@ import { initBackend } from "../lib/platform/backend.ts";
 import { MODEL_NAMES, resolve } from "../lib/training/config.ts";
 import { buildModel, type Model } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
-import { sequencesPerForward, train } from "../lib/training/train.ts";
+import { crossEntropy, sequencesPerForward, train } from "../lib/training/train.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
 
 await initBackend();
@@ -81,6 +81,7 @@ Deno.test("a NaN loss stops the run as diverged at that step, with no accuracy r
       if (b === config.batch) calls++;
       return tf.mul(tf.tile(w, [b, 1]), b === config.batch && calls > 7 ? NaN : 1) as tf.Tensor2D;
     },
+    loss: (tokens, labels, b, l) => crossEntropy(broken.logits(tokens, b, l), labels),
     hidden: () => tf.zeros([1, 1, 8]),
     dispose: () => w.dispose(),
   };

@@ -11,7 +11,7 @@ import { substream } from "../task/random.ts";
 import { arBatch } from "../task/ar_data.ts";
 import { buildModel } from "../models/model.ts";
 import { Adam } from "../training/adam.ts";
-import { batchAccuracy, crossEntropy, sequencesPerForward } from "../training/train.ts";
+import { batchAccuracy, sequencesPerForward } from "../training/train.ts";
 import { versions } from "../platform/version.ts";
 import { median } from "../stats/median.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
@@ -22,7 +22,9 @@ import { detectPeerBlas, type PeerBlas, peerBlasText, peerEnv } from "../platfor
 const USAGE = `deno task bench [flags]
 
 Median and min-max training-step time (after warm-up) at B=64, L=64, K=16 for every model at d=8, and Mamba
-also at d=64; evaluation throughput at length 3L; peak RSS. Writes <out>.`;
+also at d=64, each at its recipe's heads (the model table's, as the problems train them; --heads overrides
+for models with attention, ours and PyTorch's); evaluation throughput at length 3L; peak RSS. Writes <out>.
+Where a step's time goes (forward, backward, optimiser, in and around the kernels): bench/step_breakdown.ts.`;
 
 /** Rows benchmarked beyond every model at d=8: Mamba at the width of Problem 3. */
 const WIDER: readonly [ModelName, number][] = [["mamba", 64]];
@@ -52,6 +54,14 @@ const FLAGS: readonly FlagSpec[] = [
     default: 3,
     help: "Rounds per model, ours then PyTorch's in each; the ratio is the median of the rounds' ratios.",
   },
+  {
+    name: "heads",
+    type: "int",
+    min: 1,
+    max: 64,
+    help: "Attention heads for models with attention, ours and PyTorch's (default: each model's recipe, " +
+      "MODEL_TABLE in lib/models/model_table.ts, as the problems train them).",
+  },
   { name: "vs-torch", type: "boolean", help: "Also time the PyTorch peer (needs Debian python3-torch)." },
   { name: "torch-dir", type: "string", default: "../shared/peers/torch", help: "Folder of the PyTorch peer." },
   {
@@ -77,6 +87,8 @@ interface Timing {
 interface BenchRow {
   readonly model: ModelName;
   readonly d: number;
+  /** Attention heads (0: no attention). */
+  readonly heads: number;
   readonly params: number;
   readonly step: Timing;
   /** Every timed step (ms), all rounds. */
@@ -99,8 +111,21 @@ function summarise(ms: number[]): Timing {
   return { medianMs: median(s), minMs: s[0], maxMs: s[s.length - 1], n: s.length };
 }
 
-function benchOurs(model: ModelName, d: number, steps: number, warmup: number, evalSeqs: number): BenchRow {
-  const input: ExperimentConfig = { model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 };
+/** The heads a model is benchmarked with: `--heads` if given (models with attention only), else its recipe's. */
+function headsFor(model: ModelName, heads: number | undefined): number {
+  const recipe = defaultRecipe(model, 1).heads;
+  return recipe > 0 && heads !== undefined ? heads : recipe;
+}
+
+function benchOurs(
+  model: ModelName,
+  d: number,
+  heads: number,
+  steps: number,
+  warmup: number,
+  evalSeqs: number,
+): BenchRow {
+  const input: ExperimentConfig = { model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0, ...(heads > 0 ? { heads } : {}) };
   const config = resolve(input);
   const net = buildModel(config, substream(0, "init"));
   const vars = net.params.map((p) => p.variable);
@@ -111,7 +136,7 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
   for (let i = 0; i < warmup + steps; i++) {
     const batch = arBatch(rng, spec, 64, 64);
     const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => crossEntropy(net.logits(batch.tokens, 64, 64), batch.labels), vars);
+    const { value, grads } = tf.variableGrads(() => net.loss(batch.tokens, batch.labels, 64, 64), vars);
     value.dataSync();
     adam.step(vars.map((v) => grads[v.name]));
     tf.dispose([value, ...Object.values(grads)]);
@@ -125,7 +150,7 @@ function benchOurs(model: ModelName, d: number, steps: number, warmup: number, e
   const evalSeqPerSec = evalSeqs / ((performance.now() - t0) / 1000);
   const params = net.paramCount;
   net.dispose();
-  return { model, d, params, step: summarise(times), stepTimes: times, evalSeqPerSec };
+  return { model, d, heads, params, step: summarise(times), stepTimes: times, evalSeqPerSec };
 }
 
 /** Time the PyTorch peer's training step (its own --bench mode) and its evaluation at length 3L. */
@@ -134,10 +159,11 @@ async function benchTorch(
   dir: string,
   model: ModelName,
   d: number,
+  ourHeads: number,
   steps: number,
   evalSeqs: number,
 ): Promise<{ stepMs: number; evalSeqPerSec: number }> {
-  const heads = defaultRecipe(model, 1).heads || 1; // our heads; the peer wants 1 for a model without attention
+  const heads = ourHeads || 1; // our heads; the peer wants 1 for a model without attention
   const tmp = await Deno.makeTempFile({ suffix: ".json" });
   const env = await peerEnv();
   const name = model.replace("-", "_"); // the peer spells models tf_learned, tf_rope, ...
@@ -230,17 +256,26 @@ await cliMain(async () => {
   const rounds = f.rounds as number;
   const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [model, d] of wanted) {
+    const heads = headsFor(model, f.heads as number | undefined);
     // Rounds interleave ours and PyTorch's so that both see the same machine state; per-round ratios then
     // cancel slow drifts of this shared machine, and their median is the figure we report.
     const ours: BenchRow[] = [];
     const torch: { stepMs: number; evalSeqPerSec: number }[] = [];
     let torchError: string | undefined = peerBlas !== undefined && "error" in peerBlas ? peerBlas.error : undefined;
     for (let r = 0; r < rounds; r++) {
-      ours.push(benchOurs(model, d, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
+      ours.push(benchOurs(model, d, heads, f.steps as number, f.warmup as number, f["eval-seqs"] as number));
       if (f["vs-torch"] && torchError === undefined) {
         try {
           torch.push(
-            await benchTorch(python, f["torch-dir"] as string, model, d, f.steps as number, f["eval-seqs"] as number),
+            await benchTorch(
+              python,
+              f["torch-dir"] as string,
+              model,
+              d,
+              heads,
+              f.steps as number,
+              f["eval-seqs"] as number,
+            ),
           );
         } catch (e) {
           torchError = (e as Error).message;
@@ -251,6 +286,7 @@ await cliMain(async () => {
     let row: BenchRow = {
       model,
       d,
+      heads,
       params: ours[0].params,
       step: summarise(all),
       stepTimes: all,
@@ -272,7 +308,9 @@ await cliMain(async () => {
     rows.push(row);
     const s = row.step;
     let line =
-      `${model.padEnd(10)} d=${String(d).padEnd(3)} step ${s.medianMs.toFixed(1)} ms (min ${s.minMs.toFixed(1)}, ` +
+      `${model.padEnd(10)} d=${String(d).padEnd(3)} h=${heads || "-"} step ${s.medianMs.toFixed(1)} ms (min ${
+        s.minMs.toFixed(1)
+      }, ` +
       `max ${s.maxMs.toFixed(1)}, n=${s.n})  eval@3L ${row.evalSeqPerSec.toFixed(0)} seq/s`;
     if (row.torch && "ratio" in row.torch) {
       line += `  | torch ${row.torch.stepMs.toFixed(1)} ms, eval ${row.torch.evalSeqPerSec?.toFixed(0)} seq/s` +

@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, reserve, view } from "../wasm/assembler.ts";
 import { type AttentionKernels, attentionKernels } from "./attention_kernels.ts";
+import { clocked } from "../wasm/kernel_clock.ts";
 import { checkRopeHeadDim, ropeQuadTables, ropeReference } from "./rope.ts";
 
 /** The four projections of one attention layer, each [d, d], applied as x @ W. */
@@ -319,12 +320,15 @@ export function causalAttention(
         wv: floats(wv, "causalAttention: wv").slice(),
         wo: floats(wo, "causalAttention: wo").slice(),
       };
-      const { out, saved } = layerForward(floats(xIn, "causalAttention: xIn"), weights, dims, opts.rope, keep);
+      const { out, saved } = clocked(
+        "forward",
+        () => layerForward(floats(xIn, "causalAttention: xIn"), weights, dims, opts.rope, keep),
+      );
       return {
         value: tensorOf(out, [b, l, d]), // [b, l, d]
         gradFunc: (dy: tf.Tensor): tf.Tensor[] => {
           if (!saved) throw new Error("causalAttention: backward without a recorded forward");
-          const g = layerBackward(floats(dy, "causalAttention: dy"), saved, dims, opts.rope);
+          const g = clocked("backward", () => layerBackward(floats(dy, "causalAttention: dy"), saved, dims, opts.rope));
           return [
             tensorOf(g.dx, [b, l, d]), // [b, l, d]
             ...[0, 1, 2].map((part) => tensorOf(columnBlock(g.dWQkv, d, part), [d, d])),

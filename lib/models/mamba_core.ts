@@ -22,6 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import { floats, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
 import { coreKernels } from "./mamba_kernels.ts";
+import { clocked } from "../wasm/kernel_clock.ts";
 
 /** Weights of the core; all float32. */
 export interface MambaCoreWeights {
@@ -164,12 +165,43 @@ function kernelWeights(d: CoreDims, wt: readonly Float32Array[]): KernelWeights 
 type KernelWeightName = keyof KernelWeights;
 
 /**
+ * Largest exp(delta A) table (b l e n floats, in bytes) a taped forward pass keeps for its backward, which then
+ * reads the scan's exponentials instead of recomputing them (same values: gradients unchanged bit for bit).
+ * At d = 8 (e = 16) the table is 4 MB per layer and one layer's core forward + backward went from 2.82-2.84 to
+ * 2.56-2.63 ms (min of 40, bench/mamba_core_bench.ts --d 8); at d = 64 it would be 32 MB per layer (64 MB more
+ * peak memory for a two-layer model) and measured no faster (min 25.1-25.4 vs 24.4-27.1 ms: streaming the
+ * table through memory costs about what the exponentials do), so wider layers recompute.
+ */
+const STORED_EXP_BYTES = 8 * 2 ** 20;
+let storedExpBytes = STORED_EXP_BYTES;
+
+/**
+ * Set the largest exp(delta A) table a forward pass keeps (bytes; default 8 MB) and return the previous value;
+ * for tests comparing the stored and recomputing backward paths. Call between steps, never between a forward
+ * pass and its backward.
+ */
+export function setStoredExpBudget(bytes: number): number {
+  const previous = storedExpBytes;
+  storedExpBytes = bytes;
+  return previous;
+}
+
+/** Whether a taped forward pass of these dims keeps exp(delta A) for the backward (see STORED_EXP_BYTES). */
+function storesExp(d: CoreDims): boolean {
+  return 4 * d.m * d.e * d.n <= storedExpBytes;
+}
+
+/**
  * The regions the forward pass fills and the backward pass reads, in memory order: inputs, kernel weights,
  * then intermediates. A taped forward pass lays them out in a slot, where its backward pass reads them.
  */
 function savedRegions(
   d: CoreDims,
-): Record<"x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y", number> {
+  dm = 0,
+): Record<
+  "x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y" | "expDA" | BlockRegionName,
+  number
+> {
   const me = d.m * d.e;
   return {
     x: me,
@@ -188,8 +220,33 @@ function savedRegions(
     dtRaw: me, // before softplus
     delta: me,
     y: me, // scan output with the D skip, before the gate
+    expDA: storesExp(d) ? d.m * d.e * d.n : 0, // exp(delta A) [b, e, l, n], or nothing
+    // the block's (model dim dm > 0; else empty): its input, projection weights and the gate's output
+    xm: d.m * dm, // [m, dm]
+    inX: dm * d.e, // [dm, e]
+    inZ: dm * d.e,
+    outW: d.e * dm, // [e, dm]
+    inXT: d.e * dm, // [e, dm]
+    inZT: d.e * dm,
+    outWT: dm * d.e, // [dm, e]
+    gated: dm > 0 ? me : 0, // [m, e]
   };
 }
+
+type BlockRegionName = "xm" | "inX" | "inZ" | "outW" | "inXT" | "inZT" | "outWT" | "gated";
+
+/** The fused block's projections around the core (model dim dm, inner dim e = 2 dm). */
+interface BlockWeights {
+  readonly dm: number;
+  readonly inX: Float32Array; // [dm, e]
+  readonly inZ: Float32Array; // [dm, e]
+  readonly outW: Float32Array; // [e, dm]
+}
+
+/** What a forward pass starts from: the core's inputs x and z, or the block's input xm and projections. */
+type ForwardSource =
+  | { readonly x: Float32Array; readonly z: Float32Array }
+  | { readonly xm: Float32Array; readonly block: BlockWeights };
 
 const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "xProjT", "dtProj", "dtBias", "a", "D"];
 
@@ -265,28 +322,45 @@ function slotPool(memory: WebAssembly.Memory): SlotPool {
  */
 function coreForward(
   d: CoreDims,
-  x: Float32Array,
-  z: Float32Array,
+  src: ForwardSource,
   wk: KernelWeights,
   keep: boolean,
 ): { outAt: number; hold: SlotHold | undefined } {
-  const k = coreKernels(d.n, d.r, d.w);
+  const block = "block" in src ? src.block : undefined;
+  const dm = block?.dm ?? 0;
+  const k = coreKernels(d.n, d.r, d.w, dm);
   const me = d.m * d.e;
   const pool = slotPool(k.memory);
-  const regions = savedRegions(d);
+  const regions = savedRegions(d, dm);
+  const outSize = block ? d.m * dm : me;
   const hold = keep ? pool.take(regionBytes(regions)) : undefined;
   const at = hold
-    ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, { out: me }, pool.scratch()) }
-    : reserve(k.memory, { ...regions, out: me }, pool.scratch());
-  const put = (offset: number, src: Float32Array): void => view(k.memory, offset, src.length).set(src);
-  put(at.x, x);
-  put(at.z, z);
+    ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, { out: outSize }, pool.scratch()) }
+    : reserve(k.memory, { ...regions, out: outSize }, pool.scratch());
+  const put = (offset: number, values: Float32Array): void => view(k.memory, offset, values.length).set(values);
+  if ("block" in src) {
+    const { inX, inZ, outW } = src.block;
+    put(at.xm, src.xm);
+    put(at.inX, inX);
+    put(at.inZ, inZ);
+    put(at.outW, outW);
+    if (hold) {
+      put(at.inXT, transpose(inX, dm, d.e));
+      put(at.inZT, transpose(inZ, dm, d.e));
+      put(at.outWT, transpose(outW, d.e, dm));
+    }
+    k.inProj!(at.xm, at.inX, at.x, d.m, dm); // x = xm inX
+    k.inProj!(at.xm, at.inZ, at.z, d.m, dm); // z = xm inZ
+  } else {
+    put(at.x, src.x);
+    put(at.z, src.z);
+  }
   for (const key of WEIGHT_NAMES) put(at[key], wk[key]);
 
   k.convSilu(at.x, at.convWT, at.convB, at.xc, at.u, d.b, d.l, d.e);
   k.xProj(at.u, at.xProj, at.xdbl, d.m, d.e);
   k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, d.m, d.e);
-  k.scanForward(
+  (hold && storesExp(d) ? k.scanForwardKeep : k.scanForward)(
     at.delta,
     at.u,
     at.xdbl + 4 * d.r, // B columns
@@ -298,8 +372,12 @@ function coreForward(
     d.e,
     4 * d.P,
     at.y,
+    at.expDA, // read only by scanForwardKeep
   );
-  k.gate(at.y, at.z, at.out, me);
+  if (block) {
+    k.gate(at.y, at.z, at.gated, me);
+    k.outProj!(at.gated, at.outW, at.out, d.m, d.e); // out = gated outW
+  } else k.gate(at.y, at.z, at.out, me);
   return { outAt: at.out, hold };
 }
 
@@ -307,13 +385,24 @@ function coreForward(
  * Gradients in the order of the op's inputs: xIn, z, convW, convB, xProj, dtProj, dtBias, aLog, D. The big
  * ones are views of kernel memory, valid until the next kernel call.
  */
-function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float32Array): Float32Array[] {
-  const k = coreKernels(d.n, d.r, d.w);
+function coreBackward(
+  d: CoreDims,
+  hold: SlotHold,
+  a: Float32Array,
+  dOut: Float32Array,
+  dm = 0,
+): Float32Array[] {
+  const k = coreKernels(d.n, d.r, d.w, dm);
   const me = d.m * d.e;
   const pool = slotPool(k.memory);
   pool.check(hold);
-  const saved = reserve(k.memory, savedRegions(d), hold.slot.offset);
+  const saved = reserve(k.memory, savedRegions(d, dm), hold.slot.offset);
   const sizes = {
+    dOutM: d.m * dm, // the block's: dOut [m, dm] on entry
+    dxm: d.m * dm, // the block's input gradient [m, dm]
+    dInX: dm * d.e,
+    dInZ: dm * d.e,
+    dOutW: d.e * dm,
     dy: me, // dOut on entry
     dz: me,
     dDelta: me, // becomes d(dtRaw)
@@ -332,15 +421,19 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
   };
   const at = { ...saved, ...reserve(k.memory, sizes, pool.scratch()) };
   const take = (offset: number, size: number): Float32Array => copyOut(k.memory, offset, size);
-  view(k.memory, at.dy, me).set(dOut);
   // zero what the kernels accumulate into (and dxdbl's padding columns, which x_proj_backward reads)
-  for (const key of ["dxdbl", "dA", "dD", "dDtProj", "dDtBias", "dx", "dConvWT", "dConvB"] as const) {
+  for (const key of ["dxdbl", "dA", "dD", "dDtProj", "dDtBias", "dx", "dConvWT", "dConvB", "dxm"] as const) {
     view(k.memory, at[key], sizes[key]).fill(0);
   }
   view(k.memory, at.hist, d.n).fill(0);
+  if (dm > 0) {
+    view(k.memory, at.dOutM, d.m * dm).set(dOut);
+    view(k.memory, at.dy, me).fill(0);
+    k.outProjBackward!(at.dOutM, at.gated, at.outWT, at.dy, at.dOutW, d.m, d.e); // dy = dOut outW^T
+  } else view(k.memory, at.dy, me).set(dOut);
 
   k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
-  k.scanBackward(
+  (storesExp(d) ? k.scanBackwardStored : k.scanBackward)(
     at.delta,
     at.u,
     at.xdbl + 4 * d.r,
@@ -360,18 +453,21 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
     at.dD,
     at.hist,
     at.dAHist,
+    at.expDA, // read only by scanBackwardStored
   );
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
   k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);
+  if (dm > 0) {
+    k.inProjBackward!(at.dx, at.xm, at.inXT, at.dxm, at.dInX, d.m, dm); // dxm = dx inX^T, dInX = xm^T dx
+    k.inProjBackward!(at.dz, at.xm, at.inZT, at.dxm, at.dInZ, d.m, dm); // dxm += dz inZ^T, dInZ = xm^T dz
+  }
   releaseSlot(hold);
 
   // d aLog = dA * dA/daLog = dA * A
   const dALog = take(at.dA, d.e * d.n);
   for (let i = 0; i < dALog.length; i++) dALog[i] *= a[i];
-  return [
-    view(k.memory, at.dx, me),
-    view(k.memory, at.dz, me),
+  const coreGrads = [
     transpose(view(k.memory, at.dConvWT, d.w * d.e), d.w, d.e),
     take(at.dConvB, d.e),
     withWidth(view(k.memory, at.dXProj, d.e * d.P), d.e, d.P, d.R),
@@ -380,6 +476,16 @@ function coreBackward(d: CoreDims, hold: SlotHold, a: Float32Array, dOut: Float3
     dALog,
     take(at.dD, d.e),
   ];
+  if (dm > 0) {
+    return [
+      view(k.memory, at.dxm, d.m * dm),
+      take(at.dInX, dm * d.e),
+      take(at.dInZ, dm * d.e),
+      ...coreGrads,
+      take(at.dOutW, d.e * dm),
+    ];
+  }
+  return [view(k.memory, at.dx, me), view(k.memory, at.dz, me), ...coreGrads];
 }
 
 const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"] as const;
@@ -403,7 +509,7 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   const wk = kernelWeights(d, data.slice(2));
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
-  const { outAt, hold } = coreForward(d, data[0], data[1], wk, taped);
+  const { outAt, hold } = clocked("forward", () => coreForward(d, { x: data[0], z: data[1] }, wk, taped));
   const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
   const a = wk.a;
   let used = false;
@@ -411,7 +517,7 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     if (!hold) throw new Error("mamba core: backward without a gradient tape in the forward pass");
     if (used) throw new Error("mamba core: backward called twice for one forward pass");
     used = true;
-    const grads = coreBackward(d, hold, a, floats(dy, "dy"));
+    const grads = clocked("backward", () => coreBackward(d, hold, a, floats(dy, "dy")));
     return grads.map((g, i) => tensorOf(g, inputs[i].shape));
   };
   if (hold) dropped.register(gradFunc, hold);
@@ -432,4 +538,105 @@ export function mambaCore(xIn: tf.Tensor3D, z: tf.Tensor3D, w: MambaCoreWeights)
     throw new Error(`mamba core: the fast path needs an inner dim e that is a multiple of 4, got ${xIn.shape[2]}`);
   }
   return fastCore(xIn, z, w.convW, w.convB, w.xProj, w.dtProj, w.dtBias, w.aLog, w.D) as tf.Tensor3D;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The core with its in- and out-projections as one op (used by mamba_block.ts at small model dims).
+
+/** The block's projections: x = xm inX, z = xm inZ before the core, out = core(x, z) outW after it. */
+export interface MambaProjections {
+  readonly inX: tf.Tensor2D; // [dm, e]
+  readonly inZ: tf.Tensor2D; // [dm, e]
+  readonly out: tf.Tensor2D; // [e, dm]
+}
+
+const BLOCK_INPUT_NAMES = [
+  "xm",
+  "inX",
+  "inZ",
+  "convW",
+  "convB",
+  "xProj",
+  "dtProj",
+  "dtBias",
+  "aLog",
+  "D",
+  "out",
+] as const;
+
+function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
+  value: tf.Tensor;
+  gradFunc: (dy: tf.Tensor) => tf.Tensor[];
+} {
+  const inputs = args.slice(0, BLOCK_INPUT_NAMES.length) as tf.Tensor[];
+  const [xm, inX, , convW, convB, xProj, dtProj, dtBias, aLog, D] = inputs;
+  const [b, l, dm] = xm.shape;
+  const e = inX.shape[1];
+  const inner = { shape: [b, l, e] } as tf.Tensor3D; // coreDims reads shapes only
+  const d = coreDims(inner, inner, {
+    convW: convW as tf.Tensor2D,
+    convB: convB as tf.Tensor1D,
+    xProj: xProj as tf.Tensor2D,
+    dtProj: dtProj as tf.Tensor2D,
+    dtBias: dtBias as tf.Tensor1D,
+    aLog: aLog as tf.Tensor2D,
+    D: D as tf.Tensor1D,
+  });
+  const data = inputs.map((t, i) => floats(t, `mamba block: ${BLOCK_INPUT_NAMES[i]}`)); // views: copied first
+  const wk = kernelWeights(d, data.slice(3, 10));
+  const block: BlockWeights = { dm, inX: data[1].slice(), inZ: data[2].slice(), outW: data[10].slice() };
+  const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
+  const { outAt, hold } = clocked("forward", () => coreForward(d, { xm: data[0], block }, wk, taped));
+  const kernelMemory = coreKernels(d.n, d.r, d.w, dm).memory;
+  const a = wk.a;
+  let used = false;
+  const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+    if (!hold) throw new Error("mamba block: backward without a gradient tape in the forward pass");
+    if (used) throw new Error("mamba block: backward called twice for one forward pass");
+    used = true;
+    const grads = clocked("backward", () => coreBackward(d, hold, a, floats(dy, "dy"), dm));
+    return grads.map((g, i) => tensorOf(g, inputs[i].shape));
+  };
+  if (hold) dropped.register(gradFunc, hold);
+  return { value: tensorOf(view(kernelMemory, outAt, d.m * dm), [b, l, dm]), gradFunc };
+}
+
+const fastBlock = tf.customGrad(blockWithGrad as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * in_proj, the core and out_proj as ONE tf op: xm [b, l, dm] -> [b, l, dm], with gradients for xm, the three
+ * projections and the core's seven weights (same values as linear -> core -> linear). The projections run as
+ * x_proj's kernels at other widths, in the core's memory: no matMul dispatches, no transposes, no copies of
+ * x and z. Needs dm a multiple of 4; meant for small dm (the kernels keep a row's outputs, e / 4 vectors, in
+ * registers: at dm = 64 XNNPACK's matMuls are faster, see mamba_block.ts).
+ */
+export function projectedCore(xm: tf.Tensor3D, p: MambaProjections, w: MambaCoreWeights): tf.Tensor3D {
+  const [, , dm] = xm.shape;
+  const [pd, e] = p.inX.shape;
+  const shapes: [string, readonly number[], readonly number[]][] = [
+    ["inX", p.inX.shape, [dm, e]],
+    ["inZ", p.inZ.shape, [dm, e]],
+    ["out", p.out.shape, [e, dm]],
+  ];
+  for (const [name, got, want] of shapes) {
+    if (got.length !== 2 || got[0] !== want[0] || got[1] !== want[1]) {
+      throw new Error(`mamba block: ${name} must be [${want}], got [${got}]`);
+    }
+  }
+  if (pd !== dm || dm % 4 !== 0 || e !== 2 * dm) {
+    throw new Error(`mamba block: the fused path needs dm a multiple of 4 and e = 2 dm, got dm=${dm}, e=${e}`);
+  }
+  return fastBlock(
+    xm,
+    p.inX,
+    p.inZ,
+    w.convW,
+    w.convB,
+    w.xProj,
+    w.dtProj,
+    w.dtBias,
+    w.aLog,
+    w.D,
+    p.out,
+  ) as tf.Tensor3D;
 }

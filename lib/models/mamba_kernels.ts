@@ -125,12 +125,15 @@ function loadStep(L: Locals): number[] {
 
 /**
  * h = exp(dt A) h + dt u B for the nv state vectors h0.. (exp(dt A) left in the local dA), then
- * `perVector(v)`, all unrolled over v.
+ * `perVector(v)`, all unrolled over v. With `storedDA`, exp(dt A) is loaded from the row at local dARow
+ * (written by a forward pass) instead of computed: the same values, so the same h bit for bit.
  */
-function recurrenceStep(L: Locals, nv: number, perVector: (v: number) => Code): number[] {
+function recurrenceStep(L: Locals, nv: number, perVector: (v: number) => Code, storedDA = false): number[] {
   return unroll(nv, (v) =>
     seq(
-      L.set("dA", vExp(L, vMul(L.get("dtv"), L.get(`a${v}`)), true)), // delta > 0, A < 0
+      storedDA
+        ? L.set("dA", vLoad(L.get("dARow"), 16 * v))
+        : L.set("dA", vExp(L, vMul(L.get("dtv"), L.get(`a${v}`)), true)), // delta > 0, A < 0
       L.set(
         `h${v}`,
         vMadd(L.get("dA"), L.get(`h${v}`), vMul(L.get("duv"), vLoad(iAdd(L.get("bm"), L.get("rowOff")), 16 * v))),
@@ -148,39 +151,72 @@ function stepPointers(L: Locals, dir: 1 | -1): number[] {
   );
 }
 
-/** y[b, t, c] = sum_s h[t, s] C[t, s] + D[c] u[t, c]. Params: SCAN_PARAMS, then y. */
-function scanForwardKernel(n: number): WasmFunction {
+/** Byte offset of channel (bi, c)'s [l, n] block in a [b, e, l, n] array at `base` (rowBytes = 4 n). */
+function channelBlock(L: Locals, base: string, rowBytes: number): number[] {
+  return iAdd(
+    L.get(base),
+    iMul(iMul(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), L.get("len")), iConst(rowBytes)),
+  );
+}
+
+/**
+ * y[b, t, c] = sum_s h[t, s] C[t, s] + D[c] u[t, c]. Params: SCAN_PARAMS, then y; with `keep`
+ * ("scan_forward_keep") also dAStore, where every exp(dt A) is written, [b, e, l, n], for the backward.
+ */
+function scanForwardKernel(n: number, keep = false): WasmFunction {
   const nv = n / 4;
-  const L = scanLocals([...SCAN_PARAMS, "y"], nv);
+  const rowBytes = 16 * nv;
+  const L = scanLocals([...SCAN_PARAMS, "y", ...(keep ? ["dAStore"] : [])], nv);
+  if (keep) L.declare("dARow", I32);
   const step = seq(
     loadStep(L),
     L.set("acc", L.splat(0)),
     recurrenceStep(
       L,
       nv,
-      (v) => L.set("acc", vMadd(L.get(`h${v}`), vLoad(iAdd(L.get("cm"), L.get("rowOff")), 16 * v), L.get("acc"))),
+      (v) =>
+        seq(
+          L.set("acc", vMadd(L.get(`h${v}`), vLoad(iAdd(L.get("cm"), L.get("rowOff")), 16 * v), L.get("acc"))),
+          keep ? vStore(L.get("dARow"), L.get("dA"), 16 * v) : [],
+        ),
     ),
     fStore(iAdd(L.get("y"), L.get("elem")), fAdd(vSum(L, "acc"), fMul(L.get("dSkipC"), L.get("uu")))),
+    keep ? L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))) : [],
     stepPointers(L, 1),
   );
   const perChannel = seq(
     channelStart(L, nv),
+    keep ? L.set("dARow", channelBlock(L, "dAStore", rowBytes)) : [],
     unroll(nv, (v) => L.set(`h${v}`, L.splat(0))),
     forUp(L, "t", iConst(0), L.get("len"), 1, step),
   );
-  return { name: "scan_forward", locals: L, body: forEachChannel(L, perChannel) };
+  return { name: keep ? "scan_forward_keep" : "scan_forward", locals: L, body: forEachChannel(L, perChannel) };
 }
 
 /**
  * Gradients of sum(y * dy). Params: SCAN_PARAMS, then dy [b, l, e]; dDelta, dU [b, l, e] (written; dU
  * includes the D skip); dbm, dcm: dB and dC laid out like B and C (accumulated); dAOut [e, n] and
- * dDOut [e] (accumulated); scratch for one (b, c): hist [(l + 1) n] with row 0 zero, dAHist [l n].
+ * dDOut [e] (accumulated); scratch for one (b, c): hist [(l + 1) n] with row 0 zero, dAHist [l n]. With
+ * `stored` ("scan_backward_stored") also dAStore: the exp(dt A) of "scan_forward_keep", read instead of
+ * recomputed (dAHist is then unused): the same numbers without the exponentials.
  */
-function scanBackwardKernel(n: number): WasmFunction {
+function scanBackwardKernel(n: number, stored = false): WasmFunction {
   const nv = n / 4;
   const rowBytes = 16 * nv;
   const L = scanLocals(
-    [...SCAN_PARAMS, "dy", "dDelta", "dU", "dbm", "dcm", "dAOut", "dDOut", "hist", "dAHist"],
+    [
+      ...SCAN_PARAMS,
+      "dy",
+      "dDelta",
+      "dU",
+      "dbm",
+      "dcm",
+      "dAOut",
+      "dDOut",
+      "hist",
+      "dAHist",
+      ...(stored ? ["dAStore"] : []),
+    ],
     nv,
   );
   for (const name of ["hRow", "dARow"]) L.declare(name, I32);
@@ -191,14 +227,14 @@ function scanBackwardKernel(n: number): WasmFunction {
     L.declare(`gA${v}`, V128);
   }
 
-  // Phase 1, t ascending: h[t] into hist row t + 1, exp(dt A) into dAHist row t.
+  // Phase 1, t ascending: h[t] into hist row t + 1, exp(dt A) into dAHist row t (or read from dAStore).
   const forwardStep = seq(
     loadStep(L),
     recurrenceStep(L, nv, (v) =>
       seq(
         vStore(L.get("hRow"), L.get(`h${v}`), rowBytes + 16 * v),
-        vStore(L.get("dARow"), L.get("dA"), 16 * v),
-      )),
+        stored ? [] : vStore(L.get("dARow"), L.get("dA"), 16 * v),
+      ), stored),
     L.set("hRow", iAdd(L.get("hRow"), iConst(rowBytes))),
     L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))),
     stepPointers(L, 1),
@@ -247,7 +283,7 @@ function scanBackwardKernel(n: number): WasmFunction {
     channelStart(L, nv),
     unroll(nv, (v) => seq(L.set(`h${v}`, L.splat(0)), L.set(`dh${v}`, L.splat(0)), L.set(`gA${v}`, L.splat(0)))),
     L.set("hRow", L.get("hist")),
-    L.set("dARow", L.get("dAHist")),
+    L.set("dARow", stored ? channelBlock(L, "dAStore", rowBytes) : L.get("dAHist")),
     forUp(L, "t", iConst(0), L.get("len"), 1, forwardStep),
     // the pointers now sit one step past the end; each backward step moves back first
     L.set("dDAcc", [0x43, ...bytesOf(0, "f32")]),
@@ -255,7 +291,7 @@ function scanBackwardKernel(n: number): WasmFunction {
     unroll(nv, (v) => vStore(aRow, vAdd(vLoad(aRow, 16 * v), L.get(`gA${v}`)), 16 * v)),
     fStore(dDAt, fAdd(fLoad(dDAt), L.get("dDAcc"))),
   );
-  return { name: "scan_backward", locals: L, body: forEachChannel(L, perChannel) };
+  return { name: stored ? "scan_backward_stored" : "scan_backward", locals: L, body: forEachChannel(L, perChannel) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -596,22 +632,43 @@ export interface CoreKernels {
   readonly dtSoftplus: Kernel;
   readonly dtSoftplusBackward: Kernel;
   readonly scanForward: Kernel;
+  /** scanForward that also writes every exp(dt A) to a [b, e, l, n] array (its last parameter). */
+  readonly scanForwardKeep: Kernel;
   readonly scanBackward: Kernel;
+  /** scanBackward that reads scanForwardKeep's exp(dt A) (its last parameter) instead of recomputing them. */
+  readonly scanBackwardStored: Kernel;
   readonly gate: Kernel;
   readonly gateBackward: Kernel;
+  /**
+   * The block's projections (compiled only with a model dim dm, see `coreKernels`), as x_proj's kernels with
+   * other widths: inProj(xm, w [dm, e], out [m, e], rows, dm); outProj(gated, w [e, dm], out [m, dm], rows, e);
+   * inProjBackward(dxz [m, e], xm, wT [e, dm], dxm [m, dm] (accumulated), dW [dm, e] (written), rows, dm);
+   * outProjBackward(dy [m, dm], gated, wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e).
+   */
+  readonly inProj?: Kernel;
+  readonly outProj?: Kernel;
+  readonly inProjBackward?: Kernel;
+  readonly outProjBackward?: Kernel;
 }
 
 const compiled = new Map<string, CoreKernels>();
 
-/** The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms). */
-export function coreKernels(n: number, r: number, w: number): CoreKernels {
+/**
+ * The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms);
+ * with a model dim dm (a multiple of 4; inner dim e = 2 dm) also the block's in- and out-projections, in a
+ * module (and memory) of their own.
+ */
+export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernels {
   if (!Number.isInteger(n) || n <= 0 || n % 4 !== 0) {
     throw new Error(`the Mamba kernels need a state size n that is a multiple of 4, got ${n}`);
   }
   for (const [name, v] of [["dt rank r", r], ["conv width w", w]] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`the Mamba kernels need a ${name} >= 1, got ${v}`);
   }
-  const key = `${n},${r},${w}`;
+  if (!Number.isInteger(dm) || dm < 0 || dm % 4 !== 0) {
+    throw new Error(`the Mamba block kernels need a model dim that is a multiple of 4, got ${dm}`);
+  }
+  const key = `${n},${r},${w},${dm}`;
   const cached = compiled.get(key);
   if (cached) return cached;
   const p = Math.ceil((r + 2 * n) / 4) * 4;
@@ -624,9 +681,19 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
     dtSoftplusKernel(r, p),
     dtSoftplusBackwardKernel(r, p),
     scanForwardKernel(n),
+    scanForwardKernel(n, true),
     scanBackwardKernel(n),
+    scanBackwardKernel(n, true),
     gateKernel(),
     gateBackwardKernel(),
+    ...(dm > 0
+      ? [
+        { ...xProjKernel(2 * dm), name: "in_proj" },
+        { ...xProjKernel(dm), name: "out_proj" },
+        { ...xProjBackwardKernel(2 * dm, 2 * dm), name: "in_proj_backward" },
+        { ...xProjBackwardKernel(dm, dm), name: "out_proj_backward" },
+      ]
+      : []),
   ];
   const { memory, kernel: k } = instantiate(fns);
   const kernels: CoreKernels = {
@@ -640,9 +707,19 @@ export function coreKernels(n: number, r: number, w: number): CoreKernels {
     dtSoftplus: k("dt_softplus"),
     dtSoftplusBackward: k("dt_softplus_backward"),
     scanForward: k("scan_forward"),
+    scanForwardKeep: k("scan_forward_keep"),
     scanBackward: k("scan_backward"),
+    scanBackwardStored: k("scan_backward_stored"),
     gate: k("gate"),
     gateBackward: k("gate_backward"),
+    ...(dm > 0
+      ? {
+        inProj: k("in_proj"),
+        outProj: k("out_proj"),
+        inProjBackward: k("in_proj_backward"),
+        outProjBackward: k("out_proj_backward"),
+      }
+      : {}),
   };
   compiled.set(key, kernels);
   return kernels;

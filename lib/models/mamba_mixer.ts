@@ -39,12 +39,6 @@ export function mambaMixer(store: ParamStore, name: string, c: ResolvedConfig): 
   const D = store.constant(`${name}.D`, [e], 1) as tf.Variable<tf.Rank.R1>;
   const out = store.uniform(`${name}.out_proj`, [e, d], 1 / Math.sqrt(e)) as tf.Variable<tf.Rank.R2>;
   const core: MambaCoreWeights = { convW, convB, xProj, dtProj, dtBias, aLog, D };
-  const { linear: project, mambaCore: scan } = layersFor(c);
-  return {
-    apply: (x) => {
-      const xIn = project(x, inX) as tf.Tensor3D; // [b, l, e]
-      const z = project(x, inZ) as tf.Tensor3D; // [b, l, e]
-      return project(scan(xIn, z, core), out) as tf.Tensor3D; // [b, l, d]
-    },
-  };
+  const { mambaBlock } = layersFor(c);
+  return { apply: (x) => mambaBlock(x, { inX, inZ, out }, core) }; // [b, l, d]
 }

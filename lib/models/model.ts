@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ResolvedConfig } from "../training/config.ts";
 import type { RandomStream } from "../task/random.ts";
 import { embedding } from "../task/embedding.ts";
-import { layerNorm, type LayerNormWeights } from "./layer_norm.ts";
+import type { LayerNormWeights } from "./layer_norm.ts";
 import { type Param, ParamStore } from "./param_store.ts";
 import type { Mixer } from "./mixer.ts";
 import { mixerFactory } from "./mixers.ts";
@@ -42,6 +42,11 @@ export interface Model {
   readonly paramCount: number;
   /** Logits [b, K] at the last position of tokens [b, l]. Call inside tf.tidy. */
   logits(tokens: Int32Array, b: number, l: number): tf.Tensor2D;
+  /**
+   * The training loss: mean cross-entropy of the last position's logits against `labels` [b] (on the fast path
+   * one fused op from the hidden states, readout_loss.ts). Call inside tf.tidy or tf.variableGrads.
+   */
+  loss(tokens: Int32Array, labels: Int32Array, b: number, l: number): tf.Scalar;
   /** Hidden states [b, l, d] after the mixers (before the final norm), for tests. Call inside tf.tidy. */
   hidden(tokens: Int32Array, b: number, l: number): tf.Tensor3D;
   dispose(): void;
@@ -56,7 +61,7 @@ export function buildModel(
   const V = embedding(K, d); // [K, d], fixed
   const store = new ParamStore(initRng);
   const layers = layersFor(config);
-  const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) : undefined; // [P, d]
+  const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) as tf.Variable<tf.Rank.R2> : undefined; // [P, d]
   const mixers: Mixer[] = [];
   const norms: LayerNormWeights[] = [];
   config.mixers.forEach((kind, i) => {
@@ -71,9 +76,10 @@ export function buildModel(
     1 / Math.sqrt(d),
   ) as tf.Variable<tf.Rank.R2>;
   // nn.Linear(d, K): the bias is U(-1/sqrt(d), 1/sqrt(d)) too under "pytorch"; 0 under "scaled-normal".
-  const readoutBias = config.init === "pytorch"
-    ? store.uniform("readout.b", [K], 1 / Math.sqrt(d))
-    : store.constant("readout.b", [K], 0);
+  const readoutBias =
+    (config.init === "pytorch"
+      ? store.uniform("readout.b", [K], 1 / Math.sqrt(d))
+      : store.constant("readout.b", [K], 0)) as tf.Variable<tf.Rank.R1>;
 
   function embed(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     if (tokens.length !== b * l) {
@@ -90,14 +96,13 @@ export function buildModel(
     for (let i = 0; i < b * l; i++) {
       x.set(V.subarray(tokens[i] * d, tokens[i] * d + d), i * d);
     }
-    const xt = tf.tensor3d(x, [b, l, d]); // [b, l, d]
-    return pos ? tf.add(xt, tf.slice(pos, [0, 0], [l, d])) : xt; // [b, l, d]
+    return pos ? layers.addPositions(x, b, l, pos) : tf.tensor3d(x, [b, l, d]); // [b, l, d]
   }
 
   function hidden(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     let x = embed(tokens, b, l); // [b, l, d]
     mixers.forEach((m, i) => {
-      x = tf.add(x, m.apply(layerNorm(x, norms[i]) as tf.Tensor3D)); // [b, l, d]
+      x = tf.add(x, m.apply(layers.layerNorm(x, norms[i]) as tf.Tensor3D)); // [b, l, d]
     });
     return x;
   }
@@ -106,9 +111,13 @@ export function buildModel(
     const x = hidden(tokens, b, l);
     const last = tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]); // [b, d]
     return tf.add(
-      layers.linear(layerNorm(last, finalNorm), readout),
+      layers.linear(layers.layerNorm(last, finalNorm), readout),
       readoutBias,
     ) as tf.Tensor2D; // [b, K]
+  }
+
+  function loss(tokens: Int32Array, labels: Int32Array, b: number, l: number): tf.Scalar {
+    return layers.readoutLoss(hidden(tokens, b, l), { norm: finalNorm, w: readout, bias: readoutBias }, labels);
   }
 
   return {
@@ -116,6 +125,7 @@ export function buildModel(
     params: store.params,
     paramCount: store.params.reduce((s, p) => s + p.variable.size, 0),
     logits,
+    loss,
     hidden,
     dispose: () => store.params.forEach((p) => p.variable.dispose()),
   };

@@ -17,6 +17,8 @@ import { Adam } from "./adam.ts";
 import type { HistoryPoint, RunStatus, RunVerdict } from "../runs/results.ts";
 import { stillImproving } from "./plateau.ts";
 
+export { crossEntropy } from "../models/cross_entropy.ts";
+
 /** What a training run reports at every check (for progress lines). */
 export interface TrainProgress {
   readonly step: number;
@@ -41,17 +43,6 @@ export interface TrainOutcome {
 export interface TrainStreams {
   readonly train: RandomStream;
   readonly test: RandomStream;
-}
-
-/** Mean softmax cross-entropy of logits [b, K] against integer labels [b]. */
-export function crossEntropy(
-  logits: tf.Tensor2D,
-  labels: Int32Array,
-): tf.Scalar {
-  const [b, K] = logits.shape;
-  const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), K); // [b, K]
-  const logp = tf.logSoftmax(logits); // [b, K]
-  return tf.div(tf.neg(tf.sum(tf.mul(oneHot, logp))), b) as tf.Scalar;
 }
 
 /** Fraction of rows whose argmax over logits [b, K] equals the label. */
@@ -132,11 +123,7 @@ export async function train(
     const ts = performance.now();
     const batch = arBatch(streams.train, spec, config.batch, config.L);
     const { value, grads } = tf.variableGrads(
-      () =>
-        crossEntropy(
-          model.logits(batch.tokens, config.batch, config.L),
-          batch.labels,
-        ),
+      () => model.loss(batch.tokens, batch.labels, config.batch, config.L),
       vars,
     );
     const loss = value.dataSync()[0];

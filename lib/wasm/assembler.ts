@@ -213,6 +213,18 @@ export function fAdd(a: Code, b: Code): number[] {
 export function fMul(a: Code, b: Code): number[] {
   return seq(a, b, [0x94]);
 }
+/** a - b (f32). */
+export function fSub(a: Code, b: Code): number[] {
+  return seq(a, b, [0x93]);
+}
+/** a / b (f32). */
+export function fDiv(a: Code, b: Code): number[] {
+  return seq(a, b, [0x95]);
+}
+/** sqrt(a) (f32, correctly rounded). */
+export function fSqrt(a: Code): number[] {
+  return seq(a, [0x91]);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // f32x4 vectors. Memory alignment hints say 4 bytes: rows of the callers' arrays need not be 16-byte aligned.

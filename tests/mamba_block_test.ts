@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/platform/backend.ts";
+import { FUSED_MAX_DIM, mambaBlock, mambaBlockReference, type MambaProjections } from "../lib/models/mamba_block.ts";
+import type { MambaCoreWeights } from "../lib/models/mamba_core.ts";
+import { mt19937, type RandomStream } from "../lib/task/random.ts";
+
+await initBackend();
+
+function gaussian(rng: RandomStream, shape: number[], scale: number, shift = 0): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => shift + scale * rng.gaussian()), shape);
+}
+
+const NAMES = ["x", "inX", "inZ", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D", "out"];
+
+/** The block's eleven inputs in NAMES order, at model dim d (e = 2d, n = 4 or 16, r = 1). */
+function makeInputs(seed: number, b: number, l: number, d: number, n: number): tf.Tensor[] {
+  const rng = mt19937(seed);
+  const e = 2 * d, r = 1;
+  const aLog = tf.tidy(() =>
+    tf.add(
+      tf.log(tf.tile(tf.reshape(tf.range(1, n + 1, 1, "float32"), [1, n]), [e, 1])),
+      gaussian(rng, [e, n], 0.3),
+    )
+  );
+  return [
+    gaussian(rng, [b, l, d], 1), // x
+    gaussian(rng, [d, e], 1 / Math.sqrt(d)), // inX
+    gaussian(rng, [d, e], 1 / Math.sqrt(d)), // inZ
+    gaussian(rng, [e, 4], 0.5), // convW
+    gaussian(rng, [e], 0.2), // convB
+    gaussian(rng, [e, r + 2 * n], 0.5), // xProj
+    gaussian(rng, [r, e], 0.5), // dtProj
+    gaussian(rng, [e], 0.5, -1), // dtBias
+    aLog,
+    gaussian(rng, [e], 0.3, 1), // D
+    gaussian(rng, [e, d], 1 / Math.sqrt(e)), // out
+  ];
+}
+
+type Block = typeof mambaBlock;
+
+function apply(block: Block, t: readonly tf.Tensor[]): tf.Tensor3D {
+  const p: MambaProjections = { inX: t[1] as tf.Tensor2D, inZ: t[2] as tf.Tensor2D, out: t[10] as tf.Tensor2D };
+  const core: MambaCoreWeights = {
+    convW: t[3] as tf.Tensor2D,
+    convB: t[4] as tf.Tensor1D,
+    xProj: t[5] as tf.Tensor2D,
+    dtProj: t[6] as tf.Tensor2D,
+    dtBias: t[7] as tf.Tensor1D,
+    aLog: t[8] as tf.Tensor2D,
+    D: t[9] as tf.Tensor1D,
+  };
+  return block(t[0] as tf.Tensor3D, p, core);
+}
+
+/** max |a - b| / max |b|. */
+function relErr(a: tf.Tensor, b: tf.Tensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  const x = a.dataSync(), y = b.dataSync();
+  let diff = 0, scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(y[i]));
+  }
+  assert.ok(scale > 0, "reference is all zeros");
+  return diff / scale;
+}
+
+// d = 4, 8, 16 take the fused op; d = 20 (> FUSED_MAX_DIM) the matMuls around the core
+const CASES = [
+  { b: 2, l: 7, d: 4, n: 4 },
+  { b: 2, l: 9, d: 8, n: 16 },
+  { b: 3, l: 5, d: 16, n: 4 },
+  { b: 2, l: 6, d: 20, n: 4 },
+];
+
+for (const c of CASES) {
+  const label = `d=${c.d}${c.d <= FUSED_MAX_DIM ? " fused" : " matMuls"}`;
+  Deno.test(`fast Mamba block matches the tf reference in value and all eleven gradients (${label})`, () => {
+    const inputs = makeInputs(11 + c.d, c.b, c.l, c.d, c.n);
+    const weight = gaussian(mt19937(3), [c.b, c.l, c.d], 1);
+    tf.tidy(() => {
+      const err = relErr(apply(mambaBlock, inputs), apply(mambaBlockReference, inputs));
+      assert.ok(err < 1e-4, `value: relative error ${err}`);
+      const gradsOf = (block: Block): tf.Tensor[] =>
+        tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(apply(block, t), weight)))(inputs);
+      const fast = gradsOf(mambaBlock);
+      const ref = gradsOf(mambaBlockReference);
+      assert.equal(fast.length, NAMES.length);
+      NAMES.forEach((name, i) => {
+        assert.deepEqual(fast[i].shape, inputs[i].shape, `${name} gradient shape`);
+        const gErr = relErr(fast[i], ref[i]);
+        assert.ok(gErr < 1e-3, `${name}: relative error ${gErr}`);
+      });
+    });
+    tf.dispose([...inputs, weight]);
+  });
+}
+
+Deno.test("fused Mamba block: changing x at t = 3 changes out from t = 3 on, never before", () => {
+  const inputs = makeInputs(5, 2, 8, 8, 16);
+  const x = inputs[0].arraySync() as number[][][];
+  x[1][3] = x[1][3].map((v) => v + 0.5);
+  const moved = tf.tensor3d(x);
+  tf.tidy(() => {
+    const a = apply(mambaBlock, inputs).arraySync();
+    const b = apply(mambaBlock, [moved, ...inputs.slice(1)]).arraySync();
+    for (let t = 0; t < 8; t++) {
+      const changed = a[1][t].some((v, j) => v !== b[1][t][j]);
+      assert.equal(changed, t >= 3, `position ${t}`);
+      assert.deepEqual(a[0][t], b[0][t], `other batch row, position ${t}`);
+    }
+  });
+  tf.dispose([...inputs, moved]);
+});
+
+Deno.test("fused Mamba block: repeated taped steps and untaped forwards leak no tensors", () => {
+  const inputs = makeInputs(6, 2, 8, 8, 16);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    tf.tidy(() => {
+      apply(mambaBlock, inputs).dataSync();
+      tf.grads((...t: tf.Tensor[]) => tf.sum(apply(mambaBlock, t)))(inputs).forEach((g) => g.dataSync());
+    });
+  }
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose(inputs);
+});
