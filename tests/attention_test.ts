@@ -279,3 +279,28 @@ Deno.test("RoPE with an odd head dim throws a clear error", () => {
   tf.dispose(x);
   disposeWeights(w);
 });
+
+Deno.test("a taped forward whose backward never runs does not disturb later gradients (weights slots)", () => {
+  const opts = { heads: 4, rope: true };
+  const x = randomX(91, B, L, D);
+  const w = randomWeights(92, D);
+  const r = randomX(93, B, L, D);
+  const gradsOf = (): tf.Tensor[] =>
+    tf.grads((xi: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, wo: tf.Tensor) =>
+      tf.sum(tf.mul(causalAttention(xi as tf.Tensor3D, { wq, wk, wv, wo } as AttentionWeights, opts), r))
+    )([x, w.wq, w.wk, w.wv, w.wo]);
+  const first = gradsOf().map((g) => g.dataSync());
+  // forwards under a tape whose gradients are never taken: their slots stay held
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() =>
+      tf.grads((xi: tf.Tensor) => {
+        causalAttention(xi as tf.Tensor3D, w, opts);
+        throw new Error("dropped");
+      })([x])
+    );
+  }
+  const again = gradsOf().map((g) => g.dataSync());
+  first.forEach((g, i) => assert.deepEqual(again[i], g, `gradient ${i}`));
+  tf.dispose([x, r]);
+  disposeWeights(w);
+});

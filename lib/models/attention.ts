@@ -12,9 +12,9 @@
  *
  * Fast-path data: x [b*l, d] is copied into the kernels' memory and packed into their "quad layout"
  * [b, l4/4, width, 4] (positions padded to l4, a multiple of 4; see attention_kernels.ts), where everything
- * else happens; the output comes back as [b*l, d]. The backward recomputes the projections and the softmax
- * weights (from the saved row max and 1 / row sum), so what a forward keeps for its backward is O(b l d): no
- * l x l buffer. Why the projections run in wasm too (they were XNNPACK matMuls): at d = 8 the ~15 tf ops
+ * else happens; the output comes back as [b*l, d]. The backward recomputes the projections and reads the
+ * softmax weights a taped forward kept in a slot of kernel memory (b h l^2 / 2 floats, see `Saved`), so a
+ * forward keeps O(b l d) floats in JS and that table in kernel memory. Why the projections run in wasm too (they were XNNPACK matMuls): at d = 8 the ~15 tf ops
  * around the core, the weight-gradient matMuls with an inner dim of b*l (~1 ms in the op), the packing and
  * the copies cost about as much as the attention itself; at d = 64 the layer takes about as long either way
  * (the wasm forward projection is faster than XNNPACK, the backward ones slower).
@@ -24,8 +24,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
-import { copyOut, reserve, view } from "../wasm/assembler.ts";
-import { type AttentionKernels, attentionKernels } from "./attention_kernels.ts";
+import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
+import { type AttentionKernels, attentionKernels, attentionWeightFloats } from "./attention_kernels.ts";
+import { droppedForwards, releaseSlot, type SlotHold, slotPool } from "../wasm/slot_pool.ts";
 import { clocked } from "../wasm/kernel_clock.ts";
 import { checkRopeHeadDim, ropeQuadTables, ropeReference } from "./rope.ts";
 
@@ -186,12 +187,20 @@ function backwardSizes(dims: Dims, l4: number) {
   };
 }
 
-/** What a forward keeps for its backward: JS copies (other calls reuse the kernels' memory in between). */
+/**
+ * What a forward keeps for its backward: JS copies of x, o and the statistics (other calls reuse the kernels'
+ * scratch memory in between), and a slot of kernel memory (lib/wasm/slot_pool.ts) holding the softmax weights
+ * exp(score - max) of every visible pair, b h l4 (l4 + 4) / 2 floats (~2.2 MB per layer at b = l = 64, h = 4),
+ * which the backward reads instead of recomputing scores and exponentials (the same bits: both kernels
+ * compute a score with the same operations in the same order). At 4 heads of size 2 that recomputation was
+ * ~0.8 ms of a ~3.5 ms two-layer step.
+ */
 interface Saved {
   readonly x: Float32Array; // quad layout [b, l4/4, d, 4]
   readonly o: Float32Array; // quad layout [b, l4/4, d, 4]
   readonly stats: Float32Array; // [2, b, h, l4]
   readonly w: WeightValues;
+  readonly weights: SlotHold;
 }
 
 /** Write `src` into kernel memory at byte `offset`. */
@@ -234,23 +243,27 @@ function layerForward(
   const quads = l4 / 4;
   const kernels = attentionKernels(d, h);
   const { memory } = kernels;
-  const at = reserve(memory, forwardSizes(dims, l4));
+  const pool = slotPool(memory);
+  const weights = keep ? pool.take(regionBytes({ weights: attentionWeightFloats(b, h, quads) })) : undefined;
+  const at = reserve(memory, forwardSizes(dims, l4), pool.scratch());
   put(memory, at.rows, x);
   kernels.pack(at.rows, at.x, b, l, quads);
   put(memory, at.wQkvT, fusedQkv(w, d, true));
   put(memory, at.woT, transposed(w.wo, d));
   project(kernels, at, dims, l4, rope);
-  kernels.forward(at.qkv, at.o, at.stats, at.scores, b, quads);
+  if (weights) kernels.forwardKeep(at.qkv, at.o, at.stats, at.scores, b, quads, weights.slot.offset);
+  else kernels.forward(at.qkv, at.o, at.stats, at.scores, b, quads);
   kernels.projectOut(at.o, at.woT, at.out, b * quads);
   kernels.unpack(at.rows, at.out, b, l, quads);
   const out = view(memory, at.rows, b * l * d); // [b*l, d]
-  if (!keep) return { out };
+  if (!weights) return { out };
   const quad = b * l4 * d;
   const saved = {
     x: copyOut(memory, at.x, quad),
     o: copyOut(memory, at.o, quad),
     stats: copyOut(memory, at.stats, 2 * b * h * l4),
     w,
+    weights,
   };
   return { out, saved };
 }
@@ -270,7 +283,9 @@ function layerBackward(dOut: Float32Array, saved: Saved, dims: Dims, rope: boole
   const count = b * quads;
   const kernels = attentionKernels(d, h);
   const { memory } = kernels;
-  const at = reserve(memory, backwardSizes(dims, l4));
+  const pool = slotPool(memory);
+  pool.check(saved.weights);
+  const at = reserve(memory, backwardSizes(dims, l4), pool.scratch());
   put(memory, at.rows, dOut);
   kernels.pack(at.rows, at.dOut, b, l, quads);
   put(memory, at.x, saved.x);
@@ -282,7 +297,19 @@ function layerBackward(dOut: Float32Array, saved: Saved, dims: Dims, rope: boole
   project(kernels, at, dims, l4, rope); // recomputed: cheaper than saving and restoring 3 b l d floats
   kernels.projectOut(at.dOut, at.wo, at.dO, count); // dO = dOut Wo^T
   kernels.weightGradientOut(at.o, at.dOut, at.dWo, count); // o^T dOut
-  kernels.backward(at.qkv, at.o, at.dO, at.stats, at.dQKV, at.rowDot, at.acc, b, quads);
+  kernels.backward(
+    at.qkv,
+    at.o,
+    at.dO,
+    at.stats,
+    at.dQKV,
+    at.rowDot,
+    at.acc,
+    b,
+    quads,
+    saved.weights.slot.offset,
+  );
+  releaseSlot(saved.weights);
   if (rope) kernels.ropeInverse(at.dQKV, at.cos, at.sin, b, quads);
   kernels.weightGradientQkv(at.x, at.dQKV, at.dWQkv, count); // x^T [dQ | dK | dV]
   kernels.projectQkvBack(at.dQKV, at.wQkv, at.dx, count); // [dQ | dK | dV] [Wq | Wk | Wv]^T
@@ -301,7 +328,8 @@ function layerBackward(dOut: Float32Array, saved: Saved, dims: Dims, rope: boole
  * The whole layer (projections, RoPE, causal softmax attention, output projection and all their gradients)
  * runs as WebAssembly SIMD kernels over the tensors' values: one read of x and the weights, one output
  * tensor; the backward reads dOut and makes the five gradient tensors. Under a gradient tape the forward
- * keeps ~2 b l d + 2 b h l floats (x, o, softmax row statistics) in the gradient closure; without one, none.
+ * keeps ~2 b l d + 2 b h l floats (x, o, softmax row statistics) in the gradient closure and the softmax
+ * weights (~b h l^2 / 2 floats) in a kernel-memory slot until its backward; without one, none.
  */
 export function causalAttention(
   x: tf.Tensor3D,
@@ -324,18 +352,18 @@ export function causalAttention(
         "forward",
         () => layerForward(floats(xIn, "causalAttention: xIn"), weights, dims, opts.rope, keep),
       );
-      return {
-        value: tensorOf(out, [b, l, d]), // [b, l, d]
-        gradFunc: (dy: tf.Tensor): tf.Tensor[] => {
-          if (!saved) throw new Error("causalAttention: backward without a recorded forward");
-          const g = clocked("backward", () => layerBackward(floats(dy, "causalAttention: dy"), saved, dims, opts.rope));
-          return [
-            tensorOf(g.dx, [b, l, d]), // [b, l, d]
-            ...[0, 1, 2].map((part) => tensorOf(columnBlock(g.dWQkv, d, part), [d, d])),
-            tensorOf(g.dWo, [d, d]),
-          ];
-        },
+      const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+        if (!saved) throw new Error("causalAttention: backward without a recorded forward");
+        const g = clocked("backward", () => layerBackward(floats(dy, "causalAttention: dy"), saved, dims, opts.rope));
+        return [
+          tensorOf(g.dx, [b, l, d]), // [b, l, d]
+          ...[0, 1, 2].map((part) => tensorOf(columnBlock(g.dWQkv, d, part), [d, d])),
+          tensorOf(g.dWo, [d, d]),
+        ];
       };
+      // a tape dropped before its backward frees the weights' slot when gradFunc is collected
+      if (saved) droppedForwards.register(gradFunc, saved.weights);
+      return { value: tensorOf(out, [b, l, d]), gradFunc }; // [b, l, d]
     }) as Parameters<typeof tf.customGrad>[0],
   );
   return op(x, w.wq, w.wk, w.wv, w.wo) as tf.Tensor3D;

@@ -25,9 +25,12 @@
  *   scores and their max into a scratch row, then exp, sum and the weighted sum of v.
  * - backward: lanes over keys s. dK[s] and dV[s] accumulate over queries t in registers; dQ[t] (a sum over
  *   s, across lanes) goes through a scratch of four-lane partial sums, added across lanes once per block
- *   (`vSum4`). The softmax weights are recomputed from the saved row max and 1 / row sum (one exp per pair)
- *   rather than stored: no l x l buffer, and the same memory with and without a tape. Both kernels compute a
- *   score with the same operations in the same order, so the recomputed weights equal the forward's bits.
+ *   (`vSum4`). The softmax weights come from the forward: under a tape it runs as `forward_keep`, which also
+ *   writes every visible pair's exp(score - max) (lanes over queries, one vector per query quad and key, rows
+ *   of 4 (tq + 1) keys; see `weightsBlock`), and the backward loads four such vectors per (query quad, key
+ *   quad), transposes them to lanes over keys and multiplies by the saved 1 / row sum. (Recomputing scores
+ *   and exponentials there instead cost ~0.8 ms of a ~3.5 ms step at 4 heads of size 2, where an exp per
+ *   pair and head dominates; the table is b h l4 (l4 + 4) / 2 floats, ~2.2 MB per layer at b = l = 64, h = 4.)
  * The causal mask only touches the diagonal quad (s and t in the same quad): earlier key quads are fully
  * visible, later ones are never visited. Diagonal lanes are masked with lane constants: masked scores never
  * reach the max, and masked weights are exactly zero, so a future position cannot change any output bit.
@@ -58,6 +61,7 @@ import {
   iMul,
   instantiate,
   iShrU,
+  iSub,
   type Kernel,
   Locals,
   seq,
@@ -74,6 +78,7 @@ import {
   vMul,
   vPmax,
   vSelect,
+  vShuffle,
   vStore,
   vSub,
   vSum,
@@ -361,11 +366,11 @@ function inverseSection(L: Locals, h: number): number[] {
  * from the (rotated) projection qkv [b, q4, 3d, 4]. scores: scratch of l4 vectors.
  * Params: qkv, o, stats, scores, batch, quads.
  */
-function forwardKernel(d: number, h: number): WasmFunction {
+function forwardKernel(d: number, h: number, keep = false): WasmFunction {
   const k = d / h;
   const quadBytes = 48 * d; // one quad of qkv
-  const L = blockLocals(["qkv", "o", "stats", "scores", "batch", "quads"]);
-  for (const name of ["tq", "sq", "qAt", "oAt", "statAt", "invOff", "kAt", "vAt", "sAt"]) L.declare(name, I32);
+  const L = blockLocals(["qkv", "o", "stats", "scores", "batch", "quads", ...(keep ? ["weights"] : [])]);
+  for (const name of ["tq", "sq", "qAt", "oAt", "statAt", "invOff", "kAt", "vAt", "sAt", "eOff"]) L.declare(name, I32);
   for (const name of ["m", "sum", "sc", "e", "inv"]) L.declare(name, V128);
   for (let j = 0; j < k; j++) {
     L.declare(`q${j}`, V128);
@@ -387,6 +392,7 @@ function forwardKernel(d: number, h: number): WasmFunction {
     seq(
       L.set("e", vExp(L, vSub(vLoad(L.get("sAt"), 16 * r), L.get("m")), true)),
       diagonal && r > 0 ? L.set("e", vAnd(L.get("e"), visible(r))) : [],
+      keep ? vStore(iAdd(L.get("sAt"), L.get("eOff")), L.get("e"), 16 * r) : [],
       L.set("sum", vAdd(L.get("sum"), L.get("e"))),
       unroll(k, (j) =>
         L.set(`o${j}`, vMadd(L.get("e"), vLoadSplat(L.get("vAt"), 16 * (2 * d + j) + 4 * r), L.get(`o${j}`)))),
@@ -421,28 +427,67 @@ function forwardKernel(d: number, h: number): WasmFunction {
     advance(L, "qAt", quadBytes),
     advance(L, "oAt", 16 * d),
     advance(L, "statAt", 16),
+    // the next row of weights starts 4 (tq + 1) vectors later
+    keep ? advance(L, "eOff", iMul(iAdd(L.get("tq"), iConst(1)), iConst(64))) : [],
   );
   const perBlock = seq(
     L.set("qAt", L.get("qkvBlock")),
     L.set("oAt", L.get("oBlock")),
     L.set("statAt", L.get("statBlock")),
+    // weights row tq of this block at weights + block * 32 q4 (q4 + 1) + 32 tq (tq + 1), addressed as sAt + eOff
+    keep ? L.set("eOff", iSub(weightsBlock(L, h), L.get("scores"))) : [],
     forUp(L, "tq", iConst(0), L.get("quads"), 1, perQueryQuad),
   );
   const body = seq(L.set("invOff", inverseSection(L, h)), forEachBlock(L, d, h, perBlock));
-  return { name: "forward", locals: L, body };
+  return { name: keep ? "forward_keep" : "forward", locals: L, body };
+}
+
+/**
+ * Byte address of block (bi, hh)'s softmax weights in the array at param "weights": per block, row tq (query
+ * quad) holds the 4 (tq + 1) visible keys' unnormalised weights exp(score - max) as vectors over the quad's four
+ * queries (masked lanes zero), rows one after another: 2 q4 (q4 + 1) vectors per block, blocks in (bi, hh) order.
+ */
+function weightsBlock(L: Locals, h: number): number[] {
+  return iAdd(
+    L.get("weights"),
+    iMul(
+      iAdd(iMul(L.get("bi"), iConst(h)), L.get("hh")),
+      iMul(iMul(L.get("quads"), iAdd(L.get("quads"), iConst(1))), iConst(32)),
+    ),
+  );
+}
+
+/** Floats of the softmax-weights array `forward_keep` writes for b batch rows, h heads and q4 quads. */
+export function attentionWeightFloats(b: number, h: number, quads: number): number {
+  return b * h * 2 * quads * (quads + 1) * 4;
 }
 
 /**
  * Backward, lanes over keys: dQKV [b, q4, 3d, 4] (written: dQ | dK | dV, before un-rotating) from dO
- * [b, q4, d, 4] and the forward's qkv, o and statistics. Scratch for one block: rowDot [l4], acc [l4, k, 4]
- * (dQ's four-lane partial sums). Params: qkv, o, dO, stats, dQKV, rowDot, acc, batch, quads.
+ * [b, q4, d, 4] and the forward's qkv, o, statistics and softmax weights (`forward_keep`'s, laid out as in
+ * `weightsBlock`). Scratch for one block: rowDot [l4], acc [l4, k, 4] (dQ's four-lane partial sums).
+ * Params: qkv, o, dO, stats, dQKV, rowDot, acc, batch, quads, weights.
  */
 function backwardKernel(d: number, h: number): WasmFunction {
   const k = d / h;
   const quadBytes = 48 * d; // one quad of qkv and dQKV
-  const L = blockLocals(["qkv", "o", "dO", "stats", "dQKV", "rowDot", "acc", "batch", "quads"]);
-  for (const name of ["tq", "sq", "i", "invOff", "kAt", "tAt", "gAt", "tStat", "rdAt", "aAt"]) L.declare(name, I32);
-  for (const name of ["sc", "p", "dP", "dS", "rd"]) L.declare(name, V128);
+  const L = blockLocals([
+    "qkv",
+    "o",
+    "dO",
+    "stats",
+    "dQKV",
+    "rowDot",
+    "acc",
+    "batch",
+    "quads",
+    "weights",
+  ]);
+  for (const name of ["tq", "sq", "i", "invOff", "kAt", "tAt", "gAt", "tStat", "rdAt", "aAt", "eAt", "eStep"]) {
+    L.declare(name, I32);
+  }
+  for (const name of ["p", "dP", "dS", "rd"]) L.declare(name, V128);
+  for (const name of ["w0", "w1", "w2", "w3", "wt0", "wt1", "wt2", "wt3"]) L.declare(name, V128);
   for (let j = 0; j < k; j++) {
     for (const name of ["kv", "vv", "dk", "dv", "qs", "gs"]) L.declare(`${name}${j}`, V128);
   }
@@ -453,16 +498,14 @@ function backwardKernel(d: number, h: number): WasmFunction {
   // Query t = 4 tq + rt (q at tAt, dO at gAt) against the four keys of quad sq (kv, vv in registers).
   const queryStep = (rt: number, diagonal: boolean): number[] => {
     const masked = diagonal && rt < 3;
-    const exponent = vSub(L.get("sc"), vLoadSplat(L.get("tStat"), 4 * rt));
     return seq(
       unroll(k, (j) =>
         seq(
           L.set(`qs${j}`, vLoadSplat(L.get("tAt"), 16 * j + 4 * rt)),
           L.set(`gs${j}`, vLoadSplat(L.get("gAt"), 16 * j + 4 * rt)),
         )),
-      L.set("sc", scaledDot(L, k, (j) => L.get(`qs${j}`), (j) => L.get(`kv${j}`))),
-      // masked lanes may exceed the row max: exp keeps its upper clamp there, then they are zeroed
-      L.set("p", vMul(vExp(L, exponent, !masked), vLoadSplat(iAdd(L.get("tStat"), L.get("invOff")), 4 * rt))),
+      // p = the forward's exp(score - max) times 1 / row sum (masked lanes are zero already; zeroed again)
+      L.set("p", vMul(L.get(`w${rt}`), vLoadSplat(iAdd(L.get("tStat"), L.get("invOff")), 4 * rt))),
       masked ? L.set("p", vAnd(L.get("p"), visible(rt))) : [],
       L.set("dP", vMul(L.get("gs0"), L.get("vv0"))),
       unroll(k - 1, (j) => L.set("dP", vMadd(L.get(`gs${j + 1}`), L.get(`vv${j + 1}`), L.get("dP")))),
@@ -481,6 +524,20 @@ function backwardKernel(d: number, h: number): WasmFunction {
     advance(L, "tStat", 16),
     advance(L, "rdAt", 16),
     advance(L, "aAt", 64 * k),
+    advance(L, "eAt", L.get("eStep")),
+    advance(L, "eStep", 64),
+  );
+  // The forward's weights of query quad tq against key quad sq (four vectors over queries, one per key lane),
+  // transposed into w0..w3: w{rt} = the four keys' weights for query lane rt, as the key-lane steps want them.
+  const loadWeights = seq(
+    L.set("wt0", vShuffle(vLoad(L.get("eAt")), vLoad(L.get("eAt"), 16), [0, 4, 1, 5])),
+    L.set("wt1", vShuffle(vLoad(L.get("eAt"), 32), vLoad(L.get("eAt"), 48), [0, 4, 1, 5])),
+    L.set("wt2", vShuffle(vLoad(L.get("eAt")), vLoad(L.get("eAt"), 16), [2, 6, 3, 7])),
+    L.set("wt3", vShuffle(vLoad(L.get("eAt"), 32), vLoad(L.get("eAt"), 48), [2, 6, 3, 7])),
+    L.set("w0", vShuffle(L.get("wt0"), L.get("wt1"), [0, 1, 4, 5])),
+    L.set("w1", vShuffle(L.get("wt0"), L.get("wt1"), [2, 3, 6, 7])),
+    L.set("w2", vShuffle(L.get("wt2"), L.get("wt3"), [0, 1, 4, 5])),
+    L.set("w3", vShuffle(L.get("wt2"), L.get("wt3"), [2, 3, 6, 7])),
   );
   const perKeyQuad = seq(
     L.set("kAt", iAdd(L.get("qkvBlock"), iMul(L.get("sq"), iConst(quadBytes)))),
@@ -497,6 +554,16 @@ function backwardKernel(d: number, h: number): WasmFunction {
     L.set("tStat", iAdd(L.get("statBlock"), iMul(L.get("sq"), iConst(16)))),
     L.set("rdAt", iAdd(L.get("rowDot"), iMul(L.get("sq"), iConst(16)))),
     L.set("aAt", iAdd(L.get("acc"), iMul(L.get("sq"), iConst(64 * k)))),
+    // weights row tq = sq, key quad sq: 32 sq (sq + 1) + 64 sq bytes into the block; rows grow by 64 (tq + 1)
+    L.set(
+      "eAt",
+      iAdd(
+        weightsBlock(L, h),
+        iAdd(iMul(iMul(L.get("sq"), iAdd(L.get("sq"), iConst(1))), iConst(32)), iMul(L.get("sq"), iConst(64))),
+      ),
+    ),
+    L.set("eStep", iMul(iAdd(L.get("sq"), iConst(1)), iConst(64))),
+    loadWeights,
     unroll(4, (rt) => queryStep(rt, true)),
     nextQueryQuad,
     forUp(
@@ -505,7 +572,7 @@ function backwardKernel(d: number, h: number): WasmFunction {
       iAdd(L.get("sq"), iConst(1)),
       L.get("quads"),
       1,
-      seq(unroll(4, (rt) => queryStep(rt, false)), nextQueryQuad),
+      seq(loadWeights, unroll(4, (rt) => queryStep(rt, false)), nextQueryQuad),
     ),
     L.set("kAt", iAdd(L.get("dBlock"), iMul(L.get("sq"), iConst(quadBytes)))),
     unroll(k, (j) =>
@@ -605,7 +672,9 @@ export interface AttentionKernels {
   readonly ropeInverse: Kernel;
   /** (qkv, o, stats, scores, batch, quads). */
   readonly forward: Kernel;
-  /** (qkv, o, dO, stats, dQKV, rowDot, acc, batch, quads). */
+  /** forward that also writes the softmax weights (its last parameter; `attentionWeightFloats` floats). */
+  readonly forwardKeep: Kernel;
+  /** (qkv, o, dO, stats, dQKV, rowDot, acc, batch, quads, weights): weights as forwardKeep wrote them. */
   readonly backward: Kernel;
 }
 
@@ -629,6 +698,7 @@ export function attentionKernels(d: number, h: number): AttentionKernels {
     weightGradientKernel("weight_gradient_qkv", d, 3 * d),
     weightGradientKernel("weight_gradient_out", d, d),
     forwardKernel(d, h),
+    forwardKernel(d, h, true),
     backwardKernel(d, h),
     ...(ropeOk ? [ropeKernel(d, h, false), ropeKernel(d, h, true)] : []),
   ];
@@ -648,6 +718,7 @@ export function attentionKernels(d: number, h: number): AttentionKernels {
     weightGradientQkv: kernel("weight_gradient_qkv"),
     weightGradientOut: kernel("weight_gradient_out"),
     forward: kernel("forward"),
+    forwardKeep: kernel("forward_keep"),
     backward: kernel("backward"),
     rope: ropeOk ? kernel("rope") : noRope,
     ropeInverse: ropeOk ? kernel("rope_inverse") : noRope,

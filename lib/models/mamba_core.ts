@@ -23,6 +23,7 @@ import { floats, tensorOf } from "../wasm/tensor_io.ts";
 import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
 import { coreKernels } from "./mamba_kernels.ts";
 import { clocked } from "../wasm/kernel_clock.ts";
+import { droppedForwards as dropped, releaseSlot, type SlotHold, slotPool } from "../wasm/slot_pool.ts";
 
 /** Weights of the core; all float32. */
 export interface MambaCoreWeights {
@@ -250,8 +251,8 @@ type ForwardSource =
 
 const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "xProjT", "dtProj", "dtBias", "a", "D"];
 
-/**
- * Saved state stays in kernel memory: a taped forward pass writes its intermediates straight into a slot and
+/*
+ * Saved state stays in kernel memory (lib/wasm/slot_pool.ts): a taped forward pass writes its intermediates straight into a slot and
  * its backward pass reads them there. (Copying them out to a JS array and back in cost two ~18 MB copies per
  * layer and step at d = 64, ~12 ms of a ~155 ms step.) Slots sit at the start of each module's memory; every
  * call's scratch space (outputs, backward work arrays) starts after the last slot.
@@ -260,62 +261,6 @@ const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "
  * forward pass whose backward never runs (a tape dropped by an error) frees its slot once its gradient
  * function is garbage collected.
  */
-interface Slot {
-  readonly offset: number;
-  readonly bytes: number;
-  /** Ticket of the forward pass holding it; 0 = free. */
-  holder: number;
-}
-
-/** A held slot: its byte offset, valid while the slot's holder is still `ticket`. */
-interface SlotHold {
-  readonly slot: Slot;
-  readonly ticket: number;
-}
-
-class SlotPool {
-  readonly #slots: Slot[] = [];
-  #tickets = 0;
-
-  /** Byte offset where scratch space starts (after the last slot). */
-  scratch(): number {
-    const last = this.#slots[this.#slots.length - 1];
-    return last ? last.offset + last.bytes : 0;
-  }
-
-  /** A free slot of at least `bytes` (the first that fits), or a new one after the last. */
-  take(bytes: number): SlotHold {
-    let slot = this.#slots.find((s) => s.holder === 0 && s.bytes >= bytes);
-    if (!slot) {
-      slot = { offset: this.scratch(), bytes, holder: 0 };
-      this.#slots.push(slot);
-    }
-    slot.holder = ++this.#tickets;
-    return { slot, ticket: slot.holder };
-  }
-
-  /** Throws if the slot no longer belongs to `hold` (a bug: slots are only freed by their holder). */
-  check(hold: SlotHold): void {
-    if (hold.slot.holder !== hold.ticket) throw new Error("mamba core: the forward pass's saved state was freed");
-  }
-}
-
-/** Free the held slot (no-op if it was freed already). */
-function releaseSlot(hold: SlotHold): void {
-  if (hold.slot.holder === hold.ticket) hold.slot.holder = 0;
-}
-
-/** Frees the slot of a forward pass whose gradient function was dropped without running. */
-const dropped = new FinalizationRegistry(releaseSlot);
-
-const slotPools = new WeakMap<WebAssembly.Memory, SlotPool>();
-
-function slotPool(memory: WebAssembly.Memory): SlotPool {
-  let pool = slotPools.get(memory);
-  if (!pool) slotPools.set(memory, pool = new SlotPool());
-  return pool;
-}
-
 /**
  * out [m, e] (left in kernel memory at `outAt`, scratch space) and, when `keep`, the slot holding the
  * intermediates for the backward pass.
