@@ -103,3 +103,18 @@ Deno.test("parameter counts at K=16, L=64 are the ones the README lists, at d=8 
     assert.deepEqual(counts, expected, model);
   }
 });
+
+Deno.test("two live models of the same config coexist, and disposing both leaves no tensor behind", () => {
+  const config = resolve({ model: "hybrid", K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0 });
+  const before = tf.memory().numTensors;
+  const a = buildModel(config, substream(0, "init"));
+  const b = buildModel(config, substream(0, "init"));
+  try {
+    assert.deepEqual(a.params.map((p) => p.name), b.params.map((p) => p.name));
+    assert.deepEqual(a.params[0].variable.dataSync(), b.params[0].variable.dataSync());
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

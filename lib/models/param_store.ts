@@ -20,7 +20,11 @@ export class ParamStore {
     this.#rng = rng;
   }
   add(name: string, shape: number[], values: Float32Array): tf.Variable {
-    const variable = tf.variable(tf.tensor(values, shape), true, name);
+    // The initial tensor is released once the variable holds its data (a variable shares it, ref-counted), and
+    // TF.js's own variable name is left unique (auto-generated): two live models may share parameter names.
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    initial.dispose();
     this.params.push({ name, variable });
     return variable;
   }
