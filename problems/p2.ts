@@ -15,6 +15,8 @@ const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 const MS = [4, 8, 16];
 /** Step cap for every P2 run (README, "Training recipes"): Mamba and the Hybrid were still climbing at 10000. */
 const CAP = 20000;
+/** The d = 64 control's base cap: a d = 64 attention step costs several d = 8 ones; it continues while improving. */
+const CAP_D64 = 10000;
 
 function headline(results: ProblemResults, series: readonly Series[]): string {
   const Ms = valuesOf(series, "M") as number[];
@@ -59,6 +61,25 @@ export const problem: ProblemDefinition = {
           });
         }
       }
+      // The capacity control (issue 10.4): the RoPE Transformer at d = 64, where zoology found attention solves
+      // multi-query recall at every width it tried, tells "d = 8 is too narrow" from "the method fails".
+      for (const seed of s.seeds) {
+        jobs.push({
+          variant: `M=${M} d=64`,
+          config: {
+            model: "tf-rope",
+            K: 16,
+            d: 64,
+            M,
+            L: s.L,
+            tau: 1,
+            seed,
+            steps: s.steps ?? CAP_D64,
+            ...recipeFor("p2-tf-rope-d64"),
+            ...s.common,
+          },
+        });
+      }
     }
     return jobs;
   },
@@ -78,9 +99,9 @@ export const problem: ProblemDefinition = {
         `L = ${t.L} (K = ${t.K}, d = ${t.d}, τ = 1), tested up to 3L = ${t.L3}. Attention can look back over the ` +
         `whole context once it sees the query; a recurrent model (Mamba) must carry every (query, value) pair it ` +
         `may need in a fixed-size state before it knows which query will be asked, which gets harder as M grows. ` +
-        `The hybrid uses a Mamba layer first and attention second. Panels: ${
-          listText(Ms.map((v) => fieldText("M", v)))
-        }.`,
+        `The hybrid uses a Mamba layer first and attention second. The RoPE Transformer at d = 64 is a capacity ` +
+        `control: if it learns what the d = 8 one does not, the d = 8 failure is one of width, not of attention. ` +
+        `Panels: ${listText(Ms.map((v) => fieldText("M", v)))}.`,
       parts: [
         accuracyPart(
           "p2-accuracy",

@@ -30,7 +30,7 @@ async function quick(problem: string, out: string): Promise<{ results: ProblemRe
 
 const EXPECTED: Record<string, { runs: number; models: string[]; lines: number }> = {
   p1: { runs: 2 * MODEL_NAMES.length, models: [...MODEL_NAMES], lines: 2 * MODEL_NAMES.length },
-  p2: { runs: 9, models: ["mamba", "tf-rope", "hybrid"], lines: 9 },
+  p2: { runs: 12, models: ["mamba", "tf-rope", "hybrid"], lines: 12 },
   p3: { runs: 7, models: ["mamba"], lines: 6 },
 };
 

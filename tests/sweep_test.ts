@@ -38,13 +38,13 @@ Deno.test("a rerun skips finished runs and says so; --fresh retrains to identica
     const first = await runProblem("p2", ["--quick", "--out", out]);
     assert.equal(first.code, 0, first.stderr);
     const dir = join(out, "p2");
-    assert.equal(await checkAllFiles(dir), 9);
+    assert.equal(await checkAllFiles(dir), 12);
     const a: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
-    assert.equal(a.runs.length, 9);
+    assert.equal(a.runs.length, 12);
 
     const again = await runProblem("p2", ["--quick", "--out", out]);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stderr.match(/finished run found .*skipped/g)?.length, 9, again.stderr);
+    assert.equal(again.stderr.match(/finished run found .*skipped/g)?.length, 12, again.stderr);
     assert.ok(!again.stderr.includes("training (key"), again.stderr);
     // A rerun that only skips keeps the original clock: same start, end and wall time.
     const skipped: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
@@ -54,7 +54,7 @@ Deno.test("a rerun skips finished runs and says so; --fresh retrains to identica
 
     const fresh = await runProblem("p2", ["--quick", "--out", out, "--fresh"]);
     assert.equal(fresh.code, 0, fresh.stderr);
-    assert.equal(fresh.stderr.match(/training \(key/g)?.length, 9);
+    assert.equal(fresh.stderr.match(/training \(key/g)?.length, 12);
     const b: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
     assert.deepEqual(withoutTiming(b), withoutTiming({ ...a, command: b.command }));
     assert.ok(a.command.includes("--quick"));

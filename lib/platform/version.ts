@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Versions } from "../runs/results.ts";
 
 /** Recall Lab's release version (informational: run keys use TRAINING_REVISION, lib/training/revision.ts). */
-export const RECALL_LAB_VERSION = "0.1.0";
+export const RECALL_LAB_VERSION = "0.2.0";
 
 /** Versions of Recall Lab, Deno, V8 and TF.js in this process. */
 export function versions(): Versions {

@@ -38,6 +38,11 @@ export const RECIPE_TABLE: readonly RecipeRow[] = [
   },
   { setting: { id: "p2-mamba-M8", model: "mamba", ...D8, M: 8, tau: 1, steps: 10000, inits: [] }, chosen: null },
   { setting: { id: "p2-hybrid-M8", model: "hybrid", ...D8, M: 8, tau: 1, steps: 10000, inits: INITS }, chosen: null },
+  // Problem 2's capacity control: the RoPE Transformer at d = 64, screened at full AR (M = 16; half its 10000 cap).
+  {
+    setting: { id: "p2-tf-rope-d64", model: "tf-rope", K: 16, d: 64, M: 16, tau: 1, steps: 5000, inits: INITS },
+    chosen: null,
+  },
   // Problem 3: Mamba at d = 64, M = 8 (half the 8000-step cap).
   { setting: { id: "p3-mamba-d64", model: "mamba", K: 16, d: 64, M: 8, tau: 1, steps: 4000, inits: [] }, chosen: null },
 ];

@@ -33,8 +33,8 @@ export type Kernels = typeof KERNEL_CHOICES[number];
  * How the trainable weights start (lib/models/ draws them; tests/init_test.ts checks their statistics):
  * - "pytorch" (default): every projection as PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
  *   for weights and biases alike (attention q, k, v, out; the readout and its bias; the Mamba projections).
- *   This is the PyTorch peer's initialisation, under which the RoPE Transformer leaves the chance plateau at
- *   M >= 4 with 1 head (README, "Initialisation").
+ *   This is the PyTorch peer's initialisation, so ours and the peer draw their runs from the same distribution
+ *   (README, "Parity with the PyTorch peer"; whether it also learns faster is not settled).
  * - "scaled-normal": attention q, k, v ~ N(0, 1/d), out ~ N(0, 1/(2 d layers)) (GPT-2's residual scaling),
  *   readout bias 0; Mamba as above. The initialisation of every run before the option existed (revision 1).
  * Learned positions (N(0, 0.1^2)), LayerNorms (gain 1, bias 0) and Mamba's A_log, D and dt bias are the same
