@@ -16,7 +16,7 @@ import {
   settingText,
 } from "../lib/report/view.ts";
 import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "../lib/report/findings.ts";
-import { fieldText, listText, pct } from "../lib/report/format.ts";
+import { fieldText, listText, pct, steps } from "../lib/report/format.ts";
 import { groupSeries, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
 import { caveatOf, compareAt } from "../lib/report/comparison.ts";
 
@@ -36,6 +36,16 @@ function recipeOf(d: number): Partial<ExperimentConfig> {
 }
 /** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
 const BASE_TAU = 1;
+
+/** " Parameters: 2,784 at d = 8, 66,704 at d = 64." from the runs (what the d comparison also changes). */
+function paramText(results: ProblemResults): string {
+  const byD = new Map<number, number>();
+  for (const r of results.runs) byD.set(r.config.d, r.paramCount);
+  if (byD.size === 0) return "";
+  const parts = [...byD.entries()].sort((a, b) => a[0] - b[0]).map(([d, n]) => `${steps(n)} at d = ${d}`);
+  return ` Trainable parameters (the fixed embedding not counted): ${listText(parts)}, so a wider model is also a ` +
+    `larger one; the comparison does not separate state size from parameter count.`;
+}
 
 function headline(results: ProblemResults, series: readonly Series[]): string {
   if (series.length === 0) return noRuns(results);
@@ -115,7 +125,7 @@ export const problem: ProblemDefinition = {
         `part adds a delay: with τ = ${
           delayTaus.length === 0 ? 10 : listText(delayTaus.map(String))
         } the value sits that many tokens after the query's first occurrence, so the state must keep the query ` +
-        `match alive for τ steps before the value arrives.`,
+        `match alive for τ steps before the value arrives.${paramText(results)}`,
       parts: [
         accuracyPart(
           "p3-accuracy",
