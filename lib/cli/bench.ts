@@ -254,7 +254,6 @@ await cliMain(async () => {
   const backend = await initBackend();
   const rows: BenchRow[] = [];
   const rounds = f.rounds as number;
-  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [model, d] of wanted) {
     const heads = headsFor(model, f.heads as number | undefined);
     // Rounds interleave ours and PyTorch's so that both see the same machine state; per-round ratios then

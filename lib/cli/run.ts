@@ -10,7 +10,7 @@ import { runExperiment } from "../training/experiment.ts";
 import { CheckpointError, loadCheckpoint, modelFromCheckpoint } from "../training/checkpoint.ts";
 import { evaluateByLength } from "../training/evaluate.ts";
 import { initBackend } from "../platform/backend.ts";
-import type { LengthAccuracy } from "../runs/results.ts";
+import { accuracyAt, type LengthAccuracy } from "../runs/results.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
@@ -96,8 +96,8 @@ const FLAGS: readonly FlagSpec[] = [
 /** The evaluation part of the summary line, shared by training and --load. */
 function accuracyText(accuracyByLength: readonly LengthAccuracy[], L: number): string {
   const at = (n: number): string => {
-    const a = accuracyByLength.find((x) => x.length === n)?.accuracy;
-    return a === undefined ? "n/a" : (100 * a).toFixed(1) + "%";
+    const a = accuracyAt({ accuracyByLength }, n);
+    return a === null ? "n/a" : (100 * a).toFixed(1) + "%";
   };
   return `accuracy at L ${at(L)}, 2L ${at(2 * L)}, 3L ${at(3 * L)}`;
 }

@@ -9,6 +9,7 @@
  *
  * Glossary: b batch, l length, e inner dim, n state dim, c offset or channel (said where used), W window.
  */
+import { median as medianOf } from "../stats/median.ts";
 import { retention } from "./mamba_internals.ts";
 
 export interface MambaStats {
@@ -24,9 +25,7 @@ export interface MambaStats {
 }
 
 function median(xs: Float64Array): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return medianOf(Array.from(xs));
 }
 
 export class MambaAccumulator {

@@ -196,12 +196,12 @@ export function checkProblemResults(r: unknown): asserts r is ProblemResults {
   }
 }
 
-/** The run's accuracy at exactly `length`, or null when that length was not evaluated (or the run diverged). */
-export function accuracyAt(run: RunResult, length: number): number | null {
-  return run.accuracyByLength.find((a) => a.length === length)?.accuracy ?? null;
+/** The run's accuracy and sample count at exactly `length`, or null when that length was not evaluated. */
+export function lengthPointAt(run: Pick<RunResult, "accuracyByLength">, length: number): LengthAccuracy | null {
+  return run.accuracyByLength.find((a) => a.length === length) ?? null;
 }
 
-/** The run's accuracy and sample count at exactly `length`, or null when that length was not evaluated. */
-export function lengthPointAt(run: RunResult, length: number): LengthAccuracy | null {
-  return run.accuracyByLength.find((a) => a.length === length) ?? null;
+/** The run's accuracy at exactly `length`, or null when that length was not evaluated (or the run diverged). */
+export function accuracyAt(run: Pick<RunResult, "accuracyByLength">, length: number): number | null {
+  return lengthPointAt(run, length)?.accuracy ?? null;
 }
