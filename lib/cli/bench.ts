@@ -14,6 +14,7 @@ import { Adam } from "../training/adam.ts";
 import { batchAccuracy, sequencesPerForward } from "../training/train.ts";
 import { versions } from "../platform/version.ts";
 import { median } from "../stats/median.ts";
+import { RECIPE_TABLE } from "../recipes/chosen.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
@@ -112,8 +113,15 @@ function summarise(ms: number[]): Timing {
 }
 
 /** The heads a model is benchmarked with: `--heads` if given (models with attention only), else its recipe's. */
-function headsFor(model: ModelName, heads: number | undefined): number {
-  const recipe = defaultRecipe(model, 1).heads;
+/**
+ * The heads a row trains with: those of the recipe the problems use for this model and width (the recipe table's
+ * chosen entry for Problem 1's setting at d = 8, Problem 3's at d = 64), else the model table's default; --heads
+ * overrides both for models with attention.
+ */
+function headsFor(model: ModelName, d: number, heads: number | undefined): number {
+  const row = RECIPE_TABLE.find((r) => r.setting.id === (d === 8 ? `p1-${model}` : `p3-${model}-d${d}`));
+  const chosen = row?.chosen?.heads;
+  const recipe = chosen !== undefined && chosen > 0 ? chosen : defaultRecipe(model, 1).heads;
   return recipe > 0 && heads !== undefined ? heads : recipe;
 }
 
@@ -255,7 +263,7 @@ await cliMain(async () => {
   const rows: BenchRow[] = [];
   const rounds = f.rounds as number;
   for (const [model, d] of wanted) {
-    const heads = headsFor(model, f.heads as number | undefined);
+    const heads = headsFor(model, d, f.heads as number | undefined);
     // Rounds interleave ours and PyTorch's so that both see the same machine state; per-round ratios then
     // cancel slow drifts of this shared machine, and their median is the figure we report.
     const ours: BenchRow[] = [];
