@@ -37,7 +37,10 @@ export const RECIPE_TABLE: readonly RecipeRow[] = [
     setting: { id: "p1-mamba", model: "mamba", ...D8, M: 1, tau: 5, steps: 6000, inits: [] },
     chosen: { heads: 0, lr: 2.15e-3, init: "pytorch" },
   },
-  { setting: { id: "p1-hybrid", model: "hybrid", ...D8, M: 1, tau: 5, steps: 6000, inits: INITS }, chosen: null },
+  {
+    setting: { id: "p1-hybrid", model: "hybrid", ...D8, M: 1, tau: 5, steps: 6000, inits: INITS },
+    chosen: { heads: 1, lr: 1e-2, init: "scaled-normal" },
+  },
   // Problem 2 (d = 8, tau = 1): RoPE at every M; Mamba and the Hybrid at M = 8 (half the 20000-step cap).
   { setting: { id: "p2-tf-rope-M4", model: "tf-rope", ...D8, M: 4, tau: 1, steps: 10000, inits: INITS }, chosen: null },
   { setting: { id: "p2-tf-rope-M8", model: "tf-rope", ...D8, M: 8, tau: 1, steps: 10000, inits: INITS }, chosen: null },
