@@ -107,6 +107,7 @@ Deno.test("--help prints the usage and every flag, and exits 0", async () => {
       "lib/cli/report.ts",
       "lib/cli/summary.ts",
       "lib/cli/migrate.ts",
+      "lib/cli/screens.ts",
       "problem:recipes",
     ]
   ) {
