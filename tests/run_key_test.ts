@@ -60,7 +60,7 @@ Deno.test("a run's key changes when any setting changes, and when the training r
 });
 
 Deno.test("the committed Problem 1 runs keep their keys (a refactor that re-keys them fails here)", async () => {
-  // reports/p1/runs, trained at revision 1 without extension and with 256 sequences at every length: the tau=1 RoPE
+  // reports/archive/rev1/p1/runs, trained at revision 1 without extension and with 256 sequences at every length: the tau=1 RoPE
   // and Mamba runs of the default `deno task p1` of 2026-11-30, from the scaled-normal weights.
   const committed = { ...BASE, extendUpTo: 1, headlineSamples: 256, init: "scaled-normal" } as const;
   assert.equal(await runKey(committed, 1), "a41f3ff430ea953d");

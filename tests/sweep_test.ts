@@ -51,6 +51,11 @@ Deno.test("a rerun skips finished runs and says so; --fresh retrains to identica
     assert.equal(skipped.startedAt, a.startedAt);
     assert.equal(skipped.wallSeconds, a.wallSeconds);
     assert.equal(skipped.finishedAt, a.finishedAt);
+    // The same runs asked for with another flag that changes no result (--jobs) keep the file byte for byte.
+    const bytes = await Deno.readTextFile(join(dir, "results.json"));
+    const otherJobs = await runProblem("p2", ["--quick", "--out", out, "--jobs", "1"]);
+    assert.equal(otherJobs.code, 0, otherJobs.stderr);
+    assert.equal(await Deno.readTextFile(join(dir, "results.json")), bytes);
 
     const fresh = await runProblem("p2", ["--quick", "--out", out, "--fresh"]);
     assert.equal(fresh.code, 0, fresh.stderr);

@@ -128,7 +128,18 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   const label = (i: number): string => `${jobs[i].config.model} ${jobs[i].variant}`.trim();
   const tag = (i: number): string => `[${i + 1}/${jobs.length}] ${label(i)}`;
 
+  // A results file that already holds exactly these runs (same keys, same order, same plan), written by any command
+  // (say `p1 --jobs 2` before `p1`): an invocation that trains nothing keeps it byte for byte, provenance included.
+  const same = !opts.fresh && priorState.kind === "present" ? priorState.results : null;
   async function publish(): Promise<ProblemResults> {
+    const runs = finished.filter((r): r is RunResult => r !== null);
+    if (
+      !trainedHere && same !== null && same.planned === jobs.length && same.runs.length === runs.length &&
+      same.runs.every((r, i) => r.key === runs[i].key)
+    ) {
+      await opts.onUpdate?.(same);
+      return same;
+    }
     const results: ProblemResults = {
       schema: SCHEMA_VERSION,
       problem: opts.problem,
@@ -139,7 +150,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       cores: navigator.hardwareConcurrency,
       versions: versions(),
       planned: jobs.length,
-      runs: finished.filter((r): r is RunResult => r !== null),
+      runs,
     };
     await writeJsonAtomic(resultsPath, results);
     await opts.onUpdate?.(results);
