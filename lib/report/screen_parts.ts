@@ -44,14 +44,14 @@ export function screenSentences(row: RecipeRow, runs: readonly RunResult[]): str
 }
 
 function table(runs: readonly RunResult[]): string {
-  const head = ["recipe", "status", "steps run", "converged at", "last check", "acc at L"];
+  const head = ["recipe", "verdict", "steps run", "converged at", "last check", "acc at L"];
   const rows = runs.map((r) => {
     const rec = recipeOfRun(r);
     const last = r.history.at(-1)?.accuracy;
     const a = accuracyAt(r, r.config.L);
     const cells = [
       recipeText(rec.heads, rec.lr, rec.init),
-      r.status,
+      r.verdict,
       steps(r.stepsRun),
       r.convergedStep === null ? "—" : steps(r.convergedStep),
       last === undefined ? "—" : pct(last),
