@@ -42,8 +42,14 @@ export const RECIPE_TABLE: readonly RecipeRow[] = [
     chosen: { heads: 1, lr: 1e-2, init: "scaled-normal" },
   },
   // Problem 2 (d = 8, tau = 1): RoPE at every M; Mamba and the Hybrid at M = 8 (half the 20000-step cap).
-  { setting: { id: "p2-tf-rope-M4", model: "tf-rope", ...D8, M: 4, tau: 1, steps: 10000, inits: INITS }, chosen: null },
-  { setting: { id: "p2-tf-rope-M8", model: "tf-rope", ...D8, M: 8, tau: 1, steps: 10000, inits: INITS }, chosen: null },
+  {
+    setting: { id: "p2-tf-rope-M4", model: "tf-rope", ...D8, M: 4, tau: 1, steps: 10000, inits: INITS },
+    chosen: { heads: 2, lr: 1e-2, init: "pytorch" },
+  },
+  {
+    setting: { id: "p2-tf-rope-M8", model: "tf-rope", ...D8, M: 8, tau: 1, steps: 10000, inits: INITS },
+    chosen: { heads: 2, lr: 2.15e-3, init: "scaled-normal" },
+  },
   {
     setting: { id: "p2-tf-rope-M16", model: "tf-rope", ...D8, M: 16, tau: 1, steps: 10000, inits: INITS },
     chosen: null,
