@@ -10,7 +10,7 @@ import { causalAttentionReference } from "../lib/models/attention.ts";
 import type { MambaCoreWeights } from "../lib/models/mamba_core.ts";
 import { mambaCoreReference } from "../lib/models/mamba_core.ts";
 import { substream } from "../lib/task/random.ts";
-import { attentionWithWeights } from "../lib/probes/attention_weights.ts";
+import { attentionWithWeights } from "../lib/models/attention.ts";
 import { AttentionAccumulator } from "../lib/probes/attention_probe.ts";
 import { mambaScanStates, retention } from "../lib/probes/mamba_internals.ts";
 

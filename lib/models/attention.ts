@@ -77,12 +77,21 @@ function attentionDims(
 // ---------------------------------------------------------------------------------------------------------
 // Reference: tf ops and tf autodiff.
 
-/** Causal self-attention from plain tf ops; same values and signature as `causalAttention`. */
-export function causalAttentionReference(
+/** The layer's output [b, l, d] and its attention weights [b, h, l, l] (row t: weights over keys s <= t). */
+export interface AttentionWithWeights {
+  readonly out: tf.Tensor3D;
+  readonly weights: tf.Tensor4D;
+}
+
+/**
+ * Causal self-attention from plain tf ops, keeping the softmax weights (the fast kernels never materialise them;
+ * the probes read them here). Call inside tf.tidy, or dispose both tensors.
+ */
+export function attentionWithWeights(
   x: tf.Tensor3D,
   w: AttentionWeights,
   opts: AttentionOptions,
-): tf.Tensor3D {
+): AttentionWithWeights {
   const { b, l, d, h, k } = attentionDims(x, w, opts);
   return tf.tidy(() => {
     const x2 = tf.reshape(x, [b * l, d]); // [b*l, d]
@@ -98,11 +107,21 @@ export function causalAttentionReference(
     const scores = tf.mul(tf.matMul(q, kk, false, true), 1 / Math.sqrt(k)); // [b, h, l, l]
     const future = tf.sub(1, tf.linalg.bandPart(tf.ones([l, l]), -1, 0)); // [l, l], 1 where s > t
     const masked = tf.add(scores, tf.mul(future, -1e9)); // [b, h, l, l]
-    const attn = tf.softmax(masked); // [b, h, l, l]
-    const o = tf.matMul(attn, v); // [b, h, l, k]
+    const weights = tf.softmax(masked) as tf.Tensor4D; // [b, h, l, l]
+    const o = tf.matMul(weights, v); // [b, h, l, k]
     const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [b * l, d]); // [b*l, d]
-    return tf.reshape(tf.matMul(merged, w.wo), [b, l, d]); // [b, l, d]
+    const out = tf.reshape(tf.matMul(merged, w.wo), [b, l, d]) as tf.Tensor3D; // [b, l, d]
+    return { out, weights };
   });
+}
+
+/** Causal self-attention from plain tf ops; same values and signature as `causalAttention`. */
+export function causalAttentionReference(
+  x: tf.Tensor3D,
+  w: AttentionWeights,
+  opts: AttentionOptions,
+): tf.Tensor3D {
+  return tf.tidy(() => attentionWithWeights(x, w, opts).out);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { layerNorm, type LayerNormWeights } from "../models/layer_norm.ts";
 import { layersFor } from "../models/layers.ts";
 import type { MambaCoreWeights } from "../models/mamba_core.ts";
 import { embedding } from "../task/embedding.ts";
-import { attentionWithWeights } from "./attention_weights.ts";
+import { attentionWithWeights } from "../models/attention.ts";
 import { mambaDelta } from "./mamba_internals.ts";
 
 /** What one layer shows a probe, as typed arrays with their shapes. */
