@@ -1,7 +1,7 @@
 /**
  * The model's forward pass re-traced layer by layer from its parameters (by name, as lib/models/model.ts and
  * the mixer files create them), keeping what the probes read: each attention layer's softmax weights
- * (attention_weights.ts) and each Mamba layer's step sizes delta (mamba_internals.ts). Layer outputs come from
+ * (lib/models/attention.ts attentionWithWeights, the plain tf-op reference) and each Mamba layer's step sizes delta (mamba_internals.ts). Layer outputs come from
  * the same math as the model (attention from the tf-op reference, the Mamba core from the model's own layer
  * implementation), and tests/probe_forward_test.ts checks the logits against `model.logits`.
  *
