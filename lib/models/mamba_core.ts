@@ -433,15 +433,10 @@ function coreBackward(
   return [view(k.memory, at.dx, me), view(k.memory, at.dz, me), ...coreGrads];
 }
 
-const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"] as const;
-
-function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
-  value: tf.Tensor;
-  gradFunc: (dy: tf.Tensor) => tf.Tensor[];
-} {
-  const inputs = args.slice(0, INPUT_NAMES.length) as tf.Tensor[];
-  const [xIn, z, convW, convB, xProj, dtProj, dtBias, aLog, D] = inputs;
-  const d = coreDims(xIn as tf.Tensor3D, z as tf.Tensor3D, {
+/** The core's seven weight tensors, in INPUT_NAMES order from convW, as the named weights coreDims checks. */
+function coreWeightsOf(ts: readonly tf.Tensor[]): MambaCoreWeights {
+  const [convW, convB, xProj, dtProj, dtBias, aLog, D] = ts;
+  return {
     convW: convW as tf.Tensor2D,
     convB: convB as tf.Tensor1D,
     xProj: xProj as tf.Tensor2D,
@@ -449,7 +444,18 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     dtBias: dtBias as tf.Tensor1D,
     aLog: aLog as tf.Tensor2D,
     D: D as tf.Tensor1D,
-  });
+  };
+}
+
+const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"] as const;
+
+function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
+  value: tf.Tensor;
+  gradFunc: (dy: tf.Tensor) => tf.Tensor[];
+} {
+  const inputs = args.slice(0, INPUT_NAMES.length) as tf.Tensor[];
+  const [xIn, z] = inputs;
+  const d = coreDims(xIn as tf.Tensor3D, z as tf.Tensor3D, coreWeightsOf(inputs.slice(2)));
   const data = inputs.map((t, i) => floats(t, `mamba core: ${INPUT_NAMES[i]}`)); // views: copied before any tf op runs
   const wk = kernelWeights(d, data.slice(2));
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
@@ -514,19 +520,11 @@ function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   gradFunc: (dy: tf.Tensor) => tf.Tensor[];
 } {
   const inputs = args.slice(0, BLOCK_INPUT_NAMES.length) as tf.Tensor[];
-  const [xm, inX, , convW, convB, xProj, dtProj, dtBias, aLog, D] = inputs;
+  const [xm, inX] = inputs;
   const [b, l, dm] = xm.shape;
   const e = inX.shape[1];
   const inner = { shape: [b, l, e] } as tf.Tensor3D; // coreDims reads shapes only
-  const d = coreDims(inner, inner, {
-    convW: convW as tf.Tensor2D,
-    convB: convB as tf.Tensor1D,
-    xProj: xProj as tf.Tensor2D,
-    dtProj: dtProj as tf.Tensor2D,
-    dtBias: dtBias as tf.Tensor1D,
-    aLog: aLog as tf.Tensor2D,
-    D: D as tf.Tensor1D,
-  });
+  const d = coreDims(inner, inner, coreWeightsOf(inputs.slice(3)));
   const data = inputs.map((t, i) => floats(t, `mamba block: ${BLOCK_INPUT_NAMES[i]}`)); // views: copied first
   const wk = kernelWeights(d, data.slice(3, 10));
   const block: BlockWeights = { dm, inX: data[1].slice(), inZ: data[2].slice(), outW: data[10].slice() };
