@@ -114,12 +114,12 @@ function summarise(ms: number[]): Timing {
 
 /** The heads a model is benchmarked with: `--heads` if given (models with attention only), else its recipe's. */
 /**
- * The heads a row trains with: those of the recipe the problems use for this model and width (the recipe table's
- * chosen entry for Problem 1's setting at d = 8, Problem 3's at d = 64), else the model table's default; --heads
- * overrides both for models with attention.
+ * The heads a row trains with: those of the first screened recipe in the recipe table for this model and width (the
+ * table lists Problem 1's settings first), else the model table's default; --heads overrides both for models with
+ * attention.
  */
 function headsFor(model: ModelName, d: number, heads: number | undefined): number {
-  const row = RECIPE_TABLE.find((r) => r.setting.id === (d === 8 ? `p1-${model}` : `p3-${model}-d${d}`));
+  const row = RECIPE_TABLE.find((r) => r.setting.model === model && r.setting.d === d && r.chosen !== null);
   const chosen = row?.chosen?.heads;
   const recipe = chosen !== undefined && chosen > 0 ? chosen : defaultRecipe(model, 1).heads;
   return recipe > 0 && heads !== undefined ? heads : recipe;
