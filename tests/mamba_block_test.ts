@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { FUSED_MAX_DIM, mambaBlock, mambaBlockReference, type MambaProjections } from "../lib/models/mamba_block.ts";
-import type { MambaCoreWeights } from "../lib/models/mamba_core.ts";
+import { mambaBlock, mambaBlockReference, type MambaProjections } from "../lib/models/mamba_block.ts";
+import { mambaCore, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
+import { ROW_PROJECTION_MAX_DIM } from "../lib/models/mamba_kernels.ts";
+import { linear } from "../lib/models/linear.ts";
 import { mt19937, type RandomStream } from "../lib/task/random.ts";
 
 await initBackend();
@@ -68,16 +70,24 @@ function relErr(a: tf.Tensor, b: tf.Tensor): number {
   return diff / scale;
 }
 
-// d = 4, 8, 16 take the fused op; d = 20 (> FUSED_MAX_DIM) the matMuls around the core
+// d = 4, 8, 16 project with row kernels, d = 20 and 32 with GEMM tiles; d = 6 (not a multiple of 4) runs the
+// matMuls around the core
 const CASES = [
   { b: 2, l: 7, d: 4, n: 4 },
   { b: 2, l: 9, d: 8, n: 16 },
   { b: 3, l: 5, d: 16, n: 4 },
   { b: 2, l: 6, d: 20, n: 4 },
+  { b: 3, l: 7, d: 32, n: 16 },
+  { b: 2, l: 5, d: 6, n: 4 },
 ];
 
+function projectionsOf(d: number): string {
+  if (d % 4 !== 0) return "matMuls";
+  return d <= ROW_PROJECTION_MAX_DIM ? "fused, row projections" : "fused, GEMM projections";
+}
+
 for (const c of CASES) {
-  const label = `d=${c.d}${c.d <= FUSED_MAX_DIM ? " fused" : " matMuls"}`;
+  const label = `d=${c.d} ${projectionsOf(c.d)}`;
   Deno.test(`fast Mamba block matches the tf reference in value and all eleven gradients (${label})`, () => {
     const inputs = makeInputs(11 + c.d, c.b, c.l, c.d, c.n);
     const weight = gaussian(mt19937(3), [c.b, c.l, c.d], 1);
@@ -94,6 +104,36 @@ for (const c of CASES) {
         const gErr = relErr(fast[i], ref[i]);
         assert.ok(gErr < 1e-3, `${name}: relative error ${gErr}`);
       });
+    });
+    tf.dispose([...inputs, weight]);
+  });
+}
+
+/** linear -> mambaCore -> linear: the fast block as it ran at d > 16 before its projections moved into the op. */
+const linearAroundCore: Block = (x, p, core) =>
+  linear(mambaCore(linear(x, p.inX) as tf.Tensor3D, linear(x, p.inZ) as tf.Tensor3D, core), p.out) as tf.Tensor3D;
+
+/** Indices where two tensors' float32 bit patterns differ. */
+function bitDiffs(a: tf.Tensor, b: tf.Tensor): number[] {
+  assert.deepEqual(a.shape, b.shape);
+  const x = new Uint32Array(new Float32Array(a.dataSync()).buffer),
+    y = new Uint32Array(new Float32Array(b.dataSync()).buffer);
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) out.push(i);
+  return out;
+}
+
+for (const c of [{ b: 2, l: 6, d: 20, n: 4 }, { b: 4, l: 16, d: 64, n: 16 }]) {
+  Deno.test(`fused Mamba block with GEMM projections equals linear around mambaCore bit for bit, value and all eleven gradients (d=${c.d})`, () => {
+    const inputs = makeInputs(21 + c.d, c.b, c.l, c.d, c.n);
+    const weight = gaussian(mt19937(4), [c.b, c.l, c.d], 1);
+    tf.tidy(() => {
+      assert.deepEqual(bitDiffs(apply(mambaBlock, inputs), apply(linearAroundCore, inputs)), [], "value");
+      const gradsOf = (block: Block): tf.Tensor[] =>
+        tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(apply(block, t), weight)))(inputs);
+      const fused = gradsOf(mambaBlock);
+      const composed = gradsOf(linearAroundCore);
+      NAMES.forEach((name, i) => assert.deepEqual(bitDiffs(fused[i], composed[i]), [], `${name} gradient`));
     });
     tf.dispose([...inputs, weight]);
   });

@@ -548,10 +548,10 @@ const fastBlock = tf.customGrad(blockWithGrad as Parameters<typeof tf.customGrad
 
 /**
  * in_proj, the core and out_proj as ONE tf op: xm [b, l, dm] -> [b, l, dm], with gradients for xm, the three
- * projections and the core's seven weights (same values as linear -> core -> linear). The projections run as
- * x_proj's kernels at other widths, in the core's memory: no matMul dispatches, no transposes, no copies of
- * x and z. Needs dm a multiple of 4; meant for small dm (the kernels keep a row's outputs, e / 4 vectors, in
- * registers: at dm = 64 XNNPACK's matMuls are faster, see mamba_block.ts).
+ * projections and the core's seven weights (same values as linear -> core -> linear). The projections run in
+ * the core's memory: no matMul dispatches, no transposes, no copies of x and z. Needs dm a multiple of 4. Up to ROW_PROJECTION_MAX_DIM (mamba_kernels.ts) the projections are
+ * x_proj-style row kernels; wider, GEMM tiles with tf.matMul's arithmetic, so that there the op's values and
+ * gradients equal linear -> mambaCore -> linear's bit for bit.
  */
 export function projectedCore(xm: tf.Tensor3D, p: MambaProjections, w: MambaCoreWeights): tf.Tensor3D {
   const [, , dm] = xm.shape;

@@ -65,6 +65,7 @@ import {
   vSum,
   type WasmFunction,
 } from "../wasm/assembler.ts";
+import { gemmKernel, nnLayout, tnLayout } from "../wasm/gemm.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Scan kernels. Pointers and strides are byte offsets into the module memory.
@@ -640,10 +641,11 @@ export interface CoreKernels {
   readonly gate: Kernel;
   readonly gateBackward: Kernel;
   /**
-   * The block's projections (compiled only with a model dim dm, see `coreKernels`), as x_proj's kernels with
-   * other widths: inProj(xm, w [dm, e], out [m, e], rows, dm); outProj(gated, w [e, dm], out [m, dm], rows, e);
-   * inProjBackward(dxz [m, e], xm, wT [e, dm], dxm [m, dm] (accumulated), dW [dm, e] (written), rows, dm);
-   * outProjBackward(dy [m, dm], gated, wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e).
+   * The block's projections (compiled only with a model dim dm, see `coreKernels`): inProj(xm, w [dm, e],
+   * out [m, e], rows, dm); outProj(gated, w [e, dm], out [m, dm], rows, e); inProjBackward(dxz [m, e], xm,
+   * wT [e, dm], dxm [m, dm] (accumulated), dW [dm, e] (written), rows, dm); outProjBackward(dy [m, dm], gated,
+   * wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e). Up to ROW_PROJECTION_MAX_DIM they are
+   * x_proj's kernels at other widths; wider, GEMM tiles with tf.matMul's arithmetic (lib/wasm/gemm.ts).
    */
   readonly inProj?: Kernel;
   readonly outProj?: Kernel;
@@ -652,6 +654,63 @@ export interface CoreKernels {
 }
 
 const compiled = new Map<string, CoreKernels>();
+
+/**
+ * Widest model dim whose block projections run as x_proj-style row kernels (a row's e / 4 output vectors in
+ * registers, fused multiply-adds); wider blocks use GEMM tiles that reproduce tf.matMul bit for bit, so the
+ * fused block there computes exactly what `linear` around the core computed.
+ */
+export const ROW_PROJECTION_MAX_DIM = 16;
+
+/** The projection kernels of a block at model dim dm (inner dim e = 2 dm). */
+function projectionKernels(dm: number): WasmFunction[] {
+  const e = 2 * dm;
+  if (dm <= ROW_PROJECTION_MAX_DIM) {
+    return [
+      { ...xProjKernel(e), name: "in_proj" },
+      { ...xProjKernel(dm), name: "out_proj" },
+      { ...xProjBackwardKernel(e, e), name: "in_proj_backward" },
+      { ...xProjBackwardKernel(dm, dm), name: "out_proj_backward" },
+    ];
+  }
+  return [
+    nnLayout("in_proj", dm, e, "write"), // x = xm inX
+    nnLayout("out_proj", e, dm, "write"), // out = gated outW
+    nnLayout("in_proj_dx", e, dm, "add"), // dxm += dxz inX^T
+    nnLayout("out_proj_dx", dm, e, "add"), // dGated += dOut outW^T
+    tnLayout("in_proj_dw", dm, e), // dInX = xm^T dxz
+    tnLayout("out_proj_dw", e, dm), // dOutW = gated^T dOut
+  ].map(gemmKernel);
+}
+
+type ProjectionName = "inProj" | "outProj" | "inProjBackward" | "outProjBackward";
+
+/** The four projection entry points of `CoreKernels` over a compiled module's kernels. */
+function projections(
+  dm: number,
+  memory: WebAssembly.Memory,
+  k: (name: string) => Kernel,
+): Record<ProjectionName, Kernel> {
+  const names = { inProj: k("in_proj"), outProj: k("out_proj") };
+  if (dm <= ROW_PROJECTION_MAX_DIM) {
+    return { ...names, inProjBackward: k("in_proj_backward"), outProjBackward: k("out_proj_backward") };
+  }
+  const e = 2 * dm;
+  const [inDx, outDx, inDw, outDw] = ["in_proj_dx", "out_proj_dx", "in_proj_dw", "out_proj_dw"].map(k);
+  return {
+    ...names,
+    inProjBackward: (dxz, xm, wT, dxm, dW, rows) => {
+      inDx(dxz, wT, dxm, rows, e);
+      view(memory, dW, dm * e).fill(0);
+      inDw(xm, dxz, dW, dm, rows);
+    },
+    outProjBackward: (dy, gated, wT, dGated, dW, rows) => {
+      outDx(dy, wT, dGated, rows, dm);
+      view(memory, dW, e * dm).fill(0);
+      outDw(gated, dy, dW, e, rows);
+    },
+  };
+}
 
 /**
  * The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms);
@@ -686,14 +745,7 @@ export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernel
     scanBackwardKernel(n, true),
     gateKernel(),
     gateBackwardKernel(),
-    ...(dm > 0
-      ? [
-        { ...xProjKernel(2 * dm), name: "in_proj" },
-        { ...xProjKernel(dm), name: "out_proj" },
-        { ...xProjBackwardKernel(2 * dm, 2 * dm), name: "in_proj_backward" },
-        { ...xProjBackwardKernel(dm, dm), name: "out_proj_backward" },
-      ]
-      : []),
+    ...(dm > 0 ? projectionKernels(dm) : []),
   ];
   const { memory, kernel: k } = instantiate(fns);
   const kernels: CoreKernels = {
@@ -712,14 +764,7 @@ export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernel
     scanBackwardStored: k("scan_backward_stored"),
     gate: k("gate"),
     gateBackward: k("gate_backward"),
-    ...(dm > 0
-      ? {
-        inProj: k("in_proj"),
-        outProj: k("out_proj"),
-        inProjBackward: k("in_proj_backward"),
-        outProjBackward: k("out_proj_backward"),
-      }
-      : {}),
+    ...(dm > 0 ? projections(dm, memory, k) : {}),
   };
   compiled.set(key, kernels);
   return kernels;
