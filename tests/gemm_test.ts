@@ -84,3 +84,32 @@ Deno.test("gemm tn in chunks that do not divide the rows gives the single sweep'
   const chunked = run({ ...tnLayout("tn", p, q), tChunk: 5 }, a, b, new Float32Array(p * q), p, rows);
   assert.deepEqual(bitDiffs(chunked, whole), []);
 });
+
+/** max |a - b| / max |b|. */
+function relErr(got: Float32Array, want: Float32Array): number {
+  let diff = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return diff / scale;
+}
+
+for (const [p, t, q] of [[4096, 16, 36], [37, 33, 16], [5, 8, 12]]) {
+  Deno.test(`gemm with fused multiply-adds matches tf.matMul to 1e-6 relative, nn and tn ([${p}, ${t}] x [${t}, ${q}])`, () => {
+    const a = gaussian(p * 3 + t, p * t), b = gaussian(q + 7, t * q), c0 = gaussian(4, p * q);
+    const nn = tf.tidy(() => tf.matMul(tf.tensor2d(a, [p, t]), tf.tensor2d(b, [t, q])).dataSync() as Float32Array);
+    const err = relErr(run({ ...nnLayout("nn", t, q, "write"), fused: true }, a, b, new Float32Array(p * q), p, t), nn);
+    assert.ok(err < 1e-6, `nn: ${err}`);
+    // "continue" starts each sum from C's value
+    const fromC = run({ ...nnLayout("nn", t, q, "write"), mode: "continue", fused: true }, a, b, c0, p, t);
+    const plus = Float32Array.from(nn, (x, i) => x + c0[i]);
+    assert.ok(relErr(fromC, plus) < 1e-6, "nn continue");
+    const bt = gaussian(q + 8, p * q);
+    const tn = tf.tidy(() =>
+      tf.matMul(tf.transpose(tf.tensor2d(a, [p, t])), tf.tensor2d(bt, [p, q])).dataSync() as Float32Array
+    );
+    const tnErr = relErr(run({ ...tnLayout("tn", t, q), fused: true }, a, bt, new Float32Array(t * q), t, p), tn);
+    assert.ok(tnErr < 1e-6, `tn: ${tnErr}`);
+  });
+}

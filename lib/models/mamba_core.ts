@@ -273,7 +273,7 @@ function coreForward(
 ): { outAt: number; hold: SlotHold | undefined } {
   const block = "block" in src ? src.block : undefined;
   const dm = block?.dm ?? 0;
-  const k = coreKernels(d.n, d.r, d.w, dm);
+  const k = coreKernels(d.n, d.r, d.w, d.e, dm);
   const me = d.m * d.e;
   const pool = slotPool(k.memory);
   const regions = savedRegions(d, dm);
@@ -337,7 +337,7 @@ function coreBackward(
   dOut: Float32Array,
   dm = 0,
 ): Float32Array[] {
-  const k = coreKernels(d.n, d.r, d.w, dm);
+  const k = coreKernels(d.n, d.r, d.w, d.e, dm);
   const me = d.m * d.e;
   const pool = slotPool(k.memory);
   pool.check(hold);
@@ -461,7 +461,7 @@ function coreWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   // Only a gradient tape can ever call gradFunc: without one (evaluation) nothing is saved.
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
   const { outAt, hold } = clocked("forward", () => coreForward(d, { x: data[0], z: data[1] }, wk, taped));
-  const kernelMemory = coreKernels(d.n, d.r, d.w).memory;
+  const kernelMemory = coreKernels(d.n, d.r, d.w, d.e).memory;
   const a = wk.a;
   let used = false;
   const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
@@ -530,7 +530,7 @@ function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   const block: BlockWeights = { dm, inX: data[1].slice(), inZ: data[2].slice(), outW: data[10].slice() };
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
   const { outAt, hold } = clocked("forward", () => coreForward(d, { xm: data[0], block }, wk, taped));
-  const kernelMemory = coreKernels(d.n, d.r, d.w, dm).memory;
+  const kernelMemory = coreKernels(d.n, d.r, d.w, d.e, dm).memory;
   const a = wk.a;
   let used = false;
   const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {

@@ -50,6 +50,7 @@ import {
   V128,
   vAccumulate,
   vAdd,
+  vAnd,
   vExp,
   vExpKernel,
   view,
@@ -65,7 +66,7 @@ import {
   vSum,
   type WasmFunction,
 } from "../wasm/assembler.ts";
-import { gemmKernel, nnLayout, tnLayout } from "../wasm/gemm.ts";
+import { gemmKernel, type GemmLayout, type GemmMode, nnLayout, tnLayout } from "../wasm/gemm.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Scan kernels. Pointers and strides are byte offsets into the module memory.
@@ -241,25 +242,37 @@ function scanBackwardKernel(n: number, stored = false): WasmFunction {
     stepPointers(L, 1),
   );
 
-  // Phase 2, t descending. dh carries d(loss)/dh[t] from later steps.
+  // Phase 2, t descending. dh carries d(loss)/dh[t] from later steps; hNow holds h[t] (the previous step's
+  // h[t - 1]: each row of hist is loaded once). With the stored table, each step also loads a row of the next
+  // channel's block (into pfAcc, never used), so that block is in cache when the next channel's phase 1 reads
+  // it: the hardware prefetcher stops at page boundaries, and at d = 8 every channel's block is one 4 KB page.
+  for (let v = 0; v < nv; v++) L.declare(`hNow${v}`, V128);
+  if (stored) {
+    L.declare("pf", I32);
+    L.declare("pfAcc", V128);
+  }
   const rowAt = (base: string): number[] => iAdd(L.get(base), L.get("rowOff"));
   const backwardVector = (v: number): number[] =>
     seq(
       // dC[t] += dy h[t]
-      vAccumulate(rowAt("dcm"), L.get("dyv"), vLoad(L.get("hRow"), rowBytes + 16 * v), 16 * v),
+      vAccumulate(rowAt("dcm"), L.get("dyv"), L.get(`hNow${v}`), 16 * v),
       // dh += dy C[t]; dB[t] += dh dt u; d(dt u) += dh . B[t]
       L.set(`dh${v}`, vMadd(L.get("dyv"), vLoad(rowAt("cm"), 16 * v), L.get(`dh${v}`))),
       vAccumulate(rowAt("dbm"), L.get(`dh${v}`), L.get("duv"), 16 * v),
       L.set("dduAcc", vMadd(L.get(`dh${v}`), vLoad(rowAt("bm"), 16 * v), L.get("dduAcc"))),
       // g = dh h[t - 1] exp(dt A), the gradient of the exponent dt A
       L.set("dA", vLoad(L.get("dARow"), 16 * v)),
-      L.set("g", vMul(vMul(L.get(`dh${v}`), vLoad(L.get("hRow"), 16 * v)), L.get("dA"))),
+      L.set(`hNow${v}`, vLoad(L.get("hRow"), 16 * v)), // h[t - 1], the next step's h[t]
+      L.set("g", vMul(vMul(L.get(`dh${v}`), L.get(`hNow${v}`)), L.get("dA"))),
       L.set("gAcc", vMadd(L.get("g"), L.get(`a${v}`), L.get("gAcc"))),
       L.set(`gA${v}`, vMadd(L.get("g"), L.get("dtv"), L.get(`gA${v}`))),
       // carry dh to t - 1
       L.set(`dh${v}`, vMul(L.get(`dh${v}`), L.get("dA"))),
     );
   const backwardStep = seq(
+    stored
+      ? seq(L.set("pfAcc", vAnd(L.get("pfAcc"), vLoad(L.get("pf")))), L.set("pf", iAdd(L.get("pf"), iConst(rowBytes))))
+      : [],
     stepPointers(L, -1),
     L.set("hRow", iSub(L.get("hRow"), iConst(rowBytes))),
     L.set("dARow", iSub(L.get("dARow"), iConst(rowBytes))),
@@ -280,17 +293,28 @@ function scanBackwardKernel(n: number, stored = false): WasmFunction {
 
   const aRow = iAdd(L.get("dAOut"), iMul(L.get("c"), iConst(rowBytes)));
   const dDAt = iAdd(L.get("dDOut"), iMul(L.get("c"), iConst(4)));
+  const blockBytes = iMul(L.get("len"), iConst(rowBytes));
+  const lastChannel = seq(
+    iAdd(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), iConst(1)),
+    iMul(L.get("batch"), L.get("e")),
+    [0x46],
+  ); // eq
   const perChannel = seq(
     channelStart(L, nv),
     unroll(nv, (v) => seq(L.set(`h${v}`, L.splat(0)), L.set(`dh${v}`, L.splat(0)), L.set(`gA${v}`, L.splat(0)))),
     L.set("hRow", L.get("hist")),
     L.set("dARow", stored ? channelBlock(L, "dAStore", rowBytes) : L.get("dAHist")),
     forUp(L, "t", iConst(0), L.get("len"), 1, forwardStep),
-    // the pointers now sit one step past the end; each backward step moves back first
+    // the pointers now sit one step past the end; each backward step moves back first. In the stored table
+    // dARow is now the next channel's block, except after the last channel (then prefetch this block again).
+    stored ? L.set("pf", seq(iSub(L.get("dARow"), blockBytes), L.get("dARow"), lastChannel, [0x1b])) : [], // select
+    unroll(nv, (v) => L.set(`hNow${v}`, vLoad(L.get("hRow"), 16 * v))), // h[len - 1]
     L.set("dDAcc", [0x43, ...bytesOf(0, "f32")]),
     forDown(L, "t", L.get("len"), iConst(0), backwardStep),
     unroll(nv, (v) => vStore(aRow, vAdd(vLoad(aRow, 16 * v), L.get(`gA${v}`)), 16 * v)),
     fStore(dDAt, fAdd(fLoad(dDAt), L.get("dDAcc"))),
+    // keeps the prefetching loads alive: dAHist is unused scratch when the table is stored
+    stored ? vStore(L.get("dAHist"), L.get("pfAcc")) : [],
   );
   return { name: stored ? "scan_backward_stored" : "scan_backward", locals: L, body: forEachChannel(L, perChannel) };
 }
@@ -421,92 +445,32 @@ function convSiluBackwardKernel(w: number): WasmFunction {
   return { name: "conv_silu_backward", locals: L, body };
 }
 
-/** Vectors of four channels the du part of x_proj's backward keeps in flight. */
-const DU_GROUP = 4;
-
 /**
- * xdbl[m, :] = u[m, :] @ wx with wx [e, P] zero padded: one channel at a time, the P / 4 output vectors of
- * the row in registers. Params: u, wx, xdbl [m, P], rows, e.
+ * The products of the block with fused multiply-adds (x_proj, and the projections up to ROW_PROJECTION_MAX_DIM)
+ * as GEMM tiles (lib/wasm/gemm.ts with `fused`): each output a chain of multiply-adds over the reduction index in
+ * order, from zero (or, for an accumulated gradient, from its current value). They replaced kernels that kept one
+ * row's outputs in registers and computed exactly the same chains (the same bits); a tile of several rows shares
+ * each weight load between its rows. Tiles of 3 x 12 columns where the columns come in twelves, else 5 x 8, else
+ * 8 x 4.
  */
-function xProjKernel(p: number): WasmFunction {
-  const nj = p / 4;
-  const L = rowLocals(["u", "wx", "xdbl", "rows", "e"]);
-  L.declare("us", V128);
-  L.declare("wRow", I32);
-  L.declare("out", I32);
-  for (let j = 0; j < nj; j++) L.declare(`acc${j}`, V128);
-  const perChannel = seq(
-    L.set("us", vLoadSplat(at(L, "u", "row", "c"))),
-    L.set("wRow", iAdd(L.get("wx"), iMul(L.get("c"), iConst(p)))), // channel c / 4 -> row offset 4 p (c / 4)
-    unroll(nj, (j) => L.set(`acc${j}`, vMadd(L.get("us"), vLoad(L.get("wRow"), 16 * j), L.get(`acc${j}`)))),
-  );
-  const body = rowLoop(
-    L,
-    L.get("rows"),
-    seq(
-      unroll(nj, (j) => L.set(`acc${j}`, L.splat(0))),
-      channelLoop(L, perChannel, 4),
-      L.set("out", iAdd(L.get("xdbl"), iMul(L.get("mi"), iConst(4 * p)))),
-      unroll(nj, (j) => vStore(L.get("out"), L.get(`acc${j}`), 16 * j)),
-    ),
-  );
-  return { name: "x_proj", locals: L, body };
+function fusedLayout(
+  name: string,
+  o: { aRow: number; aStep: number; bStep: number; cols: number },
+  mode: GemmMode,
+): GemmLayout {
+  const vectors = o.cols / 4;
+  const [mr, nv] = vectors % 3 === 0 ? [3, 3] : vectors % 2 === 0 ? [5, 2] : [8, 1];
+  return { name, ...o, mode, fused: true, mr, nv };
 }
 
-/**
- * Gradients of x_proj, dxdbl [m, P] (padding columns zero): du[m, c] += sum_{j<R} dxdbl[m, j] wxT[j, c]
- * and dWx[c, :] = sum_m u[m, c] dxdbl[m, :] (per channel, the P / 4 vectors in registers; written, not
- * accumulated). du runs DU_GROUP vectors of four channels side by side, each its own chain over j in order
- * (a single chain waited on each multiply-add's latency: ~2x slower); the last channels one vector at a time.
- * Params: dxdbl, u, wxT [P, e], du, dWx [e, P], rows, e.
- */
-function xProjBackwardKernel(rWidth: number, p: number): WasmFunction {
-  const nj = p / 4;
-  const L = rowLocals(["dxdbl", "u", "wxT", "du", "dWx", "rows", "e"]);
-  for (const name of ["gRow", "uAt", "wAt"]) L.declare(name, I32);
-  L.declare("gs", V128);
-  L.declare("us", V128);
-  for (let j = 0; j < Math.max(nj, DU_GROUP); j++) L.declare(`acc${j}`, V128);
-  /** du[row, c .. c + 4 vectors) for `vectors` vectors of four channels. */
-  const duVectors = (vectors: number): number[] =>
-    seq(
-      unroll(vectors, (g) => L.set(`acc${g}`, vLoad(at(L, "du", "row", "c"), 16 * g))),
-      L.set("wAt", at(L, "wxT", "c")),
-      unroll(rWidth, (j) =>
-        seq(
-          L.set("gs", vLoadSplat(L.get("gRow"), 4 * j)),
-          unroll(vectors, (g) => L.set(`acc${g}`, vMadd(L.get("gs"), vLoad(L.get("wAt"), 16 * g), L.get(`acc${g}`)))),
-          L.set("wAt", iAdd(L.get("wAt"), L.get("eB"))),
-        )),
-      unroll(vectors, (g) => vStore(at(L, "du", "row", "c"), L.get(`acc${g}`), 16 * g)),
-    );
-  const duRow = seq(
-    L.set("gRow", iAdd(L.get("dxdbl"), iMul(L.get("mi"), iConst(4 * p)))),
-    // c + 16 DU_GROUP <= eB  <=>  c < eB - 16 (DU_GROUP - 1), as c and eB are multiples of 16
-    forUp(L, "c", iConst(0), iSub(L.get("eB"), iConst(16 * (DU_GROUP - 1))), 16 * DU_GROUP, duVectors(DU_GROUP)),
-    forUp(L, "c", L.get("c"), L.get("eB"), 16, duVectors(1)),
-  );
-  const weightColumn = seq(
-    unroll(nj, (j) => L.set(`acc${j}`, L.splat(0))),
-    L.set("uAt", iAdd(L.get("u"), L.get("c"))),
-    L.set("gRow", L.get("dxdbl")),
-    forUp(
-      L,
-      "mi",
-      iConst(0),
-      L.get("rows"),
-      1,
-      seq(
-        L.set("us", vLoadSplat(L.get("uAt"))),
-        unroll(nj, (j) => L.set(`acc${j}`, vMadd(L.get("us"), vLoad(L.get("gRow"), 16 * j), L.get(`acc${j}`)))),
-        L.set("uAt", iAdd(L.get("uAt"), L.get("eB"))),
-        L.set("gRow", iAdd(L.get("gRow"), iConst(4 * p))),
-      ),
-    ),
-    unroll(nj, (j) => vStore(iAdd(L.get("dWx"), iMul(L.get("c"), iConst(p))), L.get(`acc${j}`), 16 * j)),
-  );
-  const body = seq(rowLoop(L, L.get("rows"), duRow), channelLoop(L, weightColumn, 4));
-  return { name: "x_proj_backward", locals: L, body };
+/** C [P, Q] (= or +=) A [P, T] B [T, Q] with A's rows aCols floats apart, fused multiply-adds. */
+function fusedNn(name: string, aCols: number, q: number, mode: "write" | "continue"): WasmFunction {
+  return gemmKernel(fusedLayout(name, { aRow: 4 * aCols, aStep: 4, bStep: 4 * q, cols: q }, mode));
+}
+
+/** C [P, Q] = A [T, P]^T B [T, Q], fused multiply-adds; C must be zeroed first. */
+function fusedTn(name: string, p: number, q: number): WasmFunction {
+  return gemmKernel({ ...tnLayout(name, p, q), fused: true });
 }
 
 /**
@@ -628,7 +592,12 @@ export interface CoreKernels {
   readonly vexp: Kernel;
   readonly convSilu: Kernel;
   readonly convSiluBackward: Kernel;
+  /** xdbl [m, P] = u wx (wx [e, P] zero padded). Params: u, wx, xdbl, rows, e. */
   readonly xProj: Kernel;
+  /**
+   * Gradients of x_proj from dxdbl [m, P]: du [m, e] += sum_{j<R} dxdbl[:, j] wxT[j, :] (accumulated) and
+   * dWx [e, P] = u^T dxdbl (written). Params: dxdbl, u, wxT [R, e], du, dWx, rows, e.
+   */
   readonly xProjBackward: Kernel;
   readonly dtSoftplus: Kernel;
   readonly dtSoftplusBackward: Kernel;
@@ -644,8 +613,8 @@ export interface CoreKernels {
    * The block's projections (compiled only with a model dim dm, see `coreKernels`): inProj(xm, w [dm, e],
    * out [m, e], rows, dm); outProj(gated, w [e, dm], out [m, dm], rows, e); inProjBackward(dxz [m, e], xm,
    * wT [e, dm], dxm [m, dm] (accumulated), dW [dm, e] (written), rows, dm); outProjBackward(dy [m, dm], gated,
-   * wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e). Up to ROW_PROJECTION_MAX_DIM they are
-   * x_proj's kernels at other widths; wider, GEMM tiles with tf.matMul's arithmetic (lib/wasm/gemm.ts).
+   * wT [dm, e], dGated [m, e] (accumulated), dW [e, dm], rows, e). Up to ROW_PROJECTION_MAX_DIM they multiply-add
+   * fused like x_proj; wider, GEMM tiles with tf.matMul's arithmetic (lib/wasm/gemm.ts).
    */
   readonly inProj?: Kernel;
   readonly outProj?: Kernel;
@@ -656,30 +625,36 @@ export interface CoreKernels {
 const compiled = new Map<string, CoreKernels>();
 
 /**
- * Widest model dim whose block projections run as x_proj-style row kernels (a row's e / 4 output vectors in
- * registers, fused multiply-adds); wider blocks use GEMM tiles that reproduce tf.matMul bit for bit, so the
- * fused block there computes exactly what `linear` around the core computed.
+ * Widest model dim whose block projections use fused multiply-adds (fusedNn / fusedTn, the arithmetic the block
+ * has had since its projections moved into the op at small d); wider blocks use GEMM tiles that reproduce
+ * tf.matMul bit for bit, so the fused block there computes exactly what `linear` around the core computed.
  */
 export const ROW_PROJECTION_MAX_DIM = 16;
 
-/** The projection kernels of a block at model dim dm (inner dim e = 2 dm). */
+/**
+ * The projection kernels of a block at model dim dm (inner dim e = 2 dm): in_proj (x = xm inX), out_proj
+ * (out = gated outW), their input gradients *_dx (dxm += dxz inX^T, dGated += dOut outW^T) and weight gradients
+ * *_dw (dInX = xm^T dxz, dOutW = gated^T dOut).
+ */
 function projectionKernels(dm: number): WasmFunction[] {
   const e = 2 * dm;
   if (dm <= ROW_PROJECTION_MAX_DIM) {
     return [
-      { ...xProjKernel(e), name: "in_proj" },
-      { ...xProjKernel(dm), name: "out_proj" },
-      { ...xProjBackwardKernel(e, e), name: "in_proj_backward" },
-      { ...xProjBackwardKernel(dm, dm), name: "out_proj_backward" },
+      fusedNn("in_proj", dm, e, "write"),
+      fusedNn("out_proj", e, dm, "write"),
+      fusedNn("in_proj_dx", e, dm, "continue"),
+      fusedNn("out_proj_dx", dm, e, "continue"),
+      fusedTn("in_proj_dw", dm, e),
+      fusedTn("out_proj_dw", e, dm),
     ];
   }
   return [
-    nnLayout("in_proj", dm, e, "write"), // x = xm inX
-    nnLayout("out_proj", e, dm, "write"), // out = gated outW
-    nnLayout("in_proj_dx", e, dm, "add"), // dxm += dxz inX^T
-    nnLayout("out_proj_dx", dm, e, "add"), // dGated += dOut outW^T
-    tnLayout("in_proj_dw", dm, e), // dInX = xm^T dxz
-    tnLayout("out_proj_dw", e, dm), // dOutW = gated^T dOut
+    nnLayout("in_proj", dm, e, "write"),
+    nnLayout("out_proj", e, dm, "write"),
+    nnLayout("in_proj_dx", e, dm, "add"),
+    nnLayout("out_proj_dx", dm, e, "add"),
+    tnLayout("in_proj_dw", dm, e),
+    tnLayout("out_proj_dw", e, dm),
   ].map(gemmKernel);
 }
 
@@ -691,14 +666,11 @@ function projections(
   memory: WebAssembly.Memory,
   k: (name: string) => Kernel,
 ): Record<ProjectionName, Kernel> {
-  const names = { inProj: k("in_proj"), outProj: k("out_proj") };
-  if (dm <= ROW_PROJECTION_MAX_DIM) {
-    return { ...names, inProjBackward: k("in_proj_backward"), outProjBackward: k("out_proj_backward") };
-  }
   const e = 2 * dm;
   const [inDx, outDx, inDw, outDw] = ["in_proj_dx", "out_proj_dx", "in_proj_dw", "out_proj_dw"].map(k);
   return {
-    ...names,
+    inProj: k("in_proj"),
+    outProj: k("out_proj"),
     inProjBackward: (dxz, xm, wT, dxm, dW, rows) => {
       inDx(dxz, wT, dxm, rows, e);
       view(memory, dW, dm * e).fill(0);
@@ -713,30 +685,37 @@ function projections(
 }
 
 /**
- * The kernels for state size n (a multiple of 4), dt rank r and conv width w, compiled on first use (a few ms);
- * with a model dim dm (a multiple of 4; inner dim e = 2 dm) also the block's in- and out-projections, in a
- * module (and memory) of their own.
+ * The kernels for state size n (a multiple of 4), dt rank r, conv width w and inner dim e (a multiple of 4),
+ * compiled on first use (a few ms); with a model dim dm (a multiple of 4, and then e = 2 dm) also the block's
+ * in- and out-projections. Each (n, r, w, e, dm) has a module (and memory) of its own.
  */
-export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernels {
+export function coreKernels(n: number, r: number, w: number, e: number, dm = 0): CoreKernels {
   if (!Number.isInteger(n) || n <= 0 || n % 4 !== 0) {
     throw new Error(`the Mamba kernels need a state size n that is a multiple of 4, got ${n}`);
   }
   for (const [name, v] of [["dt rank r", r], ["conv width w", w]] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`the Mamba kernels need a ${name} >= 1, got ${v}`);
   }
-  if (!Number.isInteger(dm) || dm < 0 || dm % 4 !== 0) {
-    throw new Error(`the Mamba block kernels need a model dim that is a multiple of 4, got ${dm}`);
+  if (!Number.isInteger(e) || e <= 0 || e % 4 !== 0) {
+    throw new Error(`the Mamba kernels need an inner dim e that is a multiple of 4, got ${e}`);
   }
-  const key = `${n},${r},${w},${dm}`;
+  if (!Number.isInteger(dm) || dm < 0 || dm % 4 !== 0 || (dm > 0 && e !== 2 * dm)) {
+    throw new Error(
+      `the Mamba block kernels need a model dim that is a multiple of 4 and e = 2 dm, got dm=${dm}, e=${e}`,
+    );
+  }
+  const key = `${n},${r},${w},${e},${dm}`;
   const cached = compiled.get(key);
   if (cached) return cached;
-  const p = Math.ceil((r + 2 * n) / 4) * 4;
+  const rWidth = r + 2 * n;
+  const p = Math.ceil(rWidth / 4) * 4;
   const fns = [
     vExpKernel(),
     convSiluKernel(w),
     convSiluBackwardKernel(w),
-    xProjKernel(p),
-    xProjBackwardKernel(r + 2 * n, p),
+    fusedNn("x_proj", e, p, "write"), // xdbl = u wx
+    fusedNn("x_proj_du", p, e, "continue"), // du += dxdbl wx^T (the first R columns)
+    fusedTn("x_proj_dw", e, p), // dWx = u^T dxdbl
     dtSoftplusKernel(r, p),
     dtSoftplusBackwardKernel(r, p),
     scanForwardKernel(n),
@@ -748,6 +727,7 @@ export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernel
     ...(dm > 0 ? projectionKernels(dm) : []),
   ];
   const { memory, kernel: k } = instantiate(fns);
+  const [xDu, xDw] = [k("x_proj_du"), k("x_proj_dw")];
   const kernels: CoreKernels = {
     memory,
     p,
@@ -755,7 +735,11 @@ export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernel
     convSilu: k("conv_silu"),
     convSiluBackward: k("conv_silu_backward"),
     xProj: k("x_proj"),
-    xProjBackward: k("x_proj_backward"),
+    xProjBackward: (dxdbl, u, wxT, du, dWx, rows) => {
+      xDu(dxdbl, wxT, du, rows, rWidth);
+      view(memory, dWx, e * p).fill(0);
+      xDw(u, dxdbl, dWx, e, rows);
+    },
     dtSoftplus: k("dt_softplus"),
     dtSoftplusBackward: k("dt_softplus_backward"),
     scanForward: k("scan_forward"),
@@ -772,7 +756,7 @@ export function coreKernels(n: number, r: number, w: number, dm = 0): CoreKernel
 
 /** exp of each element through the kernels' vectorised exp (exposed so its error bound can be tested). */
 export function vectorExp(x: Float32Array): Float32Array {
-  const k = coreKernels(4, 1, 4);
+  const k = coreKernels(4, 1, 4, 4);
   const count = Math.ceil(x.length / 4) * 4;
   const at = reserve(k.memory, { x: count, out: count });
   view(k.memory, at.x, count).fill(0).set(x);

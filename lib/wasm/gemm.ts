@@ -33,6 +33,7 @@ import {
   vAdd,
   vLoad,
   vLoadSplat,
+  vMadd,
   vMul,
   vStore,
   type WasmFunction,
@@ -59,6 +60,11 @@ export interface GemmLayout {
   /** Tile rows (default 4) and tile column vectors (default 2: 8 columns). */
   readonly mr?: number;
   readonly nv?: number;
+  /**
+   * Multiply-adds fused where the engine allows (`vMadd`, the arithmetic of the Mamba core's other kernels)
+   * instead of tf.matMul's multiply then add. Default false.
+   */
+  readonly fused?: boolean;
 }
 
 /**
@@ -87,9 +93,15 @@ export function gemmKernel(o: GemmLayout): WasmFunction {
       : each((r, v) => L.set(`acc${r}_${v}`, L.splat(0)));
     const step = seq(
       unroll(vecs, (v) => L.set(`b${v}`, vLoad(L.get("bP"), 16 * v))),
-      each((r, v) =>
-        L.set(`acc${r}_${v}`, vAdd(L.get(`acc${r}_${v}`), vMul(vLoadSplat(L.get("aP"), r * o.aRow), L.get(`b${v}`))))
-      ),
+      each((r, v) => {
+        const a = vLoadSplat(L.get("aP"), r * o.aRow);
+        return L.set(
+          `acc${r}_${v}`,
+          o.fused
+            ? vMadd(a, L.get(`b${v}`), L.get(`acc${r}_${v}`))
+            : vAdd(L.get(`acc${r}_${v}`), vMul(a, L.get(`b${v}`))),
+        );
+      }),
       L.set("aP", iAdd(L.get("aP"), iConst(o.aStep))),
       L.set("bP", iAdd(L.get("bP"), iConst(o.bStep))),
     );
