@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { mambaBlock, mambaBlockReference, type MambaProjections } from "../lib/models/mamba_block.ts";
+import {
+  mambaBlock,
+  mambaBlockLast,
+  mambaBlockLastReference,
+  mambaBlockReference,
+  type MambaProjections,
+} from "../lib/models/mamba_block.ts";
 import { mambaCore, type MambaCoreWeights } from "../lib/models/mamba_core.ts";
 import { ROW_PROJECTION_MAX_DIM } from "../lib/models/mamba_kernels.ts";
 import { linear } from "../lib/models/linear.ts";
@@ -136,6 +142,35 @@ for (const c of [{ b: 2, l: 6, d: 20, n: 4 }, { b: 4, l: 16, d: 64, n: 16 }]) {
       NAMES.forEach((name, i) => assert.deepEqual(bitDiffs(fused[i], composed[i]), [], `${name} gradient`));
     });
     tf.dispose([...inputs, weight]);
+  });
+}
+
+/** A weight on the output that is zero before the last position: what a readout of the last position sends back. */
+function lastOnlyWeight(b: number, l: number, d: number): tf.Tensor {
+  return tf.tidy(() =>
+    tf.mul(gaussian(mt19937(8), [b, l, d], 1), tf.oneHot(tf.fill([b], l - 1, "int32"), l).reshape([b, l, 1]))
+  );
+}
+
+for (const c of [...CASES, { b: 2, l: 9, d: 64, n: 16 }]) {
+  Deno.test(`Mamba block at the last position only equals the full block's last position bit for bit, value and all eleven gradients (d=${c.d} ${projectionsOf(c.d)})`, () => {
+    const inputs = makeInputs(31 + c.d, c.b, c.l, c.d, c.n);
+    const weight = lastOnlyWeight(c.b, c.l, c.d);
+    const lastWeight = tf.slice(weight, [0, c.l - 1, 0], [c.b, 1, c.d]);
+    const full: Block = (x, p, core) => tf.slice(mambaBlock(x, p, core), [0, c.l - 1, 0], [c.b, 1, c.d]);
+    tf.tidy(() => {
+      const last = apply(mambaBlockLast, inputs);
+      assert.deepEqual(last.shape, [c.b, 1, c.d]);
+      assert.deepEqual(bitDiffs(last, apply(full, inputs)), [], "value");
+      const gradsOf = (block: Block): tf.Tensor[] =>
+        tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(apply(block, t), lastWeight)))(inputs);
+      const lastGrads = gradsOf(mambaBlockLast);
+      const fullGrads = gradsOf(full);
+      NAMES.forEach((name, i) => assert.deepEqual(bitDiffs(lastGrads[i], fullGrads[i]), [], `${name} gradient`));
+      // and the reference's last position agrees with the fast one as the full blocks do
+      assert.ok(relErr(last, apply(mambaBlockLastReference, inputs)) < 1e-4, "reference value");
+    });
+    tf.dispose([...inputs, weight, lastWeight]);
   });
 }
 

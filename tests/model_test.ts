@@ -6,6 +6,7 @@ import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { crossEntropy } from "../lib/training/train.ts";
+import { layersFor } from "../lib/models/layers.ts";
 
 await initBackend();
 
@@ -118,3 +119,34 @@ Deno.test("two live models of the same config coexist, and disposing both leaves
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+for (const [model, d] of [...MODEL_NAMES.map((m) => [m, 8] as const), ["mamba", 64] as const]) {
+  Deno.test(`${model} d=${d}: the loss (last mixer at the last position only where it can) equals the readout of the full hidden states bit for bit, with every gradient`, () => {
+    const config = resolve({ model, K: 16, d, M: 1, L: 8, tau: 1, seed: 0 });
+    const net = buildModel(config, substream(0, "init"));
+    try {
+      const b = 3, l = 8;
+      const batch = arBatch(substream(2, "t"), { K: 16, M: 1, tau: 1 }, b, l);
+      const vars = net.params.map((p) => p.variable);
+      const get = (name: string): tf.Variable => net.params.find((p) => p.name === name)!.variable;
+      const readout = {
+        norm: { gain: get("final_norm.gain") as tf.Tensor1D, bias: get("final_norm.bias") as tf.Tensor1D },
+        w: get("readout.w") as tf.Tensor2D,
+        bias: get("readout.b") as tf.Tensor1D,
+      };
+      const { readoutLoss } = layersFor(config);
+      const bits = (t: tf.Tensor): number[] => [...new Uint32Array(new Float32Array(t.dataSync()).buffer)];
+      tf.tidy(() => {
+        const viaLoss = tf.variableGrads(() => net.loss(batch.tokens, batch.labels, b, l), vars);
+        const viaHidden = tf.variableGrads(
+          () => readoutLoss(net.hidden(batch.tokens, b, l), readout, batch.labels),
+          vars,
+        );
+        assert.deepEqual(bits(viaLoss.value), bits(viaHidden.value), "loss");
+        for (const v of vars) assert.deepEqual(bits(viaLoss.grads[v.name]), bits(viaHidden.grads[v.name]), v.name);
+      });
+    } finally {
+      net.dispose();
+    }
+  });
+}

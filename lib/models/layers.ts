@@ -9,7 +9,7 @@ import { mambaCore, mambaCoreReference } from "./mamba_core.ts";
 import { layerNorm, layerNormReference } from "./layer_norm.ts";
 import { readoutLoss, readoutLossReference } from "./readout_loss.ts";
 import { addPositions, addPositionsReference } from "./learned_positions.ts";
-import { mambaBlock, mambaBlockReference } from "./mamba_block.ts";
+import { mambaBlock, mambaBlockLast, mambaBlockReference } from "./mamba_block.ts";
 
 /** One implementation of each layer, all with the fast kernels' signatures. */
 export interface Layers {
@@ -20,6 +20,8 @@ export interface Layers {
   readonly readoutLoss: typeof readoutLoss;
   readonly addPositions: typeof addPositions;
   readonly mambaBlock: typeof mambaBlock;
+  /** The block at the last position only (fast layers only: the references run the model exactly as before). */
+  readonly mambaBlockLast?: typeof mambaBlockLast;
 }
 
 /** The fast layers, or the references when `c.kernels` is "reference". */
@@ -34,5 +36,14 @@ export function layersFor(c: ResolvedConfig): Layers {
       addPositions: addPositionsReference,
       mambaBlock: mambaBlockReference,
     }
-    : { linear, attention: causalAttention, mambaCore, layerNorm, readoutLoss, addPositions, mambaBlock };
+    : {
+      linear,
+      attention: causalAttention,
+      mambaCore,
+      layerNorm,
+      readoutLoss,
+      addPositions,
+      mambaBlock,
+      mambaBlockLast,
+    };
 }

@@ -16,7 +16,7 @@
  *
  * Glossary: b batch, l length, d model dim, e inner dim (2d).
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import {
   mambaCore,
   mambaCoreReference,
@@ -33,6 +33,22 @@ export function mambaBlockReference(x: tf.Tensor3D, p: MambaProjections, core: M
   const xIn = linearReference(x, p.inX) as tf.Tensor3D; // [b, l, e]
   const z = linearReference(x, p.inZ) as tf.Tensor3D; // [b, l, e]
   return linearReference(mambaCoreReference(xIn, z, core), p.out) as tf.Tensor3D; // [b, l, d]
+}
+
+/** The last position of the reference block, [b, 1, d] (plain tf: the full block, then a slice). */
+export function mambaBlockLastReference(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
+  const [b, l, d] = x.shape;
+  return tf.slice(mambaBlockReference(x, p, core), [0, l - 1, 0], [b, 1, d]);
+}
+
+/**
+ * The fast block at the last position only, [b, 1, d]: the fused op's last-position form when d is a multiple of
+ * 4 (mamba_core.ts `projectedCore` with `last`), else a slice of `mambaBlock`.
+ */
+export function mambaBlockLast(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
+  const [b, l, d] = x.shape;
+  if (d % 4 === 0) return projectedCore(x, p, core, true);
+  return tf.slice(mambaBlock(x, p, core), [0, l - 1, 0], [b, 1, d]);
 }
 
 /** The fast block: one fused op when d is a multiple of 4, else linear around mambaCore. */

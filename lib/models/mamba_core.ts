@@ -199,14 +199,18 @@ function storesExp(d: CoreDims): boolean {
 function savedRegions(
   d: CoreDims,
   dm = 0,
+  last = false,
 ): Record<
   "x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y" | "expDA" | BlockRegionName,
   number
 > {
   const me = d.m * d.e;
+  const be = d.b * d.e; // one row per sequence: the last position's
   return {
     x: me,
-    z: me,
+    z: last ? be : me, // a last-position block keeps z at the last position only
+    xmLast: last ? d.b * dm : 0, // [b, dm]: xm at the last position
+    yLast: last ? be : 0, // [b, e]: y at the last position
     convWT: d.w * d.e,
     convB: d.e,
     xProj: d.e * d.P,
@@ -230,11 +234,31 @@ function savedRegions(
     inXT: d.e * dm, // [e, dm]
     inZT: d.e * dm,
     outWT: dm * d.e, // [dm, e]
-    gated: dm > 0 ? me : 0, // [m, e]
+    gated: dm > 0 ? (last ? be : me) : 0, // [m, e], or [b, e] at the last position
   };
 }
 
-type BlockRegionName = "xm" | "inX" | "inZ" | "outW" | "inXT" | "inZT" | "outWT" | "gated";
+type BlockRegionName = "xm" | "inX" | "inZ" | "outW" | "inXT" | "inZT" | "outWT" | "gated" | "xmLast" | "yLast";
+
+/**
+ * Copy row (bi l + l - 1) of a [b l, width] array to row bi of a [b, width] one (`toLast`), or back (`fromLast`),
+ * for bi < b: the last position of every sequence. Byte offsets into `memory`.
+ */
+function lastRows(
+  memory: WebAssembly.Memory,
+  full: number,
+  compact: number,
+  d: CoreDims,
+  width: number,
+  toLast: boolean,
+): void {
+  const all = view(memory, full, d.m * width), rows = view(memory, compact, d.b * width);
+  for (let bi = 0; bi < d.b; bi++) {
+    const at = (bi * d.l + d.l - 1) * width;
+    if (toLast) rows.set(all.subarray(at, at + width), bi * width);
+    else all.set(rows.subarray(bi * width, (bi + 1) * width), at);
+  }
+}
 
 /** The fused block's projections around the core (model dim dm, inner dim e = 2 dm). */
 interface BlockWeights {
@@ -262,22 +286,25 @@ const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "
  * function is garbage collected.
  */
 /**
- * out [m, e] (left in kernel memory at `outAt`, scratch space) and, when `keep`, the slot holding the
- * intermediates for the backward pass.
+ * out [m, e] (the block's: [m, dm], or with `last` [b, dm], the last position of each sequence; left in kernel
+ * memory at `outAt`, scratch space) and, when `keep`, the slot holding the intermediates for the backward pass.
+ * With `last` (block sources only) z, the gate and out_proj run at the last position only: nothing else reads them.
  */
 function coreForward(
   d: CoreDims,
   src: ForwardSource,
   wk: KernelWeights,
   keep: boolean,
+  last = false,
 ): { outAt: number; hold: SlotHold | undefined } {
   const block = "block" in src ? src.block : undefined;
   const dm = block?.dm ?? 0;
+  if (last && !block) throw new Error("mamba core: a last-position forward needs the block's projections");
   const k = coreKernels(d.n, d.r, d.w, d.e, dm);
   const me = d.m * d.e;
   const pool = slotPool(k.memory);
-  const regions = savedRegions(d, dm);
-  const outSize = block ? d.m * dm : me;
+  const regions = savedRegions(d, dm, last);
+  const outSize = block ? (last ? d.b : d.m) * dm : me;
   const hold = keep ? pool.take(regionBytes(regions)) : undefined;
   const at = hold
     ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, { out: outSize }, pool.scratch()) }
@@ -295,7 +322,10 @@ function coreForward(
       put(at.outWT, transpose(outW, d.e, dm));
     }
     k.inProj!(at.xm, at.inX, at.x, d.m, dm); // x = xm inX
-    k.inProj!(at.xm, at.inZ, at.z, d.m, dm); // z = xm inZ
+    if (last) {
+      lastRows(k.memory, at.xm, at.xmLast, d, dm, true);
+      k.inProj!(at.xmLast, at.inZ, at.z, d.b, dm); // z = xm inZ at the last positions, [b, e]
+    } else k.inProj!(at.xm, at.inZ, at.z, d.m, dm); // z = xm inZ
   } else {
     put(at.x, src.x);
     put(at.z, src.z);
@@ -319,7 +349,11 @@ function coreForward(
     at.y,
     at.expDA, // read only by scanForwardKeep
   );
-  if (block) {
+  if (last) {
+    lastRows(k.memory, at.y, at.yLast, d, d.e, true);
+    k.gate(at.yLast, at.z, at.gated, d.b * d.e);
+    k.outProj!(at.gated, at.outW, at.out, d.b, d.e); // out = gated outW, [b, dm]
+  } else if (block) {
     k.gate(at.y, at.z, at.gated, me);
     k.outProj!(at.gated, at.outW, at.out, d.m, d.e); // out = gated outW
   } else k.gate(at.y, at.z, at.out, me);
@@ -336,20 +370,24 @@ function coreBackward(
   a: Float32Array,
   dOut: Float32Array,
   dm = 0,
+  last = false,
 ): Float32Array[] {
   const k = coreKernels(d.n, d.r, d.w, d.e, dm);
   const me = d.m * d.e;
+  const be = d.b * d.e;
   const pool = slotPool(k.memory);
   pool.check(hold);
-  const saved = reserve(k.memory, savedRegions(d, dm), hold.slot.offset);
+  const saved = reserve(k.memory, savedRegions(d, dm, last), hold.slot.offset);
   const sizes = {
-    dOutM: d.m * dm, // the block's: dOut [m, dm] on entry
+    dOutM: (last ? d.b : d.m) * dm, // the block's: dOut [m, dm] (last: [b, dm]) on entry
     dxm: d.m * dm, // the block's input gradient [m, dm]
+    dxmLast: last ? d.b * dm : 0, // its rows at the last positions, while dz's part is added
+    dyLast: last ? be : 0, // d(gated), then dy, at the last positions
     dInX: dm * d.e,
     dInZ: dm * d.e,
     dOutW: d.e * dm,
     dy: me, // dOut on entry
-    dz: me,
+    dz: last ? be : me,
     dDelta: me, // becomes d(dtRaw)
     dU: me, // becomes d(xc)
     dxdbl: d.m * d.P,
@@ -371,13 +409,21 @@ function coreBackward(
     view(k.memory, at[key], sizes[key]).fill(0);
   }
   view(k.memory, at.hist, d.n).fill(0);
-  if (dm > 0) {
-    view(k.memory, at.dOutM, d.m * dm).set(dOut);
+  if (dm > 0) view(k.memory, at.dOutM, sizes.dOutM).set(dOut);
+  if (last) {
+    // d(gated) = dOut outW^T and the gate's gradients at the last positions; dy is zero elsewhere
+    view(k.memory, at.dyLast, be).fill(0);
+    k.outProjBackward!(at.dOutM, at.gated, at.outWT, at.dyLast, at.dOutW, d.b, d.e);
+    k.gateBackward(at.dyLast, at.yLast, at.z, at.dyLast, at.dz, be);
     view(k.memory, at.dy, me).fill(0);
-    k.outProjBackward!(at.dOutM, at.gated, at.outWT, at.dy, at.dOutW, d.m, d.e); // dy = dOut outW^T
-  } else view(k.memory, at.dy, me).set(dOut);
-
-  k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
+    lastRows(k.memory, at.dy, at.dyLast, d, d.e, false);
+  } else {
+    if (dm > 0) {
+      view(k.memory, at.dy, me).fill(0);
+      k.outProjBackward!(at.dOutM, at.gated, at.outWT, at.dy, at.dOutW, d.m, d.e); // dy = dOut outW^T
+    } else view(k.memory, at.dy, me).set(dOut);
+    k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
+  }
   (storesExp(d) ? k.scanBackwardStored : k.scanBackward)(
     at.delta,
     at.u,
@@ -403,10 +449,13 @@ function coreBackward(
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
   k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);
-  if (dm > 0) {
-    k.inProjBackward!(at.dx, at.xm, at.inXT, at.dxm, at.dInX, d.m, dm); // dxm = dx inX^T, dInX = xm^T dx
-    k.inProjBackward!(at.dz, at.xm, at.inZT, at.dxm, at.dInZ, d.m, dm); // dxm += dz inZ^T, dInZ = xm^T dz
-  }
+  if (dm > 0) k.inProjBackward!(at.dx, at.xm, at.inXT, at.dxm, at.dInX, d.m, dm); // dxm = dx inX^T, dInX = xm^T dx
+  if (last) {
+    // dz is zero before the last positions: dxm += dz inZ^T and dInZ = xm^T dz over those rows only
+    lastRows(k.memory, at.dxm, at.dxmLast, d, dm, true);
+    k.inProjBackward!(at.dz, at.xmLast, at.inZT, at.dxmLast, at.dInZ, d.b, dm);
+    lastRows(k.memory, at.dxm, at.dxmLast, d, dm, false);
+  } else if (dm > 0) k.inProjBackward!(at.dz, at.xm, at.inZT, at.dxm, at.dInZ, d.m, dm); // dxm += dz inZ^T, dInZ = xm^T dz
   releaseSlot(hold);
 
   // d aLog = dA * dA/daLog = dA * A
@@ -515,10 +564,12 @@ const BLOCK_INPUT_NAMES = [
   "out",
 ] as const;
 
-function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
+/** The block op's forward and gradient; with `last` its output is the last position only, [b, 1, dm]. */
+const blockWithGrad = (last: boolean) =>
+(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   value: tf.Tensor;
   gradFunc: (dy: tf.Tensor) => tf.Tensor[];
-} {
+} => {
   const inputs = args.slice(0, BLOCK_INPUT_NAMES.length) as tf.Tensor[];
   const [xm, inX] = inputs;
   const [b, l, dm] = xm.shape;
@@ -529,7 +580,7 @@ function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
   const wk = kernelWeights(d, data.slice(3, 10));
   const block: BlockWeights = { dm, inX: data[1].slice(), inZ: data[2].slice(), outW: data[10].slice() };
   const taped = tf.engine().state.gradientDepth > 0; // inside customGrad's forward kernelDepth is already 1
-  const { outAt, hold } = clocked("forward", () => coreForward(d, { xm: data[0], block }, wk, taped));
+  const { outAt, hold } = clocked("forward", () => coreForward(d, { xm: data[0], block }, wk, taped, last));
   const kernelMemory = coreKernels(d.n, d.r, d.w, d.e, dm).memory;
   const a = wk.a;
   let used = false;
@@ -537,23 +588,31 @@ function blockWithGrad(...args: (tf.Tensor | tf.GradSaveFunc)[]): {
     if (!hold) throw new Error("mamba block: backward without a gradient tape in the forward pass");
     if (used) throw new Error("mamba block: backward called twice for one forward pass");
     used = true;
-    const grads = clocked("backward", () => coreBackward(d, hold, a, floats(dy, "dy"), dm));
+    const grads = clocked("backward", () => coreBackward(d, hold, a, floats(dy, "dy"), dm, last));
     return grads.map((g, i) => tensorOf(g, inputs[i].shape));
   };
   if (hold) dropped.register(gradFunc, hold);
-  return { value: tensorOf(view(kernelMemory, outAt, d.m * dm), [b, l, dm]), gradFunc };
-}
+  const rows = last ? 1 : l;
+  return { value: tensorOf(view(kernelMemory, outAt, b * rows * dm), [b, rows, dm]), gradFunc };
+};
 
-const fastBlock = tf.customGrad(blockWithGrad as Parameters<typeof tf.customGrad>[0]);
+const fastBlock = tf.customGrad(blockWithGrad(false) as Parameters<typeof tf.customGrad>[0]);
+const fastBlockLast = tf.customGrad(blockWithGrad(true) as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * in_proj, the core and out_proj as ONE tf op: xm [b, l, dm] -> [b, l, dm], with gradients for xm, the three
  * projections and the core's seven weights (same values as linear -> core -> linear). The projections run in
- * the core's memory: no matMul dispatches, no transposes, no copies of x and z. Needs dm a multiple of 4. Up to ROW_PROJECTION_MAX_DIM (mamba_kernels.ts) the projections are
- * x_proj-style row kernels; wider, GEMM tiles with tf.matMul's arithmetic, so that there the op's values and
- * gradients equal linear -> mambaCore -> linear's bit for bit.
+ * the core's memory: no matMul dispatches, no transposes, no copies of x and z. Needs dm a multiple of 4. Up to
+ * ROW_PROJECTION_MAX_DIM (mamba_kernels.ts) the projections multiply-add fused; wider, GEMM tiles with
+ * tf.matMul's arithmetic, so that there the op's values and gradients equal linear -> mambaCore -> linear's bit
+ * for bit.
+ *
+ * With `last`, the output is the last position of each sequence only, [b, 1, dm]: the same values as the full
+ * op's [:, l - 1], and the same gradients as the full op given a gradient that is zero before the last position
+ * (what a readout of the last position sends). The scan still runs over every position (the state needs them);
+ * z, the gate and out_proj, forward and backward, run on the b last rows instead of all b l.
  */
-export function projectedCore(xm: tf.Tensor3D, p: MambaProjections, w: MambaCoreWeights): tf.Tensor3D {
+export function projectedCore(xm: tf.Tensor3D, p: MambaProjections, w: MambaCoreWeights, last = false): tf.Tensor3D {
   const [, , dm] = xm.shape;
   const [pd, e] = p.inX.shape;
   const shapes: [string, readonly number[], readonly number[]][] = [
@@ -569,7 +628,7 @@ export function projectedCore(xm: tf.Tensor3D, p: MambaProjections, w: MambaCore
   if (pd !== dm || dm % 4 !== 0 || e !== 2 * dm) {
     throw new Error(`mamba block: the fused path needs dm a multiple of 4 and e = 2 dm, got dm=${dm}, e=${e}`);
   }
-  return fastBlock(
+  return (last ? fastBlockLast : fastBlock)(
     xm,
     p.inX,
     p.inZ,

@@ -39,6 +39,10 @@ export function mambaMixer(store: ParamStore, name: string, c: ResolvedConfig): 
   const D = store.constant(`${name}.D`, [e], 1) as tf.Variable<tf.Rank.R1>;
   const out = store.uniform(`${name}.out_proj`, [e, d], 1 / Math.sqrt(e)) as tf.Variable<tf.Rank.R2>;
   const core: MambaCoreWeights = { convW, convB, xProj, dtProj, dtBias, aLog, D };
-  const { mambaBlock } = layersFor(c);
-  return { apply: (x) => mambaBlock(x, { inX, inZ, out }, core) }; // [b, l, d]
+  const { mambaBlock, mambaBlockLast } = layersFor(c);
+  const p = { inX, inZ, out };
+  return {
+    apply: (x) => mambaBlock(x, p, core), // [b, l, d]
+    ...(mambaBlockLast ? { applyLast: (x: tf.Tensor3D) => mambaBlockLast(x, p, core) } : {}), // [b, 1, d]
+  };
 }

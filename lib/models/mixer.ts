@@ -12,6 +12,12 @@ import type { ParamStore } from "./param_store.ts";
 /** A sequence mixer: [b, l, d] -> [b, l, d], causal. */
 export interface Mixer {
   apply(x: tf.Tensor3D): tf.Tensor3D;
+  /**
+   * Optional: the output at the last position only, [b, 1, d]: the values of apply(x)[:, l - 1] and, for a
+   * gradient that is zero before the last position, the same gradients. A model's last layer uses it when the
+   * readout reads the last position (the Mamba block then skips its gate and out_proj elsewhere).
+   */
+  applyLast?(x: tf.Tensor3D): tf.Tensor3D;
 }
 
 /** How one kind of mixer is named and built. */

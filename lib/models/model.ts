@@ -107,9 +107,24 @@ export function buildModel(
     return x;
   }
 
+  /**
+   * The hidden states the readout reads: those of `hidden`, except that a last mixer with `applyLast` runs at the
+   * last position only ([b, 1, d] then; the readout reads the last position either way).
+   */
+  function readoutInput(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
+    let x = embed(tokens, b, l); // [b, l, d]
+    mixers.forEach((m, i) => {
+      const normed = layers.layerNorm(x, norms[i]) as tf.Tensor3D;
+      x = i === mixers.length - 1 && m.applyLast
+        ? tf.add(tf.slice(x, [0, l - 1, 0], [b, 1, d]), m.applyLast(normed)) // [b, 1, d]
+        : tf.add(x, m.apply(normed)); // [b, l, d]
+    });
+    return x;
+  }
+
   function logits(tokens: Int32Array, b: number, l: number): tf.Tensor2D {
-    const x = hidden(tokens, b, l);
-    const last = tf.reshape(tf.slice(x, [0, l - 1, 0], [b, 1, d]), [b, d]); // [b, d]
+    const x = readoutInput(tokens, b, l);
+    const last = tf.reshape(tf.slice(x, [0, x.shape[1] - 1, 0], [b, 1, d]), [b, d]); // [b, d]
     return tf.add(
       layers.linear(layers.layerNorm(last, finalNorm), readout),
       readoutBias,
@@ -117,7 +132,7 @@ export function buildModel(
   }
 
   function loss(tokens: Int32Array, labels: Int32Array, b: number, l: number): tf.Scalar {
-    return layers.readoutLoss(hidden(tokens, b, l), { norm: finalNorm, w: readout, bias: readoutBias }, labels);
+    return layers.readoutLoss(readoutInput(tokens, b, l), { norm: finalNorm, w: readout, bias: readoutBias }, labels);
   }
 
   return {
