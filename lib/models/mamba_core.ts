@@ -210,7 +210,6 @@ function savedRegions(
     x: me,
     z: last ? be : me, // a last-position block keeps z at the last position only
     xmLast: last ? d.b * dm : 0, // [b, dm]: xm at the last position
-    yLast: last ? be : 0, // [b, e]: y at the last position
     convWT: d.w * d.e,
     convB: d.e,
     xProj: d.e * d.P,
@@ -224,7 +223,7 @@ function savedRegions(
     xdbl: d.m * d.P, // [dtLow | B | C | 0]
     dtRaw: me, // before softplus
     delta: me,
-    y: me, // scan output with the D skip, before the gate
+    y: last ? be : me, // scan output with the D skip, before the gate (last: at the last position, [b, e])
     expDA: storesExp(d) ? d.m * d.e * d.n : 0, // exp(delta A) [b, e, l, n], or nothing
     // the block's (model dim dm > 0; else empty): its input, projection weights and the gate's output
     xm: d.m * dm, // [m, dm]
@@ -238,7 +237,7 @@ function savedRegions(
   };
 }
 
-type BlockRegionName = "xm" | "inX" | "inZ" | "outW" | "inXT" | "inZT" | "outWT" | "gated" | "xmLast" | "yLast";
+type BlockRegionName = "xm" | "inX" | "inZ" | "outW" | "inXT" | "inZT" | "outWT" | "gated" | "xmLast";
 
 /**
  * Copy row (bi l + l - 1) of a [b l, width] array to row bi of a [b, width] one (`toLast`), or back (`fromLast`),
@@ -335,7 +334,8 @@ function coreForward(
   k.convSilu(at.x, at.convWT, at.convB, at.xc, at.u, d.b, d.l, d.e);
   k.xProj(at.u, at.xProj, at.xdbl, d.m, d.e);
   k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, d.m, d.e);
-  (hold && storesExp(d) ? k.scanForwardKeep : k.scanForward)(
+  const stores = hold && storesExp(d);
+  (last ? (stores ? k.scanForwardKeepLast : k.scanForwardLast) : stores ? k.scanForwardKeep : k.scanForward)(
     at.delta,
     at.u,
     at.xdbl + 4 * d.r, // B columns
@@ -350,8 +350,7 @@ function coreForward(
     at.expDA, // read only by scanForwardKeep
   );
   if (last) {
-    lastRows(k.memory, at.y, at.yLast, d, d.e, true);
-    k.gate(at.yLast, at.z, at.gated, d.b * d.e);
+    k.gate(at.y, at.z, at.gated, d.b * d.e);
     k.outProj!(at.gated, at.outW, at.out, d.b, d.e); // out = gated outW, [b, dm]
   } else if (block) {
     k.gate(at.y, at.z, at.gated, me);
@@ -386,7 +385,7 @@ function coreBackward(
     dInX: dm * d.e,
     dInZ: dm * d.e,
     dOutW: d.e * dm,
-    dy: me, // dOut on entry
+    dy: last ? 0 : me, // dOut on entry (last: dyLast instead)
     dz: last ? be : me,
     dDelta: me, // becomes d(dtRaw)
     dU: me, // becomes d(xc)
@@ -414,9 +413,7 @@ function coreBackward(
     // d(gated) = dOut outW^T and the gate's gradients at the last positions; dy is zero elsewhere
     view(k.memory, at.dyLast, be).fill(0);
     k.outProjBackward!(at.dOutM, at.gated, at.outWT, at.dyLast, at.dOutW, d.b, d.e);
-    k.gateBackward(at.dyLast, at.yLast, at.z, at.dyLast, at.dz, be);
-    view(k.memory, at.dy, me).fill(0);
-    lastRows(k.memory, at.dy, at.dyLast, d, d.e, false);
+    k.gateBackward(at.dyLast, at.y, at.z, at.dyLast, at.dz, be);
   } else {
     if (dm > 0) {
       view(k.memory, at.dy, me).fill(0);
@@ -424,28 +421,32 @@ function coreBackward(
     } else view(k.memory, at.dy, me).set(dOut);
     k.gateBackward(at.dy, at.y, at.z, at.dy, at.dz, me);
   }
-  (storesExp(d) ? k.scanBackwardStored : k.scanBackward)(
-    at.delta,
-    at.u,
-    at.xdbl + 4 * d.r,
-    at.xdbl + 4 * (d.r + d.n),
-    at.a,
-    at.D,
-    d.b,
-    d.l,
-    d.e,
-    4 * d.P,
-    at.dy,
-    at.dDelta,
-    at.dU,
-    at.dxdbl + 4 * d.r,
-    at.dxdbl + 4 * (d.r + d.n),
-    at.dA,
-    at.dD,
-    at.hist,
-    at.dAHist,
-    at.expDA, // read only by scanBackwardStored
-  );
+  (last
+    ? (storesExp(d) ? k.scanBackwardStoredLast : k.scanBackwardLast)
+    : storesExp(d)
+    ? k.scanBackwardStored
+    : k.scanBackward)(
+      at.delta,
+      at.u,
+      at.xdbl + 4 * d.r,
+      at.xdbl + 4 * (d.r + d.n),
+      at.a,
+      at.D,
+      d.b,
+      d.l,
+      d.e,
+      4 * d.P,
+      last ? at.dyLast : at.dy,
+      at.dDelta,
+      at.dU,
+      at.dxdbl + 4 * d.r,
+      at.dxdbl + 4 * (d.r + d.n),
+      at.dA,
+      at.dD,
+      at.hist,
+      at.dAHist,
+      at.expDA, // read only by scanBackwardStored
+    );
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);
   k.convSiluBackward(at.dU, at.xc, at.x, at.convWT, at.dx, at.dConvWT, at.dConvB, d.b, d.l, d.e);

@@ -163,36 +163,47 @@ function channelBlock(L: Locals, base: string, rowBytes: number): number[] {
 
 /**
  * y[b, t, c] = sum_s h[t, s] C[t, s] + D[c] u[t, c]. Params: SCAN_PARAMS, then y; with `keep`
- * ("scan_forward_keep") also dAStore, where every exp(dt A) is written, [b, e, l, n], for the backward.
+ * ("scan_forward_keep") also dAStore, where every exp(dt A) is written, [b, e, l, n], for the backward. With
+ * `last` ("..._last") y is [b, e], the last position only: the earlier steps update the state and skip the
+ * C . h sums (their values are the full kernel's bit for bit).
  */
-function scanForwardKernel(n: number, keep = false): WasmFunction {
+function scanForwardKernel(n: number, keep = false, last = false): WasmFunction {
   const nv = n / 4;
   const rowBytes = 16 * nv;
   const L = scanLocals([...SCAN_PARAMS, "y", ...(keep ? ["dAStore"] : [])], nv);
   if (keep) L.declare("dARow", I32);
-  const step = seq(
-    loadStep(L),
-    L.set("acc", L.splat(0)),
-    recurrenceStep(
-      L,
-      nv,
-      (v) =>
-        seq(
-          L.set("acc", vMadd(L.get(`h${v}`), vLoad(iAdd(L.get("cm"), L.get("rowOff")), 16 * v), L.get("acc"))),
-          keep ? vStore(L.get("dARow"), L.get("dA"), 16 * v) : [],
-        ),
-    ),
-    fStore(iAdd(L.get("y"), L.get("elem")), fAdd(vSum(L, "acc"), fMul(L.get("dSkipC"), L.get("uu")))),
-    keep ? L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))) : [],
-    stepPointers(L, 1),
-  );
+  /** One time step; `withY`: also y at this step, stored at yAt. */
+  const step = (withY: boolean, yAt: () => number[]): number[] =>
+    seq(
+      loadStep(L),
+      withY ? L.set("acc", L.splat(0)) : [],
+      recurrenceStep(
+        L,
+        nv,
+        (v) =>
+          seq(
+            withY
+              ? L.set("acc", vMadd(L.get(`h${v}`), vLoad(iAdd(L.get("cm"), L.get("rowOff")), 16 * v), L.get("acc")))
+              : [],
+            keep ? vStore(L.get("dARow"), L.get("dA"), 16 * v) : [],
+          ),
+      ),
+      withY ? fStore(yAt(), fAdd(vSum(L, "acc"), fMul(L.get("dSkipC"), L.get("uu")))) : [],
+      keep ? L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))) : [],
+      stepPointers(L, 1),
+    );
+  const yFull = (): number[] => iAdd(L.get("y"), L.get("elem"));
+  const yLast = (): number[] => iAdd(L.get("y"), iMul(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), iConst(4)));
   const perChannel = seq(
     channelStart(L, nv),
     keep ? L.set("dARow", channelBlock(L, "dAStore", rowBytes)) : [],
     unroll(nv, (v) => L.set(`h${v}`, L.splat(0))),
-    forUp(L, "t", iConst(0), L.get("len"), 1, step),
+    last
+      ? seq(forUp(L, "t", iConst(1), L.get("len"), 1, step(false, yFull)), step(true, yLast))
+      : forUp(L, "t", iConst(0), L.get("len"), 1, step(true, yFull)),
   );
-  return { name: keep ? "scan_forward_keep" : "scan_forward", locals: L, body: forEachChannel(L, perChannel) };
+  const name = (keep ? "scan_forward_keep" : "scan_forward") + (last ? "_last" : "");
+  return { name, locals: L, body: forEachChannel(L, perChannel) };
 }
 
 /**
@@ -200,9 +211,11 @@ function scanForwardKernel(n: number, keep = false): WasmFunction {
  * includes the D skip); dbm, dcm: dB and dC laid out like B and C (accumulated); dAOut [e, n] and
  * dDOut [e] (accumulated); scratch for one (b, c): hist [(l + 1) n] with row 0 zero, dAHist [l n]. With
  * `stored` ("scan_backward_stored") also dAStore: the exp(dt A) of "scan_forward_keep", read instead of
- * recomputed (dAHist is then unused): the same numbers without the exponentials.
+ * recomputed (dAHist is then unused): the same numbers without the exponentials. With `last` ("..._last") dy is
+ * [b, e], the gradient at the last position, zero before it: the earlier steps skip every term with dy (each an
+ * exact +-0, so the gradients are the full kernel's given that dy).
  */
-function scanBackwardKernel(n: number, stored = false): WasmFunction {
+function scanBackwardKernel(n: number, stored = false, last = false): WasmFunction {
   const nv = n / 4;
   const rowBytes = 16 * nv;
   const L = scanLocals(
@@ -252,12 +265,16 @@ function scanBackwardKernel(n: number, stored = false): WasmFunction {
     L.declare("pfAcc", V128);
   }
   const rowAt = (base: string): number[] => iAdd(L.get(base), L.get("rowOff"));
-  const backwardVector = (v: number): number[] =>
+  const backwardVector = (withDy: boolean) => (v: number): number[] =>
     seq(
-      // dC[t] += dy h[t]
-      vAccumulate(rowAt("dcm"), L.get("dyv"), L.get(`hNow${v}`), 16 * v),
-      // dh += dy C[t]; dB[t] += dh dt u; d(dt u) += dh . B[t]
-      L.set(`dh${v}`, vMadd(L.get("dyv"), vLoad(rowAt("cm"), 16 * v), L.get(`dh${v}`))),
+      withDy
+        ? seq(
+          // dC[t] += dy h[t]; dh += dy C[t]
+          vAccumulate(rowAt("dcm"), L.get("dyv"), L.get(`hNow${v}`), 16 * v),
+          L.set(`dh${v}`, vMadd(L.get("dyv"), vLoad(rowAt("cm"), 16 * v), L.get(`dh${v}`))),
+        )
+        : [],
+      // dB[t] += dh dt u; d(dt u) += dh . B[t]
       vAccumulate(rowAt("dbm"), L.get(`dh${v}`), L.get("duv"), 16 * v),
       L.set("dduAcc", vMadd(L.get(`dh${v}`), vLoad(rowAt("bm"), 16 * v), L.get("dduAcc"))),
       // g = dh h[t - 1] exp(dt A), the gradient of the exponent dt A
@@ -269,27 +286,35 @@ function scanBackwardKernel(n: number, stored = false): WasmFunction {
       // carry dh to t - 1
       L.set(`dh${v}`, vMul(L.get(`dh${v}`), L.get("dA"))),
     );
-  const backwardStep = seq(
-    stored
-      ? seq(L.set("pfAcc", vAnd(L.get("pfAcc"), vLoad(L.get("pf")))), L.set("pf", iAdd(L.get("pf"), iConst(rowBytes))))
-      : [],
-    stepPointers(L, -1),
-    L.set("hRow", iSub(L.get("hRow"), iConst(rowBytes))),
-    L.set("dARow", iSub(L.get("dARow"), iConst(rowBytes))),
-    loadStep(L),
-    L.set("dyy", fLoad(iAdd(L.get("dy"), L.get("elem")))),
-    L.set("dyv", vSplat(L.get("dyy"))),
-    L.set("dduAcc", L.splat(0)),
-    L.set("gAcc", L.splat(0)),
-    unroll(nv, backwardVector),
-    L.set("ddu", vSum(L, "dduAcc")),
-    fStore(iAdd(L.get("dDelta"), L.get("elem")), fAdd(vSum(L, "gAcc"), fMul(L.get("ddu"), L.get("uu")))),
-    fStore(
-      iAdd(L.get("dU"), L.get("elem")),
-      fAdd(fMul(L.get("ddu"), L.get("dt")), fMul(L.get("dyy"), L.get("dSkipC"))),
-    ),
-    L.set("dDAcc", fAdd(L.get("dDAcc"), fMul(L.get("dyy"), L.get("uu")))),
-  );
+  /** One step back in time; `dyAt`: where dy[t] is, or undefined where it is zero. */
+  const backwardStep = (dyAt: (() => number[]) | undefined): number[] =>
+    seq(
+      stored
+        ? seq(
+          L.set("pfAcc", vAnd(L.get("pfAcc"), vLoad(L.get("pf")))),
+          L.set("pf", iAdd(L.get("pf"), iConst(rowBytes))),
+        )
+        : [],
+      stepPointers(L, -1),
+      L.set("hRow", iSub(L.get("hRow"), iConst(rowBytes))),
+      L.set("dARow", iSub(L.get("dARow"), iConst(rowBytes))),
+      loadStep(L),
+      dyAt ? seq(L.set("dyy", fLoad(dyAt())), L.set("dyv", vSplat(L.get("dyy")))) : [],
+      L.set("dduAcc", L.splat(0)),
+      L.set("gAcc", L.splat(0)),
+      unroll(nv, backwardVector(dyAt !== undefined)),
+      L.set("ddu", vSum(L, "dduAcc")),
+      fStore(iAdd(L.get("dDelta"), L.get("elem")), fAdd(vSum(L, "gAcc"), fMul(L.get("ddu"), L.get("uu")))),
+      fStore(
+        iAdd(L.get("dU"), L.get("elem")),
+        dyAt
+          ? fAdd(fMul(L.get("ddu"), L.get("dt")), fMul(L.get("dyy"), L.get("dSkipC")))
+          : fMul(L.get("ddu"), L.get("dt")),
+      ),
+      dyAt ? L.set("dDAcc", fAdd(L.get("dDAcc"), fMul(L.get("dyy"), L.get("uu")))) : [],
+    );
+  const dyFull = (): number[] => iAdd(L.get("dy"), L.get("elem"));
+  const dyLast = (): number[] => iAdd(L.get("dy"), iMul(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), iConst(4)));
 
   const aRow = iAdd(L.get("dAOut"), iMul(L.get("c"), iConst(rowBytes)));
   const dDAt = iAdd(L.get("dDOut"), iMul(L.get("c"), iConst(4)));
@@ -310,13 +335,16 @@ function scanBackwardKernel(n: number, stored = false): WasmFunction {
     stored ? L.set("pf", seq(iSub(L.get("dARow"), blockBytes), L.get("dARow"), lastChannel, [0x1b])) : [], // select
     unroll(nv, (v) => L.set(`hNow${v}`, vLoad(L.get("hRow"), 16 * v))), // h[len - 1]
     L.set("dDAcc", [0x43, ...bytesOf(0, "f32")]),
-    forDown(L, "t", L.get("len"), iConst(0), backwardStep),
+    last
+      ? seq(backwardStep(dyLast), forDown(L, "t", iSub(L.get("len"), iConst(1)), iConst(0), backwardStep(undefined)))
+      : forDown(L, "t", L.get("len"), iConst(0), backwardStep(dyFull)),
     unroll(nv, (v) => vStore(aRow, vAdd(vLoad(aRow, 16 * v), L.get(`gA${v}`)), 16 * v)),
     fStore(dDAt, fAdd(fLoad(dDAt), L.get("dDAcc"))),
     // keeps the prefetching loads alive: dAHist is unused scratch when the table is stored
     stored ? vStore(L.get("dAHist"), L.get("pfAcc")) : [],
   );
-  return { name: stored ? "scan_backward_stored" : "scan_backward", locals: L, body: forEachChannel(L, perChannel) };
+  const name = (stored ? "scan_backward_stored" : "scan_backward") + (last ? "_last" : "");
+  return { name, locals: L, body: forEachChannel(L, perChannel) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -607,6 +635,11 @@ export interface CoreKernels {
   readonly scanBackward: Kernel;
   /** scanBackward that reads scanForwardKeep's exp(dt A) (its last parameter) instead of recomputing them. */
   readonly scanBackwardStored: Kernel;
+  /** The four scans with y (forward) or dy (backward) at the last position only, [b, e] (see the generators). */
+  readonly scanForwardLast: Kernel;
+  readonly scanForwardKeepLast: Kernel;
+  readonly scanBackwardLast: Kernel;
+  readonly scanBackwardStoredLast: Kernel;
   readonly gate: Kernel;
   readonly gateBackward: Kernel;
   /**
@@ -720,8 +753,12 @@ export function coreKernels(n: number, r: number, w: number, e: number, dm = 0):
     dtSoftplusBackwardKernel(r, p),
     scanForwardKernel(n),
     scanForwardKernel(n, true),
+    scanForwardKernel(n, false, true),
+    scanForwardKernel(n, true, true),
     scanBackwardKernel(n),
     scanBackwardKernel(n, true),
+    scanBackwardKernel(n, false, true),
+    scanBackwardKernel(n, true, true),
     gateKernel(),
     gateBackwardKernel(),
     ...(dm > 0 ? projectionKernels(dm) : []),
@@ -746,6 +783,10 @@ export function coreKernels(n: number, r: number, w: number, e: number, dm = 0):
     scanForwardKeep: k("scan_forward_keep"),
     scanBackward: k("scan_backward"),
     scanBackwardStored: k("scan_backward_stored"),
+    scanForwardLast: k("scan_forward_last"),
+    scanForwardKeepLast: k("scan_forward_keep_last"),
+    scanBackwardLast: k("scan_backward_last"),
+    scanBackwardStoredLast: k("scan_backward_stored_last"),
     gate: k("gate"),
     gateBackward: k("gate_backward"),
     ...(dm > 0 ? projections(dm, memory, k) : {}),
