@@ -6,6 +6,7 @@
 import type { ExperimentConfig } from "../training/config.ts";
 import type { ProblemResults } from "../runs/results.ts";
 import type { ProblemView } from "../report/view.ts";
+import type { ProbeResult } from "../probes/probe_run.ts";
 
 /** One run of a sweep: a label for the report ("tau=5") and the config to train. */
 export interface SweepJob {
@@ -24,10 +25,12 @@ export interface ProblemSettings {
   readonly common: Partial<ExperimentConfig>;
 }
 
-/** What a problem's report view may read besides its own results: the other problems' results. */
+/** What a problem's report view may read besides its own results: the other problems' results, its probes. */
 export interface ViewContext {
   /** Results of every problem found in the same reports folder, by id. */
   readonly results: ReadonlyMap<string, ProblemResults>;
+  /** The probe results of this problem's runs, by run key (absent or empty when none were computed). */
+  readonly probes?: ReadonlyMap<string, ProbeResult>;
 }
 
 export interface ProblemDefinition {

@@ -125,11 +125,13 @@ function partHtml(part: Part): string {
   const body = part.note !== null ? `<p class="note-empty">${escapeHtml(part.note)}</p>` : "";
   const findings = part.findings.length === 0
     ? ""
-    : `<div class="findings"><h3>Findings</h3>${
+    : `<div class="findings">${part.findings.every((g) => g.paragraph === true) ? "" : "<h3>Findings</h3>"}${
       part.findings.map((g) =>
-        `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}<ul>${
-          g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")
-        }</ul>`
+        `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}${
+          g.paragraph === true
+            ? `<p class="answer">${escapeHtml(g.sentences.join(" "))}</p>`
+            : `<ul>${g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")}</ul>`
+        }`
       ).join("")
     }</div>`;
   return `<section class="part" id="${escapeHtml(part.id)}-part"><h2>${escapeHtml(part.title)}</h2>${body}${

@@ -20,6 +20,8 @@ import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from
 export interface FindingGroup {
   readonly heading: string | null;
   readonly sentences: readonly string[];
+  /** Set the sentences as one paragraph (an answer) instead of a list. */
+  readonly paragraph?: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { ProblemDefinition } from "../problems/definition.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 import { probeParts } from "./probe_parts.ts";
+import { readProbes } from "../probes/probe_file.ts";
 
 /** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
 export async function readAllResults(
@@ -44,8 +45,9 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
   for (const p of registry) {
     const r = results.get(p.id);
     if (r === undefined) continue;
-    const probes = await probeParts(r, join(dir, p.id)); // probe figures for runs with a <key>.probe.json
-    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, context, probes));
+    const probes = await readProbes(join(dir, p.id), r.runs); // runs with a <key>.probe.json
+    const parts = probeParts(r, probes);
+    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, { results, probes }, parts));
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }
