@@ -5,7 +5,7 @@
  * answers; `answersPart` turns them into the first part of its page, one paragraph per sub-question.
  */
 import type { Evidence } from "./evidence.ts";
-import type { Series } from "./series.ts";
+import { type Series, SETTING_FIELDS, valuesOf } from "./series.ts";
 import type { FindingGroup, Part } from "./view.ts";
 
 /** A mechanism claim: sentences tied to numbers of the evidence, or [] when the data does not support it. */
@@ -18,12 +18,12 @@ export interface Answer {
   readonly claims: readonly Claim[];
 }
 
-/** The sentences of every claim of an answer, in order. */
+/** One paragraph per claim that has something to say (its sentences joined), in order. */
 export function answerSentences(answer: Answer, e: Evidence): string[] {
-  return answer.claims.flatMap((claim) => [...claim(e)]);
+  return answer.claims.map((claim) => claim(e).join(" ")).filter((p) => p.length > 0);
 }
 
-/** One paragraph per sub-question; sub-questions whose claims all say nothing get a line saying so. */
+/** The paragraphs of each sub-question; sub-questions whose claims all say nothing get a line saying so. */
 export function answerGroups(answers: readonly Answer[], e: Evidence): FindingGroup[] {
   return answers.map((a) => {
     const sentences = answerSentences(a, e);
@@ -46,7 +46,14 @@ export function answersPart(id: string, answers: readonly Answer[], e: Evidence)
   };
 }
 
-/** The claims applied to the series that `keep` selects only (e.g. one delay's). */
+/**
+ * The claims applied to the series that `keep` selects only (e.g. one delay's); names drop the fields that no
+ * longer vary among them ("tf-rope", not "tf-rope (τ = 1)", under a question about τ = 1).
+ */
 export function within(keep: (s: Series) => boolean, ...claims: readonly Claim[]): Claim[] {
-  return claims.map((claim) => (e: Evidence) => claim({ ...e, series: e.series.filter(keep) }));
+  return claims.map((claim) => (e: Evidence) => {
+    const series = e.series.filter(keep);
+    const fixed = SETTING_FIELDS.filter((f) => f !== "model" && valuesOf(series, f).length <= 1);
+    return claim({ ...e, series, name: (s, omit = []) => e.name(s, [...omit, ...fixed]) });
+  });
 }

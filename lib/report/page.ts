@@ -129,8 +129,10 @@ function partHtml(part: Part): string {
       part.findings.map((g) =>
         `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}${
           g.paragraph === true
-            ? `<p class="answer">${escapeHtml(g.sentences.join(" "))}</p>`
-            : `<ul>${g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")}</ul>`
+            ? g.sentences.map((s) => `<p class="answer">${escapeHtml(s)}</p>`).join("")
+            : `<ul>${
+              g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")
+            }</ul>`
         }`
       ).join("")
     }</div>`;

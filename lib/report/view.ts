@@ -20,7 +20,7 @@ import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from
 export interface FindingGroup {
   readonly heading: string | null;
   readonly sentences: readonly string[];
-  /** Set the sentences as one paragraph (an answer) instead of a list. */
+  /** Set each entry as a paragraph (an answer) instead of a list item. */
   readonly paragraph?: boolean;
 }
 
