@@ -49,8 +49,12 @@ cleanup() {
   for pid in $slurmd_pid $ctld_pid; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  if [[ -n "$munged_started" && -f /run/munge/munged.pid ]]; then
-    kill "$(cat /run/munge/munged.pid)" 2>/dev/null
+  if [[ -n "$munged_started" ]]; then
+    kill "$munged_started" 2>/dev/null
+    for _ in $(seq 1 50); do
+      kill -0 "$munged_started" 2>/dev/null || break
+      sleep 0.1
+    done
   fi
   say "stopped the daemons it started (slurmd ${slurmd_pid:-none}, slurmctld ${ctld_pid:-none}, munged ${munged_started:-not started here})"
   if [[ "${KEEP:-}" == 1 || $code -ne 0 ]]; then say "kept $work"; else rm -rf "$work"; fi
