@@ -15,8 +15,30 @@ export interface FileLockOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Run `fn` while holding the lock file `path`. */
+/** Per lock path, the end of this process's queue for it. */
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Run `fn` while holding the lock file `path`. Callers in one process queue for it first, so the file is only
+ * ever contended between processes (a claim naming this process is judged by whether this process made it,
+ * lib/runs/claims.ts, which two lanes racing on one file could get wrong while one of them releases it).
+ */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+  const before = queues.get(path) ?? Promise.resolve();
+  let leave!: () => void;
+  const mine = new Promise<void>((r) => leave = r);
+  const tail = before.then(() => mine);
+  queues.set(path, tail);
+  await before;
+  try {
+    return await holding(path, fn, opts);
+  } finally {
+    leave();
+    if (queues.get(path) === tail) queues.delete(path);
+  }
+}
+
+async function holding<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const pollMs = opts.pollMs ?? 50;
   let since = performance.now();
