@@ -99,7 +99,7 @@ function headerHtml(results: ProblemResults): string {
   const v = results.versions;
   const done = results.runs.length;
   const partial = done < results.planned
-    ? ` <span class="warn">— the sweep was interrupted or is still running; this report shows the finished runs only.</span>`
+    ? ` <span class="warn">— the sweep was interrupted or is still running (here or in other shards); this report shows the finished runs only.</span>`
     : "";
   const rows: [string, string][] = [
     ["Command", `<code>${escapeHtml(results.command)}</code>`],
