@@ -42,6 +42,7 @@ ul.legend li { display: block; }
 ul.legend li svg { vertical-align: middle; }
 ul.legend .name { font-weight: 600; white-space: nowrap; }
 ul.legend .note { color: #59636e; }
+ul.legend li.key { color: #59636e; flex-basis: 100%; }
 .findings { margin: 10px 0 0; }
 .findings ul { margin: 2px 0 8px; padding-left: 20px; }
 .findings li { margin: 3px 0; }
