@@ -303,7 +303,7 @@ export function accuracyChart(spec: ChartSpec): string {
   const svg = renderPlot({
     width: plotWidth(spec),
     height: HEIGHT,
-    marginTop: spec.facet === null ? 16 : 30,
+    marginTop: spec.facet === null ? 24 : 30,
     marginLeft: 52,
     marginRight: 16,
     marginBottom: 52,
@@ -460,7 +460,7 @@ export function convergenceChart(spec: ChartSpec): string {
       Plot.text(guides, {
         x: "maxStep",
         y: 1,
-        text: (g: { target: number }) => `target ${pct(g.target)} (dashed)`,
+        text: (g: { target: number }) => `target ${pct(g.target)}`,
         textAnchor: "end",
         lineAnchor: "bottom",
         dy: -6,

@@ -118,7 +118,7 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  }; dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
+  } (the dashed horizontal line); dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
     `cap), a cross marks a divergence. Hover a point for its numbers.`;
 }
 
