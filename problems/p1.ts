@@ -102,6 +102,7 @@ export const problem: ProblemDefinition = {
   summary: "Problem 1: induction heads (K=16, d=8, M=1) at tau=1 and tau=5 for the learned-PE, RoPE and NoPE " +
     "Transformers, Mamba and the Hybrid.",
   order: 1,
+  homework: 3,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const tau of TAUS) {

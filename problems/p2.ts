@@ -67,6 +67,7 @@ export const problem: ProblemDefinition = {
   title: "Problem 2 — associative recall with M = 4, 8, 16 queries (d = 8)",
   summary: "Problem 2: AR with M = 4, 8, 16 (K=16, d=8, tau=1) for Mamba, the RoPE Transformer and the Hybrid.",
   order: 2,
+  homework: 4,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const M of MS) {

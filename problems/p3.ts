@@ -92,6 +92,7 @@ export const problem: ProblemDefinition = {
   summary: "Problem 3: Mamba at d=64 (K=16) for M = 4, 8, 16 with tau=1, compared with d=8 (the same runs as " +
     "Problem 2's, reused when finished there), and M=16 with tau=10.",
   order: 3,
+  homework: 4,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const M of MS) {

@@ -42,6 +42,11 @@ export interface ProblemDefinition {
   readonly summary: string;
   /** Position on the index page (ascending). */
   readonly order: number;
+  /**
+   * The homework whose PDF report includes this problem (`deno task pdf` writes `<out>/hw<N>.pdf` for every
+   * number some problem names, its problems in index order); absent: the problem is in no PDF.
+   */
+  readonly homework?: number;
   /** Seeds per setting when --seeds is not given (default: the runner's, 3); a recipe screen uses 1. */
   readonly defaultSeeds?: number;
   /** The runs for these settings, in the sweep's fixed order. */
