@@ -19,9 +19,45 @@ import { effectSentences, effectSummary, HOLD } from "../lib/report/findings.ts"
 import { fieldText, listText, pct, seriesName } from "../lib/report/format.ts";
 import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
 import { screenParts } from "../lib/report/screen_parts.ts";
+import { type Answer, answersPart, within } from "../lib/report/answers.ts";
+import { evidenceOf } from "../lib/report/evidence.ts";
+import {
+  hybridLookupClaim,
+  lagHeadClaim,
+  learnedPositionsClaim,
+  noPositionsClaim,
+  ropeOffsetsClaim,
+} from "../lib/report/claims/attention_claims.ts";
+import { delayWindowClaim, recurrenceClaim } from "../lib/report/claims/mamba_claims.ts";
+import { batchClaim, fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
+import { paperPart } from "../lib/report/paper_table.ts";
 import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
 
 const TAUS = [1, 5];
+
+/** The assignment's three sub-questions and the claims that answer them. */
+const ANSWERS: readonly Answer[] = [
+  {
+    question: "(a) τ = 1: how the five models compare, and how far they generalise beyond L",
+    claims: within(
+      (s) => s.tau === 1,
+      learnedPositionsClaim,
+      ropeOffsetsClaim,
+      noPositionsClaim,
+      recurrenceClaim,
+      hybridLookupClaim,
+      shortLengthClaim,
+    ),
+  },
+  {
+    question: "(b) τ = 5: the impact of the delay",
+    claims: [
+      ...within((s) => s.tau > 1, noPositionsClaim, lagHeadClaim, recurrenceClaim),
+      delayWindowClaim,
+    ],
+  },
+  { question: "(c) Which models converge faster", claims: [batchClaim, fastestClaim] },
+];
 
 /**
  * Step caps per model and tau (README, "Training recipes"): Mamba and the Hybrid converge within 3500, so
@@ -66,6 +102,7 @@ export const problem: ProblemDefinition = {
   summary: "Problem 1: induction heads (K=16, d=8, M=1) at tau=1 and tau=5 for the learned-PE, RoPE and NoPE " +
     "Transformers, Mamba and the Hybrid.",
   order: 1,
+  homework: 3,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const tau of TAUS) {
@@ -97,7 +134,11 @@ export const problem: ProblemDefinition = {
     const taus = valuesOf(series, "tau");
     const delay = compact([...effectSentences(series, "tau"), effectSummary(series, "tau")]);
     const recipes = context.results.get("recipes");
+    const evidence = evidenceOf(series, context.probes ?? new Map(), nameFieldsOf(series, null));
+    const table = paperPart("p1-paper", evidence, series.filter((s) => s.tau === Math.min(...taus.map(Number))));
     const parts: Part[] = [
+      answersPart("p1-answers", ANSWERS, evidence),
+      ...(table === null ? [] : [table]),
       accuracyPart(
         "p1-accuracy",
         "(a, b) Accuracy against context length",

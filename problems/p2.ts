@@ -10,8 +10,36 @@ import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingTe
 import { effectSentences, effectSummary, rankingText } from "../lib/report/findings.ts";
 import { fieldText, listText, seriesName } from "../lib/report/format.ts";
 import { groupSeries, type Series, valuesOf } from "../lib/report/series.ts";
+import { type Answer, answersPart, within } from "../lib/report/answers.ts";
+import { architectureOf, evidenceOf } from "../lib/report/evidence.ts";
+import { hybridLookupClaim, ropeOffsetsClaim } from "../lib/report/claims/attention_claims.ts";
+import { perQueryClaim, queriesClaim, recurrenceClaim } from "../lib/report/claims/mamba_claims.ts";
+import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
 
 const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
+
+/** The assignment's three bullets and the claims that answer them. */
+const ANSWERS: readonly Answer[] = [
+  {
+    question: "Mamba for M = 4, 8, 16",
+    claims: within((s) => architectureOf(s) === "mamba", queriesClaim, perQueryClaim, recurrenceClaim),
+  },
+  {
+    question: "The Transformer (RoPE) for M = 4, 8, 16, against Mamba",
+    claims: [
+      ...within((s) => architectureOf(s) === "attention", capacityClaim, perQueryClaim),
+      ...within((s) => architectureOf(s) === "attention" && s.d === 8, ropeOffsetsClaim),
+      ...within((s) => architectureOf(s) !== "hybrid", architecturesClaim),
+    ],
+  },
+  {
+    question: "The Hybrid for M = 4, 8, 16, against both",
+    claims: [
+      ...within((s) => architectureOf(s) === "hybrid", perQueryClaim, hybridLookupClaim),
+      architecturesClaim,
+    ],
+  },
+];
 const MS = [4, 8, 16];
 /** Step cap for every P2 run (README, "Training recipes"): Mamba and the Hybrid were still climbing at 10000. */
 const CAP = 20000;
@@ -39,6 +67,7 @@ export const problem: ProblemDefinition = {
   title: "Problem 2 — associative recall with M = 4, 8, 16 queries (d = 8)",
   summary: "Problem 2: AR with M = 4, 8, 16 (K=16, d=8, tau=1) for Mamba, the RoPE Transformer and the Hybrid.",
   order: 2,
+  homework: 4,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const M of MS) {
@@ -83,10 +112,11 @@ export const problem: ProblemDefinition = {
     }
     return jobs;
   },
-  view(results) {
+  view(results, context) {
     const series = groupSeries(results.runs);
     const t = settingText(series);
     const names = nameFieldsOf(series, "M");
+    const evidence = evidenceOf(series, context.probes ?? new Map(), nameFieldsOf(series, null));
     const Ms = valuesOf(series, "M");
     const ranks = Ms.map((M) => {
       const group = series.filter((s) => s.M === M);
@@ -103,6 +133,7 @@ export const problem: ProblemDefinition = {
         `control: if it learns what the d = 8 one does not, the d = 8 failure is one of width, not of attention. ` +
         `Panels: ${listText(Ms.map((v) => fieldText("M", v)))}.`,
       parts: [
+        answersPart("p2-answers", ANSWERS, evidence),
         accuracyPart(
           "p2-accuracy",
           "Accuracy against context length, by number of queries M",

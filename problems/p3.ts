@@ -19,6 +19,9 @@ import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "
 import { fieldText, listText, pct, steps } from "../lib/report/format.ts";
 import { groupSeries, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
 import { caveatOf, compareAt } from "../lib/report/comparison.ts";
+import { type Answer, answersPart, within } from "../lib/report/answers.ts";
+import { evidenceOf } from "../lib/report/evidence.ts";
+import { delayWindowClaim, perQueryClaim, queriesClaim, widthClaim } from "../lib/report/claims/mamba_claims.ts";
 
 const MS = [4, 8, 16];
 /** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
@@ -36,6 +39,15 @@ function recipeOf(d: number): Partial<ExperimentConfig> {
 }
 /** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
 const BASE_TAU = 1;
+
+/** The assignment's two bullets and the claims that answer them. */
+const ANSWERS: readonly Answer[] = [
+  {
+    question: "d = 64 against Problem 2's d = 8, for M = 4, 8, 16: how d changes the results",
+    claims: within((s) => s.tau === BASE_TAU, widthClaim, queriesClaim, perQueryClaim),
+  },
+  { question: "M = 16 with τ = 10", claims: [delayWindowClaim] },
+];
 
 /** " Parameters: 2,784 at d = 8, 66,704 at d = 64." from the runs (what the d comparison also changes). */
 function paramText(results: ProblemResults): string {
@@ -80,6 +92,7 @@ export const problem: ProblemDefinition = {
   summary: "Problem 3: Mamba at d=64 (K=16) for M = 4, 8, 16 with tau=1, compared with d=8 (the same runs as " +
     "Problem 2's, reused when finished there), and M=16 with tau=10.",
   order: 3,
+  homework: 4,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const M of MS) {
@@ -102,9 +115,10 @@ export const problem: ProblemDefinition = {
     }
     return jobs;
   },
-  view(results) {
+  view(results, context) {
     const series = groupSeries(results.runs);
     const t = settingText(series);
+    const evidence = evidenceOf(series, context.probes ?? new Map(), nameFieldsOf(series, null));
     const base = series.filter((s) => s.tau === BASE_TAU);
     const delayed = series.filter((s) => s.tau !== BASE_TAU);
     const sameSetting = (a: Series, b: Series) =>
@@ -127,6 +141,7 @@ export const problem: ProblemDefinition = {
         } the value sits that many tokens after the query's first occurrence, so the state must keep the query ` +
         `match alive for τ steps before the value arrives.${paramText(results)}`,
       parts: [
+        answersPart("p3-answers", ANSWERS, evidence),
         accuracyPart(
           "p3-accuracy",
           "Accuracy against context length: d = 8 against d = 64, by M",

@@ -57,6 +57,25 @@ Deno.test("a claim left by a dead process on this host is taken over; a live one
   }
 });
 
+Deno.test("a claim naming this process that it did not make (a restarted container's pid) is taken over", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const path = join(dir, "k.claim");
+    const before: Claim = { key: "k", host: hostName(), pid: Deno.pid, startedAt: "2026-01-01T00:00:00.000Z" };
+    await Deno.writeTextFile(path, JSON.stringify(before));
+    assert.deepEqual(await tryClaim(path, "k"), { ok: true, tookOver: before });
+    assert.equal((await tryClaim(path, "k")).ok, false, "the claim it made itself is not taken again");
+    await releaseClaim(path);
+    assert.equal(await Deno.stat(path).then(() => true, () => false), false, "released");
+    // A claim file this process never made is not removed by releasing it.
+    await Deno.writeTextFile(path, JSON.stringify({ ...before, host: "elsewhere" }));
+    await releaseClaim(path);
+    assert.equal(JSON.parse(await Deno.readTextFile(path)).host, "elsewhere");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and results.json holds all 10", async () => {
   const out = await Deno.makeTempDir({ prefix: "claims_" });
   try {

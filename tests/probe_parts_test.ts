@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { initBackend } from "../lib/platform/backend.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
-import { probeDir } from "../lib/probes/probe_file.ts";
+import { probeDir, readProbes } from "../lib/probes/probe_file.ts";
 import { probeParts } from "../lib/report/probe_parts.ts";
 import { renderProblemPage } from "../lib/report/page.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
@@ -31,9 +31,13 @@ Deno.test("runs with a probe file get heat maps and line charts on a self-contai
       runs.push(r);
     }
     const results: ProblemResults = { ...base, runs: [...base.runs, ...runs] };
-    assert.deepEqual(await probeParts(results, dir), [], "no probe files yet: no probe parts");
+    assert.deepEqual(
+      probeParts(results, await readProbes(dir, results.runs)),
+      [],
+      "no probe files yet: no probe parts",
+    );
     await probeDir(dir, runs, { options: SMALL, log: () => {} });
-    const parts = await probeParts(results, dir);
+    const parts = probeParts(results, await readProbes(dir, results.runs));
     const ids = parts.map((p) => p.id);
     for (const id of ["distance", "query", "short", "attention-scores", "attention-aligned", "mamba-delta"]) {
       assert.ok(ids.includes(`p2-probe-${id}`), `missing part ${id}: ${ids}`);

@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeReports } from "../lib/report/write.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
-import { CHROMIUM_INSTALL, DEFAULT_CHROMIUM, probeChromium } from "../lib/platform/chromium.ts";
+import { CHROMIUM_INSTALL, chromiumPath, HEADLESS_FLAGS, probeChromium } from "../lib/platform/chromium.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM") ?? DEFAULT_CHROMIUM;
+const CHROMIUM = chromiumPath();
 const STEP_TIMEOUT_MS = 20_000;
 
 /** Resolve with `promise`, or reject after `ms` naming what was awaited. */
@@ -159,13 +159,7 @@ Deno.test({
 
     child = new Deno.Command(CHROMIUM, {
       args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        ...HEADLESS_FLAGS,
         `--user-data-dir=${profile}`,
         "--remote-debugging-port=0",
         "about:blank",

@@ -80,7 +80,7 @@ Deno.test("each accuracy chart draws exactly one line per model and panel, and n
 Deno.test("a setting with several seeds gets one min–max band, single-seed settings none", () => {
   const html = page("p1");
   assert.deepEqual(labels(html, '#p1-accuracy path[aria-label^="seed band: "]'), ["seed band: mamba, τ = 1"]);
-  assert.match(html, /3 seeds: line = mean, band = min–max/);
+  assert.match(html, /3 seeds: bold line = mean over seeds, band = their min–max/);
   assert.match(findingsText(html, "p1-accuracy"), /mamba: [\d.]+% at L = 32.*\(mean of 3 seeds, min–max at 3L = 96: /);
 });
 

@@ -1,16 +1,19 @@
 /**
  * The problem runner: `deno run -A lib/cli/problem.ts <id> [flags]` (what `deno task <id>` runs) finds the
  * problem in the registry, parses the shared flags, runs its sweep into `<out>/<id>` and rebuilds the reports
- * after every finished run.
+ * after every finished run. With `--shard i/N` it trains only shard i of the cost-balanced partition
+ * (lib/runs/shard.ts) into the shared folder; the other shards train the rest.
  */
 import { join } from "node:path";
-import type { ExperimentConfig } from "../training/config.ts";
+import { type ExperimentConfig, resolve } from "../training/config.ts";
 import { runSweep, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
 import { writeReports } from "../report/write.ts";
-import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+import { cliMain, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
+import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../runs/shard.ts";
+import { runKey } from "../runs/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
 import { loadProblems } from "../problems/registry.ts";
-import type { ProblemDefinition, ProblemSettings } from "../problems/definition.ts";
+import type { ProblemDefinition, ProblemSettings, SweepJob } from "../problems/definition.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   { name: "L", type: "int", choices: [32, 64], default: 64, help: "Training length L (evaluation runs to 3L)." },
@@ -71,6 +74,12 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     type: "string",
     help: "Train only the runs whose variant label starts with this text (the rest are kept if finished, else left).",
   },
+  {
+    name: "shard",
+    type: "string",
+    help: "Train only shard i of N (i/N, 0 <= i < N): a deterministic part of the planned runs balanced by " +
+      "expected cost; N shards writing into one shared --out train the whole sweep and merge into one results.json.",
+  },
 ];
 
 /** Quick mode: the same pipeline on a small setting, for smoke tests. */
@@ -92,18 +101,46 @@ export interface ProblemFlags extends ProblemSettings {
   readonly fresh: boolean;
   /** Variant-label prefix of the runs to train (--only), or null for all. */
   readonly only: string | null;
+  /** The part of the plan to train (--shard), or null for all of it. */
+  readonly shard: Shard | null;
+}
+
+/** The --shard value, checked: a UsageError in one line for anything but i/N with 0 <= i < N. */
+export function shardFlag(raw: FlagValue, flag = "shard"): Shard | null {
+  if (raw === undefined) return null;
+  const shard = parseShard(String(raw));
+  if (shard === null) {
+    throw new UsageError(
+      `--${flag} must be i/N with integers 0 <= i < N <= ${MAX_SHARDS} (e.g. 0/3 ... 2/3), got "${raw}"`,
+    );
+  }
+  return shard;
 }
 
 /** Parse the shared flags; null when --help was shown. */
 export function problemSettings(argv: readonly string[], usage: string, defaultSeeds?: number): ProblemFlags | null {
-  const f = parseFlags(argv, PROBLEM_FLAGS, usage);
+  return parseProblemFlags(argv, usage, defaultSeeds)?.settings ?? null;
+}
+
+/**
+ * Parse the shared flags plus a script's own `extra` ones (their values in `values`); null when --help was
+ * shown.
+ */
+export function parseProblemFlags(
+  argv: readonly string[],
+  usage: string,
+  defaultSeeds?: number,
+  extra: readonly FlagSpec[] = [],
+): { readonly settings: ProblemFlags; readonly values: Record<string, FlagValue> } | null {
+  const f = parseFlags(argv, [...PROBLEM_FLAGS, ...extra], usage);
   if (!f) return null;
+  const shard = shardFlag(f.shard);
   const quick = f.quick === true;
   // Quick mode is a smoke run: one seed unless --seeds is given.
   const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
   const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds ?? f.seeds as number;
   const seeds = Array.from({ length: count }, (_, i) => i);
-  return {
+  const settings: ProblemFlags = {
     L: quick ? QUICK_L : f.L as number,
     seeds,
     steps: quick ? (f.steps as number | undefined) ?? QUICK_STEPS : f.steps as number | undefined,
@@ -124,7 +161,45 @@ export function problemSettings(argv: readonly string[], usage: string, defaultS
     jobs: f.jobs as number,
     fresh: f.fresh === true,
     only: (f.only as string | undefined) ?? null,
+    shard,
   };
+  return { settings, values: f };
+}
+
+/** What a problem command plans: its jobs, their keys, and which of them it trains (--only, --shard). */
+export interface ProblemPlan {
+  readonly jobs: readonly SweepJob[];
+  readonly keys: readonly string[];
+  /** Whether --only admits the job (every job without --only). */
+  readonly eligible: readonly boolean[];
+  /** Whether this command trains the job: eligible and in its shard. */
+  readonly selected: readonly boolean[];
+}
+
+/** The plan of `problem` under `settings`; a UsageError when --only matches nothing. */
+export async function problemPlan(problem: ProblemDefinition, settings: ProblemFlags): Promise<ProblemPlan> {
+  const jobs = problem.jobs(settings);
+  const only = settings.only;
+  if (only !== null && !jobs.some((j) => j.variant.startsWith(only))) {
+    throw new UsageError(`--only "${only}" matches no run of ${problem.id} (labels look like "${jobs[0]?.variant}")`);
+  }
+  jobs.forEach((j) => resolve(j.config)); // a bad config is a ConfigError before anything else
+  const keys = await Promise.all(jobs.map((j) => runKey(j.config)));
+  const eligible = jobs.map((j) => only === null || j.variant.startsWith(only));
+  const shard = settings.shard;
+  const shards = shard === null ? null : shardsOfPlan(jobs, keys, shard.count, eligible);
+  const selected = jobs.map((_, i) => eligible[i] && (shards === null || shards[i] === shard!.index));
+  return { jobs, keys, eligible, selected };
+}
+
+/** The command line recorded in results.json: --shard left out, since the file describes the whole sweep. */
+export function sweepCommand(id: string, argv: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--shard") i++;
+    else if (!argv[i].startsWith("--shard=")) kept.push(argv[i]);
+  }
+  return ["deno", "task", id, ...kept].join(" ");
 }
 
 /** The settings of a problem run with no flags (its default plan). */
@@ -145,13 +220,11 @@ export async function runProblem(
 ): Promise<void> {
   const settings = problemSettings(argv, usageOf(problem), problem.defaultSeeds);
   if (!settings) return;
-  const jobs = problem.jobs(settings);
-  const only = settings.only;
-  if (only !== null && !jobs.some((j) => j.variant.startsWith(only))) {
-    throw new UsageError(`--only "${only}" matches no run of ${problem.id} (labels look like "${jobs[0]?.variant}")`);
-  }
+  const plan = await problemPlan(problem, settings);
+  const { jobs, selected } = plan;
   const dir = join(settings.out, problem.id);
-  const command = ["deno", "task", problem.id, ...argv].join(" ");
+  const command = sweepCommand(problem.id, argv);
+  const everything = selected.every((x) => x);
   try {
     const results = await runSweep(jobs, {
       problem: problem.id,
@@ -159,14 +232,25 @@ export async function runProblem(
       jobs: settings.jobs,
       fresh: settings.fresh,
       command,
-      select: only === null ? undefined : (job) => job.variant.startsWith(only),
+      select: everything ? undefined : (job) => selected[jobs.indexOf(job)],
       reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),
       onUpdate: () => writeReports(settings.out, problems),
       reporter: new ProgressBoard(),
     });
-    console.error(
-      `${problem.id}: ${results.runs.length}/${results.planned} runs; report: ${join(dir, "index.html")}`,
-    );
+    const report = `report: ${join(dir, "index.html")}`;
+    if (settings.shard === null) {
+      console.error(`${problem.id}: ${results.runs.length}/${results.planned} runs; ${report}`);
+    } else {
+      const mine = selected.filter((x) => x).length;
+      const left = results.pending?.length ?? 0;
+      const state = left === 0
+        ? `the sweep is complete (${results.runs.length}/${results.planned} runs, merged into results.json)`
+        : `the sweep has ${results.runs.length}/${results.planned} runs, ${left} pending in other shards or sweeps ` +
+          `(deno task plan ${problem.id} with the same flags shows them by shard)`;
+      console.error(
+        `${problem.id} shard ${shardText(settings.shard)}: its ${mine} run(s) are finished; ${state}; ${report}`,
+      );
+    }
   } catch (e) {
     if (e instanceof SweepInterrupted) {
       console.error(`${problem.id}: ${e.message}`);

@@ -1,7 +1,7 @@
 /**
  * `deno task report`: rebuild every HTML report from the results.json files alone (no training).
  */
-import { readAllResults, writeReports } from "../report/write.ts";
+import { mergeResultsFiles, readAllResults, writeReports } from "../report/write.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
 const USAGE = `deno task report [flags]
 
 Rebuild every problem page <out>/<id>/index.html and <out>/index.html from the results.json files, without
-retraining (a results.json that does not parse is rebuilt from its run files first).`;
+retraining (a results.json that does not parse is rebuilt from its run files first; runs it lists as pending
+that other shards or sweeps have finished since are merged into it first).`;
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },
@@ -24,12 +25,13 @@ const FLAGS: readonly FlagSpec[] = [
 await cliMain(async () => {
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
+  const problems = await loadProblems();
+  await mergeResultsFiles(f.out as string, problems);
   if (f.probe === true) {
-    const problems = await loadProblems();
     for (const [id, r] of await readAllResults(f.out as string, problems)) {
       await probeDir(join(f.out as string, id), r.runs);
     }
   }
-  await writeReports(f.out as string);
+  await writeReports(f.out as string, problems);
   console.error(`reports rebuilt in ${f.out}`);
 });

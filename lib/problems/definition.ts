@@ -6,6 +6,7 @@
 import type { ExperimentConfig } from "../training/config.ts";
 import type { ProblemResults } from "../runs/results.ts";
 import type { ProblemView } from "../report/view.ts";
+import type { ProbeResult } from "../probes/probe_run.ts";
 
 /** One run of a sweep: a label for the report ("tau=5") and the config to train. */
 export interface SweepJob {
@@ -24,10 +25,12 @@ export interface ProblemSettings {
   readonly common: Partial<ExperimentConfig>;
 }
 
-/** What a problem's report view may read besides its own results: the other problems' results. */
+/** What a problem's report view may read besides its own results: the other problems' results, its probes. */
 export interface ViewContext {
   /** Results of every problem found in the same reports folder, by id. */
   readonly results: ReadonlyMap<string, ProblemResults>;
+  /** The probe results of this problem's runs, by run key (absent or empty when none were computed). */
+  readonly probes?: ReadonlyMap<string, ProbeResult>;
 }
 
 export interface ProblemDefinition {
@@ -39,6 +42,11 @@ export interface ProblemDefinition {
   readonly summary: string;
   /** Position on the index page (ascending). */
   readonly order: number;
+  /**
+   * The homework whose PDF report includes this problem (`deno task pdf` writes `<out>/hw<N>.pdf` for every
+   * number some problem names, its problems in index order); absent: the problem is in no PDF.
+   */
+  readonly homework?: number;
   /** Seeds per setting when --seeds is not given (default: the runner's, 3); a recipe screen uses 1. */
   readonly defaultSeeds?: number;
   /** The runs for these settings, in the sweep's fixed order. */

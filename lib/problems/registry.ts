@@ -17,6 +17,9 @@ function checkDefinition(value: unknown, file: string): ProblemDefinition {
     if (typeof p[f] !== "string" || p[f]!.length === 0) throw new Error(`${file}: problem ${f} missing`);
   }
   if (typeof p.order !== "number") throw new Error(`${file}: problem order missing`);
+  if (p.homework !== undefined && !(Number.isInteger(p.homework) && p.homework > 0)) {
+    throw new Error(`${file}: problem homework must be a positive integer, got ${JSON.stringify(p.homework)}`);
+  }
   if (typeof p.jobs !== "function" || typeof p.view !== "function") {
     throw new Error(`${file}: problem needs jobs() and view()`);
   }

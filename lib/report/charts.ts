@@ -13,6 +13,7 @@
 import { endingOf, unfinishedTexts } from "./ending.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
+import { binnedCurve, BINS_PER_OCTAVE } from "./binned_curve.ts";
 import { convergenceOf, fieldOf, type Series, type SettingField, valuesOf } from "./series.ts";
 import { type ModelName, modelSpec } from "../models/model_table.ts";
 
@@ -115,6 +116,7 @@ function percentTicks(v: number): string {
   return `${Math.round(v * 100)}%`;
 }
 
+/** The per-length points (mean over seeds), drawn as a light line under the summary, with their hover titles. */
 function lengthRows(spec: ChartSpec): Row[] {
   const rows: Row[] = [];
   for (const s of spec.series) {
@@ -134,11 +136,51 @@ function lengthRows(spec: ChartSpec): Row[] {
         lo: p.min,
         hi: p.max,
         title: `${name}${facetSuffix(s, spec)}\nlength ${lengthText(p.length, s.L)}: ${pct(p.mean)}${spread}${ci}`,
+        aria: `per-length accuracy: ${name}${facetSuffix(s, spec)}`,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The summary points: accuracy pooled in log₂ bins (binned_curve.ts), mean line and seed min–max band. */
+function binnedRows(spec: ChartSpec): Row[] {
+  const rows: Row[] = [];
+  for (const s of spec.series) {
+    const name = nameOf(s, spec);
+    for (const b of binnedCurve(s)) {
+      const where = b.from === b.to ? `length ${lengthText(b.from, s.L)}` : `lengths ${b.from}–${b.to}`;
+      const spread = b.seeds > 1 ? ` (seeds ${pct(b.min)}–${pct(b.max)})` : "";
+      rows.push({
+        key: s.id,
+        name,
+        facet: facetOf(s, spec),
+        x: b.length,
+        y: b.mean,
+        lo: b.min,
+        hi: b.max,
+        title: `${name}${facetSuffix(s, spec)}\n${where}: ${pct(b.mean)}${spread}, ${b.samples} sequences per seed`,
         aria: `accuracy line: ${name}${facetSuffix(s, spec)}`,
       });
     }
   }
   return rows;
+}
+
+/**
+ * An x axis with a label on every tick. The scale's own axis would not do: on a log scale Plot passes the tick
+ * format through d3's log tickFormat, which blanks ticks it finds too dense (500 and 5k between 200 and 1k, 2k
+ * and 10k); an axis mark with a text channel labels each tick it is given.
+ */
+function labelledAxisX(ticks: readonly number[], text: (v: number) => string, label: string): Plot.Markish {
+  return Plot.axisX(ticks, { text, label, labelAnchor: "center", labelArrow: "none" });
+}
+
+/** A step-axis tick: 500 -> "500", 5000 -> "5k", 20000 -> "20k", 1500000 -> "1.5M". */
+export function stepTickText(v: number): string {
+  if (v >= 1e6) return `${Math.round(v / 1e5) / 10}M`;
+  if (v >= 1e3) return `${Math.round(v / 1e2) / 10}k`;
+  return String(v);
 }
 
 /** Log-axis ticks at 1, 2 and 5 times the powers of ten within [lo, hi]. */
@@ -188,10 +230,17 @@ interface LegendWords {
   readonly seeds: string;
   /** Appended to "diverged at step N", e.g. ", no accuracy curve". */
   readonly diverged: string;
+  /** How to read the lines, said once after the entries (none when absent). */
+  readonly key?: string;
 }
 
 function legendHtml(spec: ChartSpec, colors: Map<string, string>, words: LegendWords): string {
   const items: string[] = [];
+  const seedCounts = [...colors.keys()].map((name) =>
+    Math.max(...spec.series.filter((s) => nameOf(s, spec) === name).map((s) => s.evaluated.length))
+  );
+  // When every setting has the same number of seeds, that is said once, at the end, not on every entry.
+  const sameSeeds = new Set(seedCounts).size === 1 ? seedCounts[0] : null;
   for (const [name, color] of colors) {
     const members = spec.series.filter((s) => nameOf(s, spec) === name);
     const panels = new Map<string, string[]>();
@@ -204,7 +253,7 @@ function legendHtml(spec: ChartSpec, colors: Map<string, string>, words: LegendW
     }
     const notes: string[] = [];
     const seeds = Math.max(...members.map((s) => s.evaluated.length));
-    if (seeds > 1) notes.push(`${seeds} seeds: ${words.seeds}`);
+    if (seeds > 1 && sameSeeds === null) notes.push(`${seeds} seeds: ${words.seeds}`);
     for (const [note, where] of panels) {
       if (where.length === 0) notes.push(note);
       else if (where.length === members.length && members.length > 1) notes.push(`${note} in every panel`);
@@ -216,6 +265,11 @@ function legendHtml(spec: ChartSpec, colors: Map<string, string>, words: LegendW
     const note = notes.length > 0 ? ` <span class="note">— ${escapeHtml(notes.join("; "))}</span>` : "";
     items.push(`<li>${swatch} <span class="name">${escapeHtml(name)}</span>${note}</li>`);
   }
+  const key = [
+    sameSeeds !== null && sameSeeds > 1 ? `${sameSeeds} seeds each: ${words.seeds}.` : "",
+    words.key ?? "",
+  ].filter((x) => x !== "").join(" ");
+  if (key !== "") items.push(`<li class="key">${escapeHtml(key)}</li>`);
   return `<ul class="legend">${items.join("")}</ul>`;
 }
 
@@ -225,12 +279,15 @@ function figureHtml(spec: ChartSpec, kind: string, legend: string, svg: string):
 }
 
 /**
- * Accuracy against context length, one line per setting (mean over seeds, min-max band when several), the
- * training length L as a vertical rule and chance 1/K as a dashed horizontal rule.
+ * Accuracy against context length, per setting: the measured accuracy at every length (mean over seeds) as a
+ * thin light line, under a bold summary line of the same colour: accuracy pooled in log₂ bins (binned_curve.ts),
+ * mean over seeds with the seeds' min–max band when there are several. The training length L is a vertical
+ * rule and chance 1/K a dashed horizontal rule.
  */
 export function accuracyChart(spec: ChartSpec): string {
   const colors = colorsOf(spec);
   const rows = lengthRows(spec);
+  const binned = binnedRows(spec);
   const lo = Math.min(...spec.series.map((s) => s.tau + 2));
   const hi = Math.max(...spec.series.map((s) => 3 * s.L));
   const cappedIds = new Set(spec.series.filter(isCapped).map((s) => s.id));
@@ -246,25 +303,17 @@ export function accuracyChart(spec: ChartSpec): string {
   const svg = renderPlot({
     width: plotWidth(spec),
     height: HEIGHT,
-    marginTop: spec.facet === null ? 16 : 30,
+    marginTop: spec.facet === null ? 24 : 30,
     marginLeft: 52,
     marginRight: 16,
     marginBottom: 52,
     style: { fontSize: "12px", overflow: "visible" },
     fx: facetScale(spec),
-    x: {
-      type: "log",
-      base: 2,
-      domain: [lo, hi],
-      ticks: lengthTicks(spec.series, lo, hi),
-      tickFormat: lengthTickFormat(spec.series),
-      label: "context length (log₂ scale)",
-      labelAnchor: "center",
-      labelArrow: "none",
-    },
+    x: { type: "log", base: 2, domain: [lo, hi] },
     y: { domain: [0, 1], grid: true, tickFormat: percentTicks, label: "accuracy", labelArrow: "none" },
     color: { domain: [...colors.keys()], range: [...colors.values()] },
     marks: [
+      labelledAxisX(lengthTicks(spec.series, lo, hi), lengthTickFormat(spec.series), "context length (log₂ scale)"),
       Plot.frame({ stroke: "#d0d0d0", ...fx }),
       Plot.ruleY(guides, { y: "chance", stroke: "#777", strokeDasharray: "4 3", ...fx }),
       Plot.text(guides, {
@@ -275,45 +324,63 @@ export function accuracyChart(spec: ChartSpec): string {
         dx: 4,
         dy: -7,
         fill: "#555",
+        stroke: "white", // a halo: readable where it crosses a curve near chance
+        strokeWidth: 3,
         ...fx,
       }),
       Plot.ruleX(guides, { x: "L", stroke: "#333", strokeWidth: 1, ...fx }),
-      Plot.areaY(rows.filter((r) => multiSeed.has(r.key)), {
+      Plot.areaY(binned.filter((r) => multiSeed.has(r.key)), {
         x: "x",
         y1: "lo",
         y2: "hi",
         z: "key",
         fill: "name",
-        fillOpacity: 0.18,
+        fillOpacity: 0.16,
         ariaLabel: (r: Row) => `seed band: ${r.aria.slice("accuracy line: ".length)}`,
         ...fx,
       }),
-      Plot.lineY(rows.filter((r) => !cappedIds.has(r.key)), {
+      Plot.lineY(rows, {
         x: "x",
         y: "y",
         z: "key",
         stroke: "name",
-        strokeWidth: 2,
+        strokeWidth: 1,
+        strokeOpacity: 0.35,
         ariaLabel: "aria",
         ...fx,
       }),
-      Plot.lineY(rows.filter((r) => cappedIds.has(r.key)), {
+      Plot.lineY(binned.filter((r) => !cappedIds.has(r.key)), {
         x: "x",
         y: "y",
         z: "key",
         stroke: "name",
-        strokeWidth: 2,
+        strokeWidth: 2.25,
+        ariaLabel: "aria",
+        ...fx,
+      }),
+      Plot.lineY(binned.filter((r) => cappedIds.has(r.key)), {
+        x: "x",
+        y: "y",
+        z: "key",
+        stroke: "name",
+        strokeWidth: 2.25,
         strokeDasharray: "6 3",
         ariaLabel: "aria",
         ...fx,
       }),
-      Plot.dot(rows, { x: "x", y: "y", r: 4, fill: "name", fillOpacity: 0, title: "title", ...fx }),
+      Plot.dot(rows, { x: "x", y: "y", r: 3, fill: "name", fillOpacity: 0, title: "title", ...fx }),
+      Plot.dot(binned, { x: "x", y: "y", r: 4, fill: "name", fillOpacity: 0, title: "title", ...fx }),
     ],
   });
   return figureHtml(
     spec,
     "accuracy",
-    legendHtml(spec, colors, { seeds: "line = mean, band = min–max", diverged: ", no accuracy curve" }),
+    legendHtml(spec, colors, {
+      seeds: "bold line = mean over seeds, band = their min–max",
+      diverged: ", no accuracy curve",
+      key: `Thin line: every measured length; bold line: neighbouring lengths pooled in 1/${BINS_PER_OCTAVE}-octave ` +
+        `bins (L, 2L, 3L on their own).`,
+    }),
     svg,
   );
 }
@@ -376,33 +443,27 @@ export function convergenceChart(spec: ChartSpec): string {
   const svg = renderPlot({
     width: plotWidth(spec),
     height: HEIGHT,
-    marginTop: spec.facet === null ? 16 : 30,
+    marginTop: spec.facet === null ? 24 : 30,
     marginLeft: 52,
     marginRight: 16,
     marginBottom: 42,
     style: { fontSize: "12px", overflow: "visible" },
     fx: facetScale(spec),
-    x: {
-      type: "log",
-      domain: [minStep, Math.max(maxStep, minStep * 2)],
-      label: "training step (log scale)",
-      labelAnchor: "center",
-      labelArrow: "none",
-      ticks: stepTicks(minStep, Math.max(maxStep, minStep * 2)),
-      tickFormat: "~s",
-    },
+    x: { type: "log", domain: [minStep, Math.max(maxStep, minStep * 2)] },
     y: { domain: [0, 1], grid: true, tickFormat: percentTicks, label: "test-batch accuracy at L", labelArrow: "none" },
     color: { domain: [...colors.keys()], range: [...colors.values()] },
     marks: [
+      labelledAxisX(stepTicks(minStep, Math.max(maxStep, minStep * 2)), stepTickText, "training step (log scale)"),
       Plot.frame({ stroke: "#d0d0d0", ...fx }),
       Plot.ruleY(guides, { y: "target", stroke: "#777", strokeDasharray: "4 3", ...fx }),
+      // Above the frame's top edge (100%, which no curve can pass): the label never covers a curve.
       Plot.text(guides, {
         x: "maxStep",
-        y: "target",
+        y: 1,
         text: (g: { target: number }) => `target ${pct(g.target)}`,
         textAnchor: "end",
-        dx: -4,
-        dy: 12,
+        lineAnchor: "bottom",
+        dy: -6,
         fill: "#555",
         ...fx,
       }),

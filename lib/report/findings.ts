@@ -314,7 +314,7 @@ function shortConvergence(s: Series): string {
 }
 
 /** Series that share every setting except `field`, grouped; each group sorted by `field`. */
-function groupsAcross(series: readonly Series[], field: SettingField): Series[][] {
+export function groupsAcross(series: readonly Series[], field: SettingField): Series[][] {
   const groups = new Map<string, Series[]>();
   for (const s of series) {
     const key = SETTING_FIELDS.filter((f) => f !== field).map((f) => `${f}=${fieldOf(s, f)}`).join(" ");

@@ -7,6 +7,7 @@
  */
 import { wilsonInterval } from "../stats/wilson.ts";
 import { endingOf } from "./ending.ts";
+import { PANEL_PRINT_ZOOM } from "./probe_charts.ts";
 import type { BackendInfo } from "../platform/backend.ts";
 import { lengthPointAt, type ProblemResults, type RunResult } from "../runs/results.ts";
 import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
@@ -42,6 +43,7 @@ ul.legend li { display: block; }
 ul.legend li svg { vertical-align: middle; }
 ul.legend .name { font-weight: 600; white-space: nowrap; }
 ul.legend .note { color: #59636e; }
+ul.legend li.key { color: #59636e; flex-basis: 100%; }
 .findings { margin: 10px 0 0; }
 .findings ul { margin: 2px 0 8px; padding-left: 20px; }
 .findings li { margin: 3px 0; }
@@ -57,16 +59,51 @@ ol.problems { padding-left: 20px; }
 ol.problems li { margin: 12px 0; }
 ol.problems .headline { display: block; }
 ol.problems .sub { display: block; color: #59636e; font-size: 13px; }
+@page { size: letter; margin: 0.55in 0.5in 0.65in;
+  @bottom-center { content: "page " counter(page) " of " counter(pages); font: 9px system-ui, sans-serif;
+    color: #59636e; } }
+@page wide { size: letter landscape; }
+@media print {
+  body { background: #fff; font-size: 9.5pt; line-height: 1.4; }
+  main { max-width: none; padding: 0; min-height: 0; }
+  .nav { display: none; }
+  h2 { break-after: avoid; margin-top: 22px; }
+  h3 { break-after: avoid; }
+  .howto { background: none; border-left: 2px solid #4269d0; padding: 2px 0 2px 12px; }
+  code { background: none; padding: 0; }
+  figure.chart { break-inside: avoid; margin: 8px 0 10px; }
+  figure.chart .plot { overflow: visible; }
+  figure.chart .plot > svg { max-width: 100%; height: auto; }
+  figure.heatmap .panel { zoom: ${PANEL_PRINT_ZOOM}; }
+  figure.chart g[fill-opacity="0"] { display: none; } /* invisible hover targets: nothing to hover on paper */
+  figcaption { font-size: 8pt; }
+  ul.legend { font-size: 8pt; }
+  li { break-inside: avoid; }
+  details::details-content { content-visibility: visible; }
+  details > summary { list-style: none; font-size: 12pt; }
+  details > summary::-webkit-details-marker { display: none; }
+  details.runs { page: wide; margin-top: 0; }
+  table.runs { font-size: 8pt; }
+  table.runs th { background: none; border-bottom: 1px solid #59636e; position: static; white-space: normal; }
+  table.runs td { white-space: normal; } /* nothing may be wider than the paper: Chromium would shrink every page */
+  details.runs table.runs { font-size: 7pt; }
+  details.runs table.runs th, details.runs table.runs td { padding: 2px 3px; }
+  details.runs table.runs td { white-space: nowrap; }
+  details.runs table.runs td.wrap { white-space: normal; min-width: 12em; }
+  table.runs tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+}
 `;
 
-function documentHtml(title: string, body: string): string {
+/** A whole HTML document around `body`, with the report styles (and `extraCss` after them). */
+export function documentHtml(title: string, body: string, extraCss = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${extraCss}</style>
 </head>
 <body>
 <main>
@@ -95,11 +132,18 @@ function statusCounts(runs: readonly RunResult[]): string {
   return listText(parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`));
 }
 
-function headerHtml(results: ProblemResults): string {
+/** The seeds the runs used, e.g. "0, 1 and 2". */
+function seedsText(runs: readonly RunResult[]): string {
+  const seeds = [...new Set(runs.map((r) => r.config.seed))].sort((a, b) => a - b);
+  return seeds.length === 0 ? "—" : listText(seeds.map(String));
+}
+
+/** Where the results came from: command, dates, machine, versions, backend, seeds and how many runs finished. */
+export function provenanceHtml(results: ProblemResults): string {
   const v = results.versions;
   const done = results.runs.length;
   const partial = done < results.planned
-    ? ` <span class="warn">— the sweep was interrupted or is still running; this report shows the finished runs only.</span>`
+    ? ` <span class="warn">— the sweep was interrupted or is still running (here or in other shards); this report shows the finished runs only.</span>`
     : "";
   const rows: [string, string][] = [
     ["Command", `<code>${escapeHtml(results.command)}</code>`],
@@ -111,6 +155,7 @@ function headerHtml(results: ProblemResults): string {
       escapeHtml(`recall-lab ${v.recallLab}, Deno ${v.deno}, V8 ${v.v8}, TF.js ${v.tfjs}`),
     ],
     ["Backend", escapeHtml(backendText(results.runs))],
+    ["Seeds", escapeHtml(seedsText(results.runs))],
     [
       "Runs",
       `${done} of ${results.planned} planned runs finished${
@@ -125,11 +170,15 @@ function partHtml(part: Part): string {
   const body = part.note !== null ? `<p class="note-empty">${escapeHtml(part.note)}</p>` : "";
   const findings = part.findings.length === 0
     ? ""
-    : `<div class="findings"><h3>Findings</h3>${
+    : `<div class="findings">${part.findings.every((g) => g.paragraph === true) ? "" : "<h3>Findings</h3>"}${
       part.findings.map((g) =>
-        `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}<ul>${
-          g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")
-        }</ul>`
+        `${g.heading === null ? "" : `<h3>${escapeHtml(g.heading)}</h3>`}${
+          g.paragraph === true
+            ? g.sentences.map((s) => `<p class="answer">${escapeHtml(s)}</p>`).join("")
+            : `<ul>${
+              g.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join("")
+            }</ul>`
+        }`
       ).join("")
     }</div>`;
   return `<section class="part" id="${escapeHtml(part.id)}-part"><h2>${escapeHtml(part.title)}</h2>${body}${
@@ -145,7 +194,10 @@ function accuracyCell(r: RunResult, k: number): string {
   return `${pct(a.accuracy)} [${pct(w.lo).slice(0, -1)}–${pct(w.hi)}]`;
 }
 
-function runsTableHtml(runs: readonly RunResult[]): string {
+/** Classes of the run table's cells by column: text is left-aligned; wrap may break lines on paper. */
+const CELL_CLASS: Readonly<Record<number, string>> = { 0: "text", 7: "text wrap" };
+
+function runsTableHtml(runs: readonly RunResult[], open: boolean): string {
   if (runs.length === 0) return "";
   const head = [
     "model",
@@ -190,11 +242,14 @@ function runsTableHtml(runs: readonly RunResult[]): string {
       r.timing.peakRssMb === undefined ? "—" : String(r.timing.peakRssMb),
     ];
     return `<tr>${
-      cells.map((v, i) => `<td${i === 0 || i === 7 ? ' class="text"' : ""}>${escapeHtml(String(v))}</td>`).join("")
+      cells.map((v, i) =>
+        `<td${CELL_CLASS[i] === undefined ? "" : ` class="${CELL_CLASS[i]}"`}>${escapeHtml(String(v))}</td>`
+      ).join("")
     }</tr>`;
   });
   const th = head.map((h, i) => `<th${i === 0 || i === 7 ? ' class="text"' : ""}>${escapeHtml(h)}</th>`).join("");
-  return `<details><summary>All ${runs.length} finished runs</summary><table class="runs"><thead><tr>${th}</tr></thead>` +
+  return `<details class="runs"${open ? " open" : ""}><summary>All ${runs.length} finished runs</summary>` +
+    `<table class="runs"><thead><tr>${th}</tr></thead>` +
     `<tbody>${rows.join("")}</tbody></table></details>`;
 }
 
@@ -206,6 +261,36 @@ export function headline(problem: ProblemDefinition, results: ProblemResults, co
   return problem.view(results, context).headline;
 }
 
+/** How a problem's body is drawn: for the screen (a link back to the index) or for print (lib/pdf/). */
+export interface BodyOptions {
+  /**
+   * Print: no navigation, the provenance left to the document's title block, and the run table expanded
+   * (`<details open>`; the print styles also open it when a page is printed from a browser).
+   */
+  readonly print: boolean;
+}
+
+/** The body of one problem's report: title, provenance, how to read it, headline, parts and the run table. */
+export function problemBodyHtml(
+  problem: ProblemDefinition,
+  results: ProblemResults,
+  context: ViewContext = NO_CONTEXT,
+  extraParts: readonly Part[] = [], // appended after the view's parts (the probes: lib/report/probe_parts.ts)
+  options: BodyOptions = { print: false },
+): string {
+  if (results.problem !== problem.id) {
+    throw new Error(`results of problem "${results.problem}" cannot be drawn as problem "${problem.id}"`);
+  }
+  const view = problem.view(results, context);
+  const nav = options.print ? "" : `<p class="nav"><a href="../index.html">← all problems</a></p>`;
+  const provenance = options.print ? "" : provenanceHtml(results);
+  return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
+<section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
+<p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
+${[...view.parts, ...extraParts].map(partHtml).join("\n")}
+${runsTableHtml(results.runs, options.print)}`;
+}
+
 /** The full HTML document of one problem's report. */
 export function renderProblemPage(
   problem: ProblemDefinition,
@@ -213,18 +298,7 @@ export function renderProblemPage(
   context: ViewContext = NO_CONTEXT,
   extraParts: readonly Part[] = [], // appended after the view's parts (the probes: lib/report/probe_parts.ts)
 ): string {
-  if (results.problem !== problem.id) {
-    throw new Error(`results of problem "${results.problem}" cannot be drawn as problem "${problem.id}"`);
-  }
-  const view = problem.view(results, context);
-  const body = `<header><p><a href="../index.html">← all problems</a></p><h1>${escapeHtml(problem.title)}</h1>${
-    headerHtml(results)
-  }</header>
-<section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
-<p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
-${[...view.parts, ...extraParts].map(partHtml).join("\n")}
-${runsTableHtml(results.runs)}`;
-  return documentHtml(`Recall Lab — ${problem.title}`, body);
+  return documentHtml(`Recall Lab — ${problem.title}`, problemBodyHtml(problem, results, context, extraParts));
 }
 
 /** The index document: a link to each registered problem with its headline finding (or "not run yet"). */

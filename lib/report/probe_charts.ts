@@ -134,7 +134,24 @@ function colorScale(spec: HeatSpec, values: readonly number[]): Plot.ScaleOption
   return { type: "log", scheme: "viridis", domain: [lo, Math.max(hi, lo * 1.01)] };
 }
 
-/** Heat maps as small multiples on one colour scale, with its legend once above them. */
+/** The printed page's room for one figure's panels (CSS px; letter paper with the print margins of page.ts). */
+const PRINT_WIDTH = 700;
+const PRINT_HEIGHT = 840;
+/** Heat-map panels are printed at this zoom (page.ts print styles), so more of them share a page. */
+export const PANEL_PRINT_ZOOM = 0.8;
+
+/** How many panels fit on one printed page: a figure holds at most this many, so it never spans pages. */
+export function panelsPerPage(spec: Pick<HeatSpec, "panelWidth" | "panelHeight">): number {
+  const width = PANEL_PRINT_ZOOM * (spec.panelWidth + 18 + 10); // svg + its right margin
+  const height = PANEL_PRINT_ZOOM * (spec.panelHeight + 44); // + a title of up to two lines and the margin
+  return Math.max(1, Math.floor(PRINT_WIDTH / width)) * Math.max(1, Math.floor(PRINT_HEIGHT / height));
+}
+
+/**
+ * Heat maps as small multiples on one colour scale, with its legend above them. Many panels are split over
+ * several figures of at most a printed page each (ids <id>, <id>-2, ...), each with the colour bar and a
+ * caption, so on paper every figure lies on one page with its legend; the first has the full caption.
+ */
 export function probeHeatmaps(spec: HeatSpec): string {
   const values = spec.panels.flatMap((p) => p.cells.flatMap((c) => (c.v === null ? [] : [c.v])));
   const color = colorScale(spec, values);
@@ -153,7 +170,7 @@ export function probeHeatmaps(spec: HeatSpec): string {
       marginBottom: 34,
       padding: 0,
       style: { fontSize: "10px" },
-      x: { type: "band", label: spec.xLabel, labelAnchor: "center", labelArrow: "none", tickFormat: tickEvery(p) },
+      x: { type: "band", label: spec.xLabel, labelAnchor: "center", labelArrow: "none", ticks: tickValues(p) },
       y: {
         type: "band",
         label: spec.yTicks === false ? null : spec.yLabel,
@@ -166,17 +183,30 @@ export function probeHeatmaps(spec: HeatSpec): string {
         Plot.cell(p.marks ?? [], { x: "x", y: "y", stroke: "#d62728", strokeWidth: 1, fill: "none" }),
       ],
     });
-    return `<div class="panel" style="display:inline-block;vertical-align:top;margin:0 10px 10px 0">` +
+    // As wide as its map: a long title wraps instead of widening the panel (panelsPerPage counts on it).
+    return `<div class="panel" style="display:inline-block;vertical-align:top;margin:0 10px 10px 0;` +
+      `width:${spec.panelWidth + 18}px">` +
       `<div style="font-size:12px;font-weight:600">${escapeHtml(p.title)}</div>${svg}</div>`;
   });
-  return figure(spec.id, "heatmap", `${legend}<div class="plot">${panels.join("")}</div>`, spec.caption);
+  const size = panelsPerPage(spec);
+  const figures: string[] = [];
+  for (let from = 0; from < panels.length; from += size) {
+    const to = Math.min(panels.length, from + size);
+    const part = panels.length <= size ? "" : ` (Panels ${from + 1}–${to} of ${panels.length}.)`;
+    const caption = from === 0
+      ? `${spec.caption}${part}`
+      : `Continued from the figure above, on the same colour scale.${part}`;
+    const id = from === 0 ? spec.id : `${spec.id}-${from / size + 1}`;
+    figures.push(figure(id, "heatmap", `${legend}<div class="plot">${panels.slice(from, to).join("")}</div>`, caption));
+  }
+  return figures.join("");
 }
 
-/** Band-axis labels thinned to about 9 per panel. */
-function tickEvery(p: HeatPanel): (v: number) => string {
+/** About 9 ticks per panel, each labelled (the other columns get no tick, rather than an unlabelled one). */
+function tickValues(p: HeatPanel): number[] {
   const xs = [...new Set(p.cells.map((c) => c.x))];
   const step = Math.max(1, Math.ceil(xs.length / 9));
-  return (v: number) => (xs.indexOf(v) % step === 0 ? String(v) : "");
+  return xs.filter((_, i) => i % step === 0);
 }
 
 /** A small horizontal colour bar: the scale's range in 40 steps with end labels. */

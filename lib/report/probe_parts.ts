@@ -8,7 +8,6 @@
  */
 import type { ProblemResults, RunResult } from "../runs/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
-import { readProbes } from "../probes/probe_file.ts";
 import type { AttentionStats } from "../probes/attention_probe.ts";
 import { groupSeries } from "./series.ts";
 import { colorsOf } from "./charts.ts";
@@ -32,7 +31,7 @@ function lengthLabel(l: number, L: number): string {
   return `length ${l} (${k === 1 ? "L" : `${k}L`})`;
 }
 
-function probedRuns(results: ProblemResults, probes: Map<string, ProbeResult>): Probed[] {
+function probedRuns(results: ProblemResults, probes: ReadonlyMap<string, ProbeResult>): Probed[] {
   const series = groupSeries(results.runs.filter((r) => probes.has(r.key)));
   const nameFields = nameFieldsOf(series, null);
   const colors = colorsOf({ series, nameFields });
@@ -459,8 +458,7 @@ function mambaParts(idBase: string, runs: readonly Probed[]): Part[] {
 }
 
 /** The probe Parts of a problem page: none when no run in `dir` has a probe file. */
-export async function probeParts(results: ProblemResults, dir: string): Promise<Part[]> {
-  const probes = await readProbes(dir, results.runs);
+export function probeParts(results: ProblemResults, probes: ReadonlyMap<string, ProbeResult>): Part[] {
   if (probes.size === 0) return [];
   const runs = probedRuns(results, probes);
   const id = `${results.problem}-probe`;

@@ -6,6 +6,7 @@
  */
 import type { ProblemResults } from "../runs/results.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
+import { BINS_PER_OCTAVE } from "./binned_curve.ts";
 import {
   accuracySentence,
   convergenceSummary,
@@ -20,6 +21,8 @@ import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from
 export interface FindingGroup {
   readonly heading: string | null;
   readonly sentences: readonly string[];
+  /** Set each entry as a paragraph (an answer) instead of a list item. */
+  readonly paragraph?: boolean;
 }
 
 /**
@@ -117,17 +120,21 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  }; dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
+  } (the dashed horizontal line); dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
     `cap), a cross marks a divergence. Hover a point for its numbers.`;
 }
 
 function accuracyCaption(series: readonly Series[], what: string): string {
   const t = settingText(series);
   const headline = t.headlineSamples === t.samples ? "" : ` (${t.headlineSamples} at L, 2L and 3L)`;
-  return `${what} Each point is the accuracy on ${t.samples} fresh test sequences of that length${headline}, per ` +
-    `seed; hover titles give the 95% Wilson interval. The x axis is ` +
+  const fewest = Math.min(...series.flatMap((s) => s.runs.map((r) => r.config.evalSamples)));
+  const noise = Math.round(500 / Math.sqrt(fewest)) / 10; // standard error at 50% accuracy, in points
+  return `${what} Thin line: the accuracy at each length on ${t.samples} fresh test sequences${headline} per ` +
+    `seed, mean over seeds (its standard error is up to ${noise} points, so it is jagged). Bold line: ` +
+    `neighbouring lengths pooled in bins 1/${BINS_PER_OCTAVE} octave wide, L, 2L and 3L each on its own; with ` +
+    `several seeds the band is the seeds' min–max of the pooled accuracy. The x axis is ` +
     `log₂ from τ+2 to 3L = ${t.L3}. Solid vertical line: the training length L = ${t.L}; dashed horizontal ` +
-    `line: chance 1/K = ${t.chance}. Hover a point for its numbers.`;
+    `line: chance 1/K = ${t.chance}. Hover a point for its numbers and 95% Wilson interval.`;
 }
 
 export function emptyPart(id: string, title: string, note: string): Part {

@@ -2,16 +2,20 @@
  * Writing the reports: for every registered problem whose `<dir>/<id>/results.json` exists, write its page
  * `<dir>/<id>/index.html`, then the overview `<dir>/index.html`, every file atomically (temporary file in the
  * same folder, then rename), so a browser or a concurrent sweep never sees half a page. A results.json that
- * does not parse is rebuilt from the problem's run files first, with one line saying so.
+ * does not parse is rebuilt from the problem's run files first, with one line saying so. Runs a results.json
+ * lists as pending whose run files have appeared since (other shards finished them) are merged in for the pages
+ * (`mergeResultsFiles` also writes them into results.json).
  */
 import { join } from "node:path";
 import { writeJsonAtomic, writeTextAtomic } from "../runs/atomic_write.ts";
 import type { ProblemResults } from "../runs/results.ts";
-import { readResultsFile, rebuildResults } from "../runs/results_file.ts";
+import { mergePending, readResultsFile, rebuildResults } from "../runs/results_file.ts";
+import { withFileLock } from "../runs/file_lock.ts";
 import type { ProblemDefinition } from "../problems/definition.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 import { probeParts } from "./probe_parts.ts";
+import { readProbes } from "../probes/probe_file.ts";
 
 /** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
 export async function readAllResults(
@@ -25,7 +29,7 @@ export async function readAllResults(
     const state = await readResultsFile(pdir);
     if (state.kind === "missing") continue;
     if (state.kind === "present") {
-      all.set(p.id, state.results);
+      all.set(p.id, (await mergePending(pdir, state.results)).results);
       continue;
     }
     const rebuilt = await rebuildResults(p.id, pdir);
@@ -36,6 +40,36 @@ export async function readAllResults(
   return all;
 }
 
+/**
+ * For every problem under `dir` whose results.json lists pending runs that have finished since (in other shards
+ * or sweeps), write them into its results.json (under the lock sweeps use); one line per problem merged.
+ */
+export async function mergeResultsFiles(
+  dir: string,
+  problems: readonly ProblemDefinition[],
+  log: (line: string) => void = (line) => console.error(line),
+): Promise<void> {
+  for (const p of problems) {
+    const pdir = join(dir, p.id);
+    const present = await Deno.stat(join(pdir, "results.json")).then(() => true, () => false);
+    if (!present) continue;
+    await withFileLock(join(pdir, "results.json.lock"), async () => {
+      const state = await readResultsFile(pdir);
+      if (state.kind !== "present" || (state.results.pending ?? []).length === 0) return;
+      const { results, merged } = await mergePending(pdir, state.results);
+      if (merged === 0) return;
+      await writeJsonAtomic(join(pdir, "results.json"), results);
+      const left = results.pending?.length ?? 0;
+      log(
+        `${
+          join(pdir, "results.json")
+        }: merged ${merged} run(s) finished elsewhere; ${results.runs.length}/${results.planned} ` +
+          (left === 0 ? "runs, complete" : `runs, ${left} still pending`),
+      );
+    }, { log });
+  }
+}
+
 /** Rebuild every report under `dir` from the results files present there. */
 export async function writeReports(dir: string, problems?: readonly ProblemDefinition[]): Promise<void> {
   const registry = problems ?? await loadProblems();
@@ -44,8 +78,9 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
   for (const p of registry) {
     const r = results.get(p.id);
     if (r === undefined) continue;
-    const probes = await probeParts(r, join(dir, p.id)); // probe figures for runs with a <key>.probe.json
-    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, context, probes));
+    const probes = await readProbes(join(dir, p.id), r.runs); // runs with a <key>.probe.json
+    const parts = probeParts(r, probes);
+    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, { results, probes }, parts));
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }

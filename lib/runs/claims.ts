@@ -2,7 +2,9 @@
  * Claims: before a sweep trains a pending run it creates `<runs>/<key>.claim` with exclusive create (O_EXCL),
  * naming its host, pid and start time. Another sweep on the same folder (or another machine sharing it) sees
  * the claim and does not train that run. The claim is removed once the run file is written, or the run failed.
- * A claim left by a process that is no longer alive on this host is stale and may be taken over.
+ * A claim left by a process that is no longer alive on this host is stale and may be taken over, and so is one
+ * that names this very process but that it did not make: in a container restarted in place (a Kubernetes pod
+ * with restartPolicy OnFailure) the new process often gets the pid of the one that died.
  */
 
 /** Who holds a run. */
@@ -44,9 +46,14 @@ export async function readClaim(path: string): Promise<Claim | null> {
   }
 }
 
-/** A claim held by a process that is gone from this host. */
-export function isStale(claim: Claim): boolean {
-  return claim.host === hostName() && claim.pid !== Deno.pid && !pidAlive(claim.pid);
+/** Claim files this process created and has not released. */
+const made = new Set<string>();
+
+/** A claim held by a process that is gone from this host (`path`: where it was read, to tell our own claims). */
+export function isStale(claim: Claim, path?: string): boolean {
+  if (claim.host !== hostName()) return false;
+  if (claim.pid === Deno.pid) return path !== undefined && !made.has(path);
+  return !pidAlive(claim.pid);
 }
 
 async function create(path: string, claim: Claim): Promise<boolean> {
@@ -57,6 +64,7 @@ async function create(path: string, claim: Claim): Promise<boolean> {
     if (e instanceof Deno.errors.AlreadyExists) return false;
     throw e;
   }
+  made.add(path); // before the write: another lane of this process may read the file as soon as it has content
   try {
     await file.write(new TextEncoder().encode(JSON.stringify(claim) + "\n"));
   } finally {
@@ -87,13 +95,14 @@ export async function tryClaim(path: string, key: string): Promise<ClaimAttempt>
   const mine: Claim = { key, host: hostName(), pid: Deno.pid, startedAt: new Date().toISOString() };
   if (await create(path, mine)) return { ok: true, tookOver: null };
   const holder = await readClaim(path);
-  if (holder === null || !isStale(holder)) return { ok: false, holder };
+  if (holder === null || !isStale(holder, path)) return { ok: false, holder };
   await removeStale(path, holder);
   return (await create(path, mine)) ? { ok: true, tookOver: holder } : { ok: false, holder: await readClaim(path) };
 }
 
-/** Give up a claim this process holds (no error if it is already gone). */
+/** Give up a claim this process holds (no error if it is already gone; a claim it did not make is left alone). */
 export async function releaseClaim(path: string): Promise<void> {
+  if (!made.delete(path)) return;
   const c = await readClaim(path);
   if (c !== null && (c.pid !== Deno.pid || c.host !== hostName())) return; // not ours (taken over)
   await Deno.remove(path).catch(() => {});

@@ -105,6 +105,21 @@ export interface ProblemResults {
   /** Runs the sweep planned; `runs` holds those that finished (fewer after an interruption). */
   readonly planned: number;
   readonly runs: readonly RunResult[];
+  /**
+   * The planned runs not finished when the file was written (still training, in another shard, or interrupted),
+   * in plan order; absent when every planned run is in `runs`. `runs` and `pending` together are the plan.
+   */
+  readonly pending?: readonly PendingRun[];
+}
+
+/** A planned run that has no run file yet. */
+export interface PendingRun {
+  /** Its position in the sweep's plan (0-based). */
+  readonly index: number;
+  readonly key: string;
+  readonly model: string;
+  readonly variant: string;
+  readonly seed: number;
 }
 
 /** Keys of a RunResult's timing and date fields: everything else is reproducible from the command and seed. */
@@ -193,6 +208,20 @@ export function checkProblemResults(r: unknown): asserts r is ProblemResults {
   if (!Array.isArray(o.runs)) fail("results", "runs is not an array");
   for (const [i, run] of (o.runs as unknown[]).entries()) {
     checkRunResult(run, `runs[${i}]`);
+  }
+  if (o.pending !== undefined) {
+    if (!Array.isArray(o.pending)) fail("results", "pending is not an array");
+    for (const [i, p] of (o.pending as unknown[]).entries()) {
+      const q = p as Record<string, unknown>;
+      checkNumber(`results.pending[${i}].index`, q?.index);
+      if (typeof q.key !== "string") fail(`results.pending[${i}]`, "missing key");
+    }
+    if ((o.runs as unknown[]).length + (o.pending as unknown[]).length !== o.planned) {
+      fail(
+        "results",
+        `${(o.runs as unknown[]).length} runs and ${(o.pending as unknown[]).length} pending, not ${o.planned} planned`,
+      );
+    }
   }
 }
 

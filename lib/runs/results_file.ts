@@ -3,8 +3,14 @@
  * it from the run files when it is damaged, so a bad write never costs a finished run.
  */
 import { join } from "node:path";
-import { checkProblemResults, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
-import { readCheckedJson, readRunsDir } from "./run_file.ts";
+import {
+  checkProblemResults,
+  type PendingRun,
+  type ProblemResults,
+  type RunResult,
+  SCHEMA_VERSION,
+} from "./results.ts";
+import { readCheckedJson, readFinishedRun, readRunsDir } from "./run_file.ts";
 import { versions } from "../platform/version.ts";
 import { migrateRun } from "./migrate.ts";
 
@@ -39,6 +45,36 @@ export async function readResultsFile(dir: string): Promise<ResultsFileState> {
   } catch (e) {
     return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
   }
+}
+
+/** Results with the runs of `finished` (plan positions) filled in among `runs`, and `pending` what is left. */
+export function withFinished(results: ProblemResults, finished: ReadonlyMap<number, RunResult>): ProblemResults {
+  const pending = results.pending ?? [];
+  if (finished.size === 0) return results;
+  const at = new Map<number, RunResult>(finished);
+  const open = new Set(pending.map((p) => p.index));
+  let next = 0;
+  for (let i = 0; i < results.planned; i++) if (!open.has(i)) at.set(i, results.runs[next++]);
+  const runs = [...at.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  const left: PendingRun[] = pending.filter((p) => !finished.has(p.index));
+  const { pending: _, ...rest } = results;
+  return left.length === 0 ? { ...rest, runs } : { ...rest, runs, pending: left };
+}
+
+/**
+ * `results` with every pending run whose run file has appeared in `<dir>/runs` since (another shard or sweep
+ * finished it) merged in at its place in the plan; `merged` counts them. Nothing is written.
+ */
+export async function mergePending(
+  dir: string,
+  results: ProblemResults,
+): Promise<{ readonly results: ProblemResults; readonly merged: number }> {
+  const found = new Map<number, RunResult>();
+  for (const p of results.pending ?? []) {
+    const run = await readFinishedRun(join(dir, "runs", `${p.key}.json`), p.key);
+    if (run !== null) found.set(p.index, run);
+  }
+  return { results: withFinished(results, found), merged: found.size };
 }
 
 /**

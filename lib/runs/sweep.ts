@@ -8,19 +8,23 @@
  *   machines sharing it) never train the same run: each trains what is unclaimed, then waits for the runs
  *   others hold, taking over any whose holder died.
  * - Each subprocess (lib/runs/run_worker.ts) writes its run file atomically when it finishes; after every
- *   finished run the parent rewrites `<dir>/results.json` (finished runs, in the sweep's fixed order) and
- *   calls `onUpdate`, so results and reports are valid at every moment.
+ *   finished run the parent rewrites `<dir>/results.json` and calls `onUpdate`, so results and reports are valid
+ *   at every moment. results.json holds every planned run that has a run file, whoever trained it (another
+ *   shard, another sweep), in the sweep's fixed order, and lists the others as `pending`; it is written under
+ *   `<dir>/results.json.lock` (lib/runs/file_lock.ts) after reading the run files, so whichever sweep or shard
+ *   writes last has seen every run file and leaves the merged, complete file.
  * - SIGINT / SIGTERM stop the workers; finished work stays; the caller exits non-zero.
  */
 import { join } from "node:path";
 import { resolve } from "../training/config.ts";
 import { runKey } from "./run_key.ts";
 import { versions } from "../platform/version.ts";
-import { accuracyAt, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
+import { accuracyAt, type PendingRun, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
 import { moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
 import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
+import { withFileLock } from "./file_lock.ts";
 import type { RunProgress, SweepReporter } from "./progress.ts";
 import type { SweepJob } from "../problems/definition.ts";
 
@@ -37,8 +41,11 @@ export interface SweepOptions {
   readonly fresh: boolean;
   /** The command line, recorded in the results. */
   readonly command: string;
-  /** Which jobs to train (default all); the others count only if already finished on disk. */
-  readonly select?: (job: SweepJob) => boolean;
+  /**
+   * Which jobs to train (default all; `key` is the job's run key), e.g. one shard's; the others are neither
+   * trained nor waited for, and count when their run file is on disk (written by whoever trained them).
+   */
+  readonly select?: (job: SweepJob, key: string) => boolean;
   /** Other problems' run folders where a finished run of the same key may already be (it is copied). */
   readonly reuseFrom?: readonly string[];
   /** Called after results.json is rewritten (e.g. to rebuild the report). */
@@ -131,7 +138,16 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   // A results file that already holds exactly these runs (same keys, same order, same plan), written by any command
   // (say `p1 --jobs 2` before `p1`): an invocation that trains nothing keeps it byte for byte, provenance included.
   const same = !opts.fresh && priorState.kind === "present" ? priorState.results : null;
-  async function publish(): Promise<ProblemResults> {
+  // The runs this sweep trains or waits for; the others are read from disk at every publish.
+  const own = new Set<number>();
+  const lockPath = join(opts.dir, "results.json.lock");
+  function publish(): Promise<ProblemResults> {
+    return withFileLock(lockPath, publishLocked, { log: (line) => board.log(line) });
+  }
+  async function publishLocked(): Promise<ProblemResults> {
+    for (let i = 0; i < jobs.length; i++) {
+      if (finished[i] === null && !own.has(i)) finished[i] = await finishedElsewhere(i);
+    }
     const runs = finished.filter((r): r is RunResult => r !== null);
     if (
       !trainedHere && same !== null && same.planned === jobs.length && same.runs.length === runs.length &&
@@ -140,6 +156,11 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       await opts.onUpdate?.(same);
       return same;
     }
+    const pendingRuns: PendingRun[] = [];
+    jobs.forEach((j, i) => {
+      if (finished[i] !== null) return;
+      pendingRuns.push({ index: i, key: keys[i], model: j.config.model, variant: j.variant, seed: j.config.seed });
+    });
     const results: ProblemResults = {
       schema: SCHEMA_VERSION,
       problem: opts.problem,
@@ -151,6 +172,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       versions: versions(),
       planned: jobs.length,
       runs,
+      ...(pendingRuns.length > 0 ? { pending: pendingRuns } : {}),
     };
     await writeJsonAtomic(resultsPath, results);
     await opts.onUpdate?.(results);
@@ -180,9 +202,10 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
         continue;
       }
     }
-    if (opts.select && !opts.select(jobs[i])) continue; // not selected: neither trained nor waited for
+    if (opts.select && !opts.select(jobs[i], keys[i])) continue; // not selected: neither trained nor waited for
     if (opts.fresh) replacing.set(i, await mtime(runFile(i)));
     pending.push(i);
+    own.add(i);
   }
 
   /** A finished run of the same key in another problem's folder, copied here under this sweep's variant. */

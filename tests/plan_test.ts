@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fixtureRun } from "./fixtures/results_fixture.ts";
+import { loadProblems } from "../lib/problems/registry.ts";
+import { parseProblemFlags, problemPlan } from "../lib/cli/problem.ts";
+import { planCounts, planRows, statusText } from "../lib/runs/plan.ts";
+import { shardsOfPlan } from "../lib/runs/shard.ts";
+import { countsText, planTable } from "../lib/cli/plan_table.ts";
+import { type Claim, hostName } from "../lib/runs/claims.ts";
+
+async function deadPid(): Promise<number> {
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("the plan tells finished, copied, claimed, stale and pending runs apart, and counts them per shard", async () => {
+  const out = await Deno.makeTempDir({ prefix: "plan_" });
+  try {
+    const problems = await loadProblems();
+    const p1 = problems.find((p) => p.id === "p1")!;
+    const { settings } = parseProblemFlags(["--quick", "--out", out], "")!;
+    const { jobs, keys } = await problemPlan(p1, settings);
+    const runs = join(out, "p1", "runs"), elsewhere = join(out, "p2", "runs");
+    await Deno.mkdir(runs, { recursive: true });
+    await Deno.mkdir(elsewhere, { recursive: true });
+    const run = (i: number) => JSON.stringify({ ...fixtureRun({ model: "mamba", M: 1, d: 8, tau: 1 }), key: keys[i] });
+    await Deno.writeTextFile(join(runs, `${keys[0]}.json`), run(0));
+    await Deno.writeTextFile(join(elsewhere, `${keys[1]}.json`), run(1));
+    const remote: Claim = { key: keys[2], host: "node-b", pid: 4242, startedAt: "2026-12-02T10:00:00.000Z" };
+    await Deno.writeTextFile(join(runs, `${keys[2]}.claim`), JSON.stringify(remote));
+    await Deno.writeTextFile(join(runs, `${keys[3]}.json`), '{"schema": 3, "key": "trunc');
+    const gone: Claim = { key: keys[4], host: hostName(), pid: await deadPid(), startedAt: "2026-12-02T10:00:00.000Z" };
+    await Deno.writeTextFile(join(runs, `${keys[4]}.claim`), JSON.stringify(gone));
+
+    const shards = shardsOfPlan(jobs, keys, 3);
+    const all = jobs.map((_, i) => i);
+    const rows = await planRows(jobs, keys, all, shards, join(out, "p1"), [{ id: "p2", runsDir: elsewhere }]);
+    assert.deepEqual(rows.map((r) => r.status), [
+      "finished",
+      "reusable",
+      "claimed",
+      "pending",
+      "stale",
+      ...Array(5).fill("pending"),
+    ]);
+    assert.equal(statusText(rows[1]), "finished in p2 (copied, not trained)");
+    assert.equal(statusText(rows[2]), "claimed by pid 4242 on node-b since 2026-12-02T10:00:00.000Z");
+    assert.match(statusText(rows[3]), /^pending \(run file does not parse .*: retrained\)$/);
+    assert.match(statusText(rows[4]), new RegExp(`^stale claim: pid ${gone.pid} on ${hostName()} has exited`));
+    assert.deepEqual(rows.map((r) => r.shard), shards);
+
+    const total = planCounts(rows);
+    assert.deepEqual([total.runs, total.finished, total.claimed, total.pending], [10, 2, 1, 7]);
+    const left = rows.filter((r) => r.index >= 2).reduce((s, r) => s + r.estSeconds, 0);
+    assert.ok(Math.abs(total.estSecondsLeft - left) < 1e-9);
+    const perShard = [0, 1, 2].map((s) => planCounts(rows.filter((r) => r.shard === s)));
+    assert.equal(perShard.reduce((n, c) => n + c.runs, 0), 10);
+    assert.equal(perShard.reduce((n, c) => n + c.finished, 0), 2);
+    assert.match(countsText(total), /^10 runs: 2 finished, 1 claimed, 7 pending; est\. [\d.]+ s \([\d.]+ s left\)$/);
+
+    const table = planTable(rows.slice(0, 3), 10, 3).split("\n");
+    assert.equal(table.length, 5);
+    assert.match(table[0], /^#\s+key\s+run\s+shard\s+est\. s\s+status$/);
+    assert.ok(table[1].startsWith(`1  ${keys[0]}  tf-learned tau=1 seed 0  ${shards[0]}/3`), table[1]);
+    const statusColumn = table[0].indexOf("status");
+    assert.ok(table.slice(1, 4).every((l) => l.slice(statusColumn - 2, statusColumn) === "  "), "columns line up");
+    assert.equal(table[4], "(3 of 10 planned runs listed)");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
