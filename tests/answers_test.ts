@@ -284,3 +284,18 @@ Deno.test("a sub-question whose claims all say nothing says so instead of stayin
   assert.deepEqual(groups[0].sentences, ["Not enough finished runs yet to answer this."]);
   assert.equal(groups[0].paragraph, true);
 });
+
+Deno.test("a problem page's answers read the probes its context carries", async () => {
+  const { problem } = await import("../problems/p1.ts");
+  const { fixtureResults } = await import("./fixtures/results_fixture.ts");
+  const results = fixtureResults("p1");
+  const learned = results.runs.filter((r) => r.config.model === "tf-learned" && r.config.tau === 1);
+  const probes = new Map(
+    learned.map((r) => [r.key, fixtureProbe(r, { induction: { 1: 0.97, 2: 0.03, 3: 0.01 } })] as const),
+  );
+  const answers = (probes: ReadonlyMap<string, ProbeResult>) =>
+    problem.view(results, { results: new Map(), probes }).parts.find((p) => p.id === "p1-answers")!.findings
+      .flatMap((g) => g.sentences).join(" ");
+  assert.match(answers(probes), /puts 0.97 of the final query's weight on the value at L but 0.03 at 2L/);
+  assert.doesNotMatch(answers(new Map()), /final query's weight/, "without probes no probe number is quoted");
+});
