@@ -68,7 +68,7 @@ export const RECIPE_TABLE: readonly RecipeRow[] = [
   // ~25 d = 8 steps, and at d = 8 neither scheme won the RoPE screens consistently (pytorch 2 of 4).
   {
     setting: { id: "p2-tf-rope-d64", model: "tf-rope", K: 16, d: 64, M: 16, tau: 1, steps: 5000, inits: ["pytorch"] },
-    chosen: null,
+    chosen: { heads: 2, lr: 2.15e-3, init: "pytorch" },
   },
   // Problem 3: Mamba at d = 64, M = 8 (half the 8000-step cap).
   { setting: { id: "p3-mamba-d64", model: "mamba", K: 16, d: 64, M: 8, tau: 1, steps: 4000, inits: [] }, chosen: null },
