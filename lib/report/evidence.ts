@@ -7,6 +7,7 @@
  *
  * Glossary: L training length, l sequence length, i first query position, distance = (l-1) - i, τ delay.
  */
+import { mean } from "../stats/mean.ts";
 import type { RunResult } from "../runs/results.ts";
 import { accuracyAt } from "../runs/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
@@ -55,8 +56,19 @@ export function accuracyAtMultiple(seed: Seed, k: number): number | null {
 
 /** A seed's mean accuracy over the evaluated lengths in [from, to]. */
 export function meanAccuracy(seed: Seed, from: number, to: number): number | null {
-  const xs = seed.run.accuracyByLength.filter((a) => a.length >= from && a.length <= to).map((a) => a.accuracy);
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+  return mean(seed.run.accuracyByLength.filter((a) => a.length >= from && a.length <= to).map((a) => a.accuracy));
+}
+
+/** Whether a seed keeps ≥ `threshold` at every evaluated length from L on (to 3L). */
+export function holdsBeyondL(seed: Seed, threshold: number): boolean {
+  const beyond = seed.run.accuracyByLength.filter((a) => a.length >= seed.run.config.L);
+  return beyond.length > 0 && beyond.every((a) => a.accuracy >= threshold);
+}
+
+/** The step at which every seed of a series converged, or null when any did not. */
+export function convergedStepsOf(s: Series): number[] | null {
+  const xs = s.runs.map((r) => r.convergedStep);
+  return xs.length > 0 && xs.every((x): x is number => x !== null) ? xs : null;
 }
 
 function statsAt(seed: Seed, layer: "first" | "last", length: number) {
@@ -106,7 +118,6 @@ export function distanceSplit(seed: Seed, k: number): { near: number; far: numbe
   const c = seed.probe?.accuracy.byDistance.find((x) => x.length === k * seed.run.config.L);
   if (c === undefined) return null;
   const L = seed.run.config.L;
-  const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
   const near = mean(c.accuracy.filter((_, j) => c.at[j] <= L));
   const far = mean(c.accuracy.filter((_, j) => c.at[j] > L));
   return near === null || far === null ? null : { near, far };
@@ -119,8 +130,7 @@ export function shortSplit(seed: Seed): { first: number; rest: number; from: num
   const first = s.accuracy.map((row) => row[0]).filter((v): v is number => v !== null);
   const rest = s.accuracy.flatMap((row) => row.slice(1)).filter((v): v is number => v !== null);
   if (first.length === 0 || rest.length === 0) return null;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { first: mean(first), rest: mean(rest), from: s.lengths[0], to: s.lengths[s.lengths.length - 1] };
+  return { first: mean(first)!, rest: mean(rest)!, from: s.lengths[0], to: s.lengths[s.lengths.length - 1] };
 }
 
 /**
@@ -131,8 +141,8 @@ export function retentionBeyond2L(seed: Seed): number | null {
   const L = seed.run.config.L;
   const values = (seed.probe?.mamba ?? []).flatMap((m) => {
     const s = m.byLength[m.byLength.length - 1];
-    const far = s.retentionMax.filter((_, j) => s.distances[j] > 2 * L);
-    return far.length === 0 ? [] : [far.reduce((a, b) => a + b, 0) / far.length];
+    const far = mean(s.retentionMax.filter((_, j) => s.distances[j] > 2 * L));
+    return far === null ? [] : [far];
   });
   return values.length === 0 ? null : Math.max(...values);
 }

@@ -6,6 +6,8 @@
  *
  * Glossary: L training length, i first query position, distance = (l-1) - i, tau delay.
  */
+import { distanceSplit, shortSplit } from "./evidence.ts";
+import { mean } from "../stats/mean.ts";
 import type { ProblemResults, RunResult } from "../runs/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
 import type { AttentionStats } from "../probes/attention_probe.ts";
@@ -46,10 +48,6 @@ function probedRuns(results: ProblemResults, probes: ReadonlyMap<string, ProbeRe
   });
 }
 
-function mean(xs: readonly number[]): number | null {
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 function distancePart(id: string, runs: readonly Probed[]): Part {
   const lines: ProbeLine[] = runs.flatMap((p) =>
     p.probe.accuracy.byDistance.map((c) => ({
@@ -61,16 +59,12 @@ function distancePart(id: string, runs: readonly Probed[]): Part {
   );
   const sentences = runs.flatMap((p) => {
     const L = p.run.config.L;
-    const longest = p.probe.accuracy.byDistance[p.probe.accuracy.byDistance.length - 1];
-    if (longest === undefined || longest.length === L) return [];
-    const near = mean(longest.accuracy.filter((_, k) => longest.at[k] <= L));
-    const far = mean(longest.accuracy.filter((_, k) => longest.at[k] > L));
-    if (near === null || far === null) return [];
+    const k = Math.max(...p.probe.lengths) / L; // the longest probed length, 3L
+    const split = k > 1 ? distanceSplit(p, k) : null;
+    if (split === null) return [];
     return [
-      `${p.name}: in sequences of length ${longest.length}, ${
-        pct(near)
-      } correct when the queries are at most L = ${L} ` +
-      `apart, ${pct(far)} when they are further apart.`,
+      `${p.name}: in sequences of length ${k * L}, ${pct(split.near)} correct when the queries are at most L = ${L} ` +
+      `apart, ${pct(split.far)} when they are further apart.`,
     ];
   });
   const samples = runs[0].probe.options.accuracySamples;
@@ -141,15 +135,12 @@ function shortPart(id: string, runs: readonly Probed[]): Part {
     };
   });
   const sentences = runs.flatMap((p) => {
-    const s = p.probe.accuracy.shortLengths;
-    const col = (k: number) => s.accuracy.map((row) => row[k]).filter((v): v is number => v !== null);
-    const first = mean(col(0));
-    const rest = mean(s.positions.slice(1).flatMap((_, k) => col(k + 1)));
-    if (first === null || rest === null) return [];
+    const s = shortSplit(p);
+    if (s === null) return [];
     return [
-      `${p.name}: first query at position 0: ${pct(first)}; at positions ≥ 1: ${pct(rest)} (lengths ${s.lengths[0]}–${
-        s.lengths[s.lengths.length - 1]
-      }).`,
+      `${p.name}: first query at position 0: ${pct(s.first)}; at positions ≥ 1: ${
+        pct(s.rest)
+      } (lengths ${s.from}–${s.to}).`,
     ];
   });
   return {

@@ -11,6 +11,7 @@ import {
   configOf,
   distanceSplit,
   type Evidence,
+  holdsBeyondL,
   inductionAt,
   lagAt,
   pctRange,
@@ -191,10 +192,7 @@ export const lagHeadClaim: Claim = (e) =>
 export const hybridLookupClaim: Claim = (e) =>
   e.series.filter((s) => architectureOf(s) === "hybrid").flatMap((s) => {
     const seeds = seedsOf(e, s);
-    const holds = seeds.filter((x) => {
-      const L = x.run.config.L;
-      return x.run.accuracyByLength.filter((a) => a.length >= L).every((a) => a.accuracy >= HOLD);
-    });
+    const holds = seeds.filter((x) => holdsBeyondL(x, HOLD));
     if (holds.length === 0) return [];
     const c = configOf(s);
     const indL = valuesOver(holds, (x) => inductionAt(x, 1)), ind3 = valuesOver(holds, (x) => inductionAt(x, 3));

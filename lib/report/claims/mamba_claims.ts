@@ -3,11 +3,14 @@
  * delay longer than its convolution window costs, and how the number of queries M and the width d meet the
  * fixed-size state. Sentences quote the runs and the probes and are dropped when the numbers disagree.
  */
+import { mean } from "../../stats/mean.ts";
 import type { Claim } from "../answers.ts";
 import {
   accuracyAtMultiple,
   architectureOf,
   configOf,
+  convergedStepsOf,
+  holdsBeyondL,
   pctRange,
   queriesLearned,
   rangeText,
@@ -22,18 +25,12 @@ import type { Series } from "../series.ts";
 import { fieldText, listText, pct, steps } from "../format.ts";
 import { endingOf } from "../ending.ts";
 
-function holdsTo3L(x: Seed): boolean {
-  const L = x.run.config.L;
-  const beyond = x.run.accuracyByLength.filter((a) => a.length >= L);
-  return beyond.length > 0 && beyond.every((a) => a.accuracy >= HOLD);
-}
-
 /** Pure Mamba: which seeds keep their accuracy to 3L, and whether the state's memory tells them apart. */
 export const recurrenceClaim: Claim = (e) =>
   e.series.filter((s) => architectureOf(s) === "mamba").flatMap((s) => {
     const seeds = seedsOf(e, s).filter((x) => (accuracyAtMultiple(x, 1) ?? 0) >= HOLD);
     if (seeds.length === 0) return [];
-    const holds = seeds.filter(holdsTo3L), falls = seeds.filter((x) => !holdsTo3L(x));
+    const holds = seeds.filter((x) => holdsBeyondL(x, HOLD)), falls = seeds.filter((x) => !holdsBeyondL(x, HOLD));
     const out: string[] = [];
     const ret = (xs: Seed[]) => valuesOver(xs, retentionBeyond2L);
     if (holds.length > 0) {
@@ -69,14 +66,9 @@ export const recurrenceClaim: Claim = (e) =>
     return out;
   });
 
-function convergedSteps(s: Series): number[] | null {
-  const xs = s.runs.map((r) => r.convergedStep);
-  return xs.every((x): x is number => x !== null) ? xs : null;
-}
-
 /** Steps to converge as words: "1,250–3,000", or how the seeds that did not converge ended. */
 function stepsText(s: Series): string {
-  const c = convergedSteps(s);
+  const c = convergedStepsOf(s);
   if (c !== null) return rangeText(c, steps);
   const endings = [...new Set(s.runs.filter((r) => r.convergedStep === null).map(endingOf))];
   const n = s.runs.filter((r) => r.convergedStep !== null).length;
@@ -92,7 +84,7 @@ export const delayWindowClaim: Claim = (e) =>
     const short = g[0], long = g[g.length - 1];
     const w = configOf(short).convWidth;
     if (!(short.tau < w && long.tau >= w)) return [];
-    const a = convergedSteps(short), b = convergedSteps(long);
+    const a = convergedStepsOf(short), b = convergedStepsOf(long);
     const slower = a !== null && b !== null && Math.min(...b) > Math.max(...a);
     const at = (s: Series, k: number) => pctRange(valuesOver(seedsOf(e, s), (x) => accuracyAtMultiple(x, k)));
     const cost = slower
@@ -119,7 +111,7 @@ function stateText(s: Series): string {
 export const queriesClaim: Claim = (e) =>
   groupsAcross(e.series.filter((s) => architectureOf(s) === "mamba" && s.M > 1), "M").flatMap((g) => {
     const at = (s: Series) => valuesOver(seedsOf(e, s), (x) => accuracyAtMultiple(x, 1));
-    const means = g.map((s) => at(s)).map((v) => (v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length));
+    const means = g.map((s) => mean(at(s)));
     if (means.some((m) => m === null)) return [];
     const first = g[0], last = g[g.length - 1];
     const falls = (means[means.length - 1] as number) < (means[0] as number) - 0.05;
@@ -155,12 +147,12 @@ export const perQueryClaim: Claim = (e) =>
 export const widthClaim: Claim = (e) => {
   const groups = groupsAcross(e.series.filter((s) => architectureOf(s) === "mamba"), "d");
   const at = (s: Series, k: number) => valuesOver(seedsOf(e, s), (x) => accuracyAtMultiple(x, k));
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const avg = (s: Series, k: number) => mean(at(s, k)) ?? 0;
   const pairs = groups.map((g) => ({ narrow: g[0], wide: g[g.length - 1] }))
     .filter(({ narrow, wide }) => at(narrow, 1).length > 0 && at(wide, 1).length > 0);
   if (pairs.length === 0) return [];
   const out = pairs.map(({ narrow, wide }) => {
-    const gainL = mean(at(wide, 1)) - mean(at(narrow, 1)), gain3 = mean(at(wide, 3)) - mean(at(narrow, 3));
+    const gainL = avg(wide, 1) - avg(narrow, 1), gain3 = avg(wide, 3) - avg(narrow, 3);
     const verdict = gainL > 0.05
       ? "the wider model recalls more at L"
       : gain3 > 0.05

@@ -3,6 +3,7 @@
  * d = 64 control), and how the three architectures compare at each M under the one comparison rule
  * (lib/report/comparison.ts: every seed, or non-overlapping intervals).
  */
+import { mean } from "../../stats/mean.ts";
 import type { Claim } from "../answers.ts";
 import { accuracyAtMultiple, architectureOf, type Evidence, pctRange, seedsOf, valuesOver } from "../evidence.ts";
 import { HOLD } from "../findings.ts";
@@ -68,7 +69,3 @@ export const architecturesClaim: Claim = (e) => {
     ];
   });
 };
-
-function mean(xs: readonly number[]): number | null {
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}

@@ -7,6 +7,7 @@ import {
   accuracyAtMultiple,
   architectureOf,
   configOf,
+  convergedStepsOf,
   type Evidence,
   meanAccuracy,
   pctRange,
@@ -18,11 +19,6 @@ import {
 import { HOLD } from "../findings.ts";
 import type { Series } from "../series.ts";
 import { fieldText, listText, pct, steps } from "../format.ts";
-
-function stepsOf(s: Series): number[] | null {
-  const xs = s.runs.map((r) => r.convergedStep);
-  return xs.length > 0 && xs.every((x): x is number => x !== null) ? xs : null;
-}
 
 function byTau(e: Evidence): Series[][] {
   const taus = [...new Set(e.series.map((s) => s.tau))].sort((a, b) => a - b);
@@ -37,7 +33,7 @@ export const fastestClaim: Claim = (e) =>
   byTau(e).flatMap((group) => {
     if (group.length < 2) return [];
     const out: string[] = [];
-    const done = group.map((s) => ({ s, steps: stepsOf(s) }));
+    const done = group.map((s) => ({ s, steps: convergedStepsOf(s) }));
     const ranked = done.filter((x) => x.steps !== null).sort((a, b) => Math.max(...a.steps!) - Math.max(...b.steps!));
     const tau = fieldText("tau", group[0].tau);
     if (ranked.length > 0) {
