@@ -254,7 +254,7 @@ export function convergenceSummary(series: readonly Series[], nameFields: readon
 /**
  * Series ranked best first by mean accuracy at k·L (k = 1 for L, 3 for 3L), with ">" where the rule of
  * lib/report/comparison.ts allows claiming the order and "≈" where it does not, e.g.
- * "hybrid 100% > tf-rope 72% ≈ mamba 70% (tf-rope vs mamba: higher on 2 of 3 seeds; intervals overlap)".
+ * "hybrid 100% > tf-rope 72% ≈ mamba 70% (tf-rope vs mamba: tf-rope higher on 2 of 3 seeds)".
  */
 export function rankingText(series: readonly Series[], k: number, nameFields: readonly SettingField[]): string | null {
   const ranked = series
@@ -385,7 +385,9 @@ export function effectSummary(series: readonly Series[], field: SettingField): s
     .map(([at, n]) => `${n} of ${pairs.length} changes at ${at}`);
   const clarity = unclear.length === 0
     ? ""
-    : ` Only ${listText(unclear)} hold for every seed or have non-overlapping 95% intervals; the rest are within ` +
+    : ` Only ${
+      listText(unclear)
+    } hold for every seed (or, with one seed, have non-overlapping 95% intervals); the rest are within ` +
       `the noise.`;
   return `Going from ${from} to ${to} changes accuracy at L by ${points(mean(atL))} and at 3L by ${
     points(mean(at3))

@@ -1,7 +1,7 @@
 /**
  * Claims for multi-query recall (M > 1): whether the d = 8 Transformer fails by capacity or by method (the
  * d = 64 control), and how the three architectures compare at each M under the one comparison rule
- * (lib/report/comparison.ts: every seed, or non-overlapping intervals).
+ * (lib/report/comparison.ts: every seed, or with one seed non-overlapping intervals).
  */
 import { mean } from "../../stats/mean.ts";
 import type { Claim } from "../answers.ts";
