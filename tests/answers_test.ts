@@ -201,6 +201,14 @@ Deno.test("more queries: 'accuracy falls as M grows' flips to 'holds' with the n
   assert.match(falls, /falls as M grows \(99% at M = 4, 20% at M = 16\)/);
   const holds = say(queriesClaim, [{ model: "mamba", M: 4, atL: 0.99 }, { model: "mamba", M: 16, atL: 0.98 }]);
   assert.match(holds, /holds as M grows/);
+  const unclear = say(queriesClaim, [
+    { model: "mamba", M: 4, seed: 0, atL: 0.6 },
+    { model: "mamba", M: 4, seed: 1, atL: 0.99 },
+    { model: "mamba", M: 16, seed: 0, atL: 0.7 },
+    { model: "mamba", M: 16, seed: 1, atL: 0.3 },
+  ]);
+  assert.doesNotMatch(unclear, /falls as M grows/);
+  assert.match(unclear, /not clearly \(M = 4 higher on 1 of 2 seeds\)/);
   const some = say(perQueryClaim, [{ model: "mamba", M: 4, atL: 0.5, probe: { queries: [1, 1, 0.1, 0.05] } }]);
   assert.match(some, /finds 2 of the 4 queries answered at ≥ 90%/);
   assert.equal(say(perQueryClaim, [{ model: "mamba", M: 4, atL: 0.5, probe: { queries: [0.5, 0.5, 0.5, 0.5] } }]), "");
@@ -219,6 +227,14 @@ Deno.test("capacity: d = 8 fails 'by capacity' only when d = 64 solves the same 
   assert.match(say(capacityClaim, [at(8, 0.1), at(64, 0.99)]), /fails by capacity/);
   assert.match(say(capacityClaim, [at(8, 0.1), at(64, 0.3)]), /width alone is not the limit/);
   assert.match(say(capacityClaim, [at(8, 0.95), at(64, 0.99)]), /already suffices/);
+  const some = say(capacityClaim, [
+    { model: "tf-rope", M: 8, d: 8, seed: 0, atL: 0.99 },
+    { model: "tf-rope", M: 8, d: 8, seed: 1, atL: 0.1 },
+    { model: "tf-rope", M: 8, d: 64, seed: 0, atL: 0.99 },
+    { model: "tf-rope", M: 8, d: 64, seed: 1, atL: 0.99 },
+  ]);
+  assert.doesNotMatch(some, /fails by capacity/);
+  assert.match(some, /training finds it on only 1 of 2/);
 });
 
 Deno.test("architectures at each M: '>' only where the comparison rule allows it", () => {

@@ -30,11 +30,15 @@ Deno.test("one seed: a difference is claimed only when the 95% intervals do not 
   assert.equal(caveatOf(far, NAMES), null);
 });
 
-Deno.test("several seeds: a difference is claimed when it holds for every seed, and flips to a caveat when one seed disagrees", () => {
-  const every = comparePoints(point([0.52, 0.53, 0.51], 256), point([0.5, 0.5, 0.5], 256));
-  assert.equal(every.overlap, true);
+Deno.test("several seeds: a difference is claimed when it holds for every seed beyond the intervals, and flips to a caveat when one seed disagrees", () => {
+  const every = comparePoints(point([0.62, 0.63, 0.61], 256), point([0.5, 0.5, 0.5], 256));
+  assert.equal(every.overlap, false);
   assert.equal(every.winner, "a");
-  const twoOfThree = comparePoints(point([0.52, 0.53, 0.49], 256), point([0.5, 0.5, 0.5], 256));
+  const within = comparePoints(point([0.52, 0.53, 0.51], 256), point([0.5, 0.5, 0.5], 256));
+  assert.equal(within.overlap, true);
+  assert.equal(within.winner, "tie");
+  assert.equal(caveatOf(within, NAMES), "mamba higher on every seed, within the intervals");
+  const twoOfThree = comparePoints(point([0.62, 0.63, 0.49], 256), point([0.5, 0.5, 0.5], 256));
   assert.equal(twoOfThree.winner, "tie");
   assert.equal(caveatOf(twoOfThree, NAMES), "mamba higher on 2 of 3 seeds");
 });

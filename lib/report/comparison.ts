@@ -1,11 +1,11 @@
 /**
  * When a finding may say that one series beats another: the one rule every ranking and effect sentence uses.
- * With at least two seeds in common, a difference at a length is claimed only when it holds for every seed (each
- * one higher): the seeds are the replication, and pooled Wilson intervals, which measure only the evaluation's
- * sampling noise, must not outvote a seed that disagrees (10.7-99.2% against 76.7-99.5% pools to intervals far
- * apart). With fewer seeds in common (a screen's one seed), it is claimed when the two Wilson 95% intervals do
- * not overlap. Otherwise the sentence says why it does not claim it ("higher on 2 of 3 seeds", "intervals
- * overlap").
+ * A difference at a length is claimed only when the two Wilson 95% intervals (all seeds' sequences pooled) do not
+ * overlap and, with at least two seeds in common, it also holds for every seed (each one higher). The seeds are
+ * the replication: pooled intervals measure only the evaluation's sampling noise and must not outvote a seed that
+ * disagrees (10.7-99.2% against 76.7-99.5% pools to intervals far apart); and a seed-by-seed order by less than
+ * that noise (77.2 vs 76.7%, 100 vs 99.5%) is not a difference either. Otherwise the sentence says why it does
+ * not claim it ("higher on 2 of 3 seeds", "higher on every seed, within the intervals", "intervals overlap").
  */
 import { overlaps } from "../stats/wilson.ts";
 import { pct } from "./format.ts";
@@ -32,7 +32,7 @@ export function comparePoints(a: CurvePoint, b: CurvePoint): Comparison {
   const common = hi.seeds.filter((s) => lo.seeds.some((t) => t.seed === s.seed));
   const seedsHigher = common.filter((s) => s.accuracy > lo.seeds.find((t) => t.seed === s.seed)!.accuracy).length;
   const overlap = overlaps(a.interval, b.interval);
-  const supported = common.length >= 2 ? seedsHigher === common.length : !overlap;
+  const supported = !overlap && (common.length < 2 || seedsHigher === common.length);
   const winner = hi.mean > lo.mean && supported ? higher : "tie";
   return { winner, higher, seeds: common.length, seedsHigher, overlap, a, b };
 }
@@ -44,14 +44,18 @@ export function compareAt(a: Series, b: Series, length: number): Comparison | nu
 }
 
 /**
- * Why a difference is not claimed, e.g. "mamba higher on 2 of 3 seeds" (several seeds) or "intervals overlap"
- * (one seed), naming the higher one by `names` [a's, b's]; null when the comparison does claim it.
+ * Why a difference is not claimed, e.g. "mamba higher on 2 of 3 seeds", "mamba higher on every seed, within the
+ * intervals" or "intervals overlap" (one seed), naming the higher one by `names` [a's, b's]; null when the
+ * comparison does claim it.
  */
 export function caveatOf(c: Comparison, names: readonly [string, string]): string | null {
   if (c.winner !== "tie") return null;
   if (c.a.mean === c.b.mean) return "equal means";
   const name = c.higher === "a" ? names[0] : names[1];
-  return c.seeds >= 2 ? `${name} higher on ${c.seedsHigher} of ${c.seeds} seeds` : "intervals overlap";
+  if (c.seeds < 2) return "intervals overlap";
+  return c.seedsHigher < c.seeds
+    ? `${name} higher on ${c.seedsHigher} of ${c.seeds} seeds`
+    : `${name} higher on every seed, within the intervals`;
 }
 
 /** "72.3% (95% CI 70.3–74.2%)": a curve point's mean with its pooled Wilson interval. */

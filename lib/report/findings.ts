@@ -385,9 +385,7 @@ export function effectSummary(series: readonly Series[], field: SettingField): s
     .map(([at, n]) => `${n} of ${pairs.length} changes at ${at}`);
   const clarity = unclear.length === 0
     ? ""
-    : ` Only ${
-      listText(unclear)
-    } hold for every seed (or, with one seed, have non-overlapping 95% intervals); the rest are within ` +
+    : ` Only ${listText(unclear)} hold for every seed beyond the 95% intervals; the rest are within ` +
       `the noise.`;
   return `Going from ${from} to ${to} changes accuracy at L by ${points(mean(atL))} and at 3L by ${
     points(mean(at3))

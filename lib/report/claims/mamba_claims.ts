@@ -22,6 +22,7 @@ import {
 } from "../evidence.ts";
 import { groupsAcross, HOLD } from "../findings.ts";
 import type { Series } from "../series.ts";
+import { caveatOf, compareAt } from "../comparison.ts";
 import { fieldText, listText, pct, steps } from "../format.ts";
 import { endingOf } from "../ending.ts";
 
@@ -114,18 +115,27 @@ export const queriesClaim: Claim = (e) =>
     const means = g.map((s) => mean(at(s)));
     if (means.some((m) => m === null)) return [];
     const first = g[0], last = g[g.length - 1];
-    const falls = (means[means.length - 1] as number) < (means[0] as number) - 0.05;
+    const drop = (means[0] as number) - (means[means.length - 1] as number);
+    const c = compareAt(first, last, first.L);
     const path = g.map((s) => `${pctRange(at(s))} at ${fieldText("M", s.M)}`).join(", ");
+    const name = e.name(last, ["M"]);
+    if (drop <= 0.05) {
+      return [
+        `${name}: accuracy at L holds as M grows (${path}): its recurrent state (${stateText(first)} numbers per ` +
+        `layer) is large enough for ${last.M} queries.`,
+      ];
+    }
+    if (c === null || c.winner !== "a") {
+      const why = c === null ? "" : ` (${caveatOf(c, [fieldText("M", first.M), fieldText("M", last.M)])})`;
+      return [
+        `${name}: accuracy at L is lower on average with ${fieldText("M", last.M)} than with ` +
+        `${fieldText("M", first.M)} (${path}), but not clearly${why}: the seeds vary more than M does.`,
+      ];
+    }
     return [
-      falls
-        ? `${
-          e.name(last, ["M"])
-        }: accuracy at L falls as M grows (${path}). Every query token that may be asked needs ` +
-          `its value kept in the recurrent state (${stateText(first)} numbers per layer) until the end, and ` +
-          `with M queries the state must be ready for any of them.`
-        : `${e.name(last, ["M"])}: accuracy at L holds as M grows (${path}): its recurrent state (${
-          stateText(first)
-        } numbers per layer) is large enough for ${last.M} queries.`,
+      `${name}: accuracy at L falls as M grows (${path}). Every query token that may be asked needs ` +
+      `its value kept in the recurrent state (${stateText(first)} numbers per layer) until the end, and ` +
+      `with M queries the state must be ready for any of them.`,
     ];
   });
 
