@@ -172,12 +172,6 @@ type KernelWeightName = keyof KernelWeights;
  * 2.56-2.63 ms (min of 40, bench/mamba_core_bench.ts --d 8); at d = 64 it would be 32 MB per layer (64 MB more
  * peak memory for a two-layer model) and measured no faster (min 25.1-25.4 vs 24.4-27.1 ms: streaming the
  * table through memory costs about what the exponentials do), so wider layers recompute.
- *
- * A forward pass that keeps the table also keeps the scan's states h (the same size again, plus one zero row per
- * sequence and channel), so that the backward skips its pass recomputing them: at d = 8 one layer's scan
- * backward 0.82 -> 0.71 ms (min of 250, the full-length kernel; 0.61 -> 0.49 for the last-position one), its
- * forward 0.73 -> 0.73 ms (0.60 -> 0.62), alternating the two versions on the same inputs in a throwaway script (the
- * sweep running), with the same outputs bit for bit.
  */
 const STORED_EXP_BYTES = 8 * 2 ** 20;
 let storedExpBytes = STORED_EXP_BYTES;
@@ -207,7 +201,7 @@ function savedRegions(
   dm = 0,
   last = false,
 ): Record<
-  "x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y" | "expDA" | "hStates" | BlockRegionName,
+  "x" | "z" | KernelWeightName | "xc" | "u" | "xdbl" | "dtRaw" | "delta" | "y" | "expDA" | BlockRegionName,
   number
 > {
   const me = d.m * d.e;
@@ -231,7 +225,6 @@ function savedRegions(
     delta: me,
     y: last ? be : me, // scan output with the D skip, before the gate (last: at the last position, [b, e])
     expDA: storesExp(d) ? d.m * d.e * d.n : 0, // exp(delta A) [b, e, l, n], or nothing
-    hStates: storesExp(d) ? (d.m + d.b) * d.e * d.n : 0, // the scan's states [b, e, l + 1, n] (h[-1] = 0 first), or nothing
     // the block's (model dim dm > 0; else empty): its input, projection weights and the gate's output
     xm: d.m * dm, // [m, dm]
     inX: dm * d.e, // [dm, e]
@@ -354,8 +347,7 @@ function coreForward(
     d.e,
     4 * d.P,
     at.y,
-    at.expDA, // the keeping kernels' tables: exp(delta A) and h
-    at.hStates,
+    at.expDA, // read only by scanForwardKeep
   );
   if (last) {
     k.gate(at.y, at.z, at.gated, d.b * d.e);
@@ -453,8 +445,7 @@ function coreBackward(
       at.dD,
       at.hist,
       at.dAHist,
-      at.expDA, // read only by the stored kernels: the forward's exp(delta A) and h
-      at.hStates,
+      at.expDA, // read only by scanBackwardStored
     );
   k.dtSoftplusBackward(at.dDelta, at.dtRaw, at.xdbl, at.dtProj, at.dxdbl, at.dDtProj, at.dDtBias, d.m, d.e);
   k.xProjBackward(at.dxdbl, at.u, at.xProjT, at.dU, at.dXProj, d.m, d.e);

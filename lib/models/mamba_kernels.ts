@@ -127,12 +127,15 @@ function loadStep(L: Locals): number[] {
 
 /**
  * h = exp(dt A) h + dt u B for the nv state vectors h0.. (exp(dt A) left in the local dA), then
- * `perVector(v)`, all unrolled over v.
+ * `perVector(v)`, all unrolled over v. With `storedDA`, exp(dt A) is loaded from the row at local dARow
+ * (written by a forward pass) instead of computed: the same values, so the same h bit for bit.
  */
-function recurrenceStep(L: Locals, nv: number, perVector: (v: number) => Code): number[] {
+function recurrenceStep(L: Locals, nv: number, perVector: (v: number) => Code, storedDA = false): number[] {
   return unroll(nv, (v) =>
     seq(
-      L.set("dA", vExp(L, vMul(L.get("dtv"), L.get(`a${v}`)), true)), // delta > 0, A < 0
+      storedDA
+        ? L.set("dA", vLoad(L.get("dARow"), 16 * v))
+        : L.set("dA", vExp(L, vMul(L.get("dtv"), L.get(`a${v}`)), true)), // delta > 0, A < 0
       L.set(
         `h${v}`,
         vMadd(L.get("dA"), L.get(`h${v}`), vMul(L.get("duv"), vLoad(iAdd(L.get("bm"), L.get("rowOff")), 16 * v))),
@@ -150,29 +153,25 @@ function stepPointers(L: Locals, dir: 1 | -1): number[] {
   );
 }
 
-/**
- * Byte offset of channel (bi, c)'s [l + extra, n] block in a [b, e, l + extra, n] array at `base` (rowBytes = 4 n).
- */
-function channelBlock(L: Locals, base: string, rowBytes: number, extra = 0): number[] {
-  const rows = extra === 0 ? L.get("len") : iAdd(L.get("len"), iConst(extra));
-  return iAdd(L.get(base), iMul(iMul(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), rows), iConst(rowBytes)));
+/** Byte offset of channel (bi, c)'s [l, n] block in a [b, e, l, n] array at `base` (rowBytes = 4 n). */
+function channelBlock(L: Locals, base: string, rowBytes: number): number[] {
+  return iAdd(
+    L.get(base),
+    iMul(iMul(iAdd(iMul(L.get("bi"), L.get("e")), L.get("c")), L.get("len")), iConst(rowBytes)),
+  );
 }
 
 /**
  * y[b, t, c] = sum_s h[t, s] C[t, s] + D[c] u[t, c]. Params: SCAN_PARAMS, then y; with `keep`
- * ("scan_forward_keep") also dAStore and hStore, where every exp(dt A) ([b, e, l, n]) and every state h
- * ([b, e, l + 1, n], row 0 of each (b, c) block h[-1] = 0) is written for the backward. With
+ * ("scan_forward_keep") also dAStore, where every exp(dt A) is written, [b, e, l, n], for the backward. With
  * `last` ("..._last") y is [b, e], the last position only: the earlier steps update the state and skip the
  * C . h sums (their values are the full kernel's bit for bit).
  */
 function scanForwardKernel(n: number, keep = false, last = false): WasmFunction {
   const nv = n / 4;
   const rowBytes = 16 * nv;
-  const L = scanLocals([...SCAN_PARAMS, "y", ...(keep ? ["dAStore", "hStore"] : [])], nv);
-  if (keep) {
-    L.declare("dARow", I32);
-    L.declare("hRow", I32);
-  }
+  const L = scanLocals([...SCAN_PARAMS, "y", ...(keep ? ["dAStore"] : [])], nv);
+  if (keep) L.declare("dARow", I32);
   /** One time step; `withY`: also y at this step, stored at yAt. */
   const step = (withY: boolean, yAt: () => number[]): number[] =>
     seq(
@@ -187,12 +186,10 @@ function scanForwardKernel(n: number, keep = false, last = false): WasmFunction 
               ? L.set("acc", vMadd(L.get(`h${v}`), vLoad(iAdd(L.get("cm"), L.get("rowOff")), 16 * v), L.get("acc")))
               : [],
             keep ? vStore(L.get("dARow"), L.get("dA"), 16 * v) : [],
-            keep ? vStore(L.get("hRow"), L.get(`h${v}`), rowBytes + 16 * v) : [],
           ),
       ),
       withY ? fStore(yAt(), fAdd(vSum(L, "acc"), fMul(L.get("dSkipC"), L.get("uu")))) : [],
       keep ? L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))) : [],
-      keep ? L.set("hRow", iAdd(L.get("hRow"), iConst(rowBytes))) : [],
       stepPointers(L, 1),
     );
   const yFull = (): number[] => iAdd(L.get("y"), L.get("elem"));
@@ -201,12 +198,6 @@ function scanForwardKernel(n: number, keep = false, last = false): WasmFunction 
     channelStart(L, nv),
     keep ? L.set("dARow", channelBlock(L, "dAStore", rowBytes)) : [],
     unroll(nv, (v) => L.set(`h${v}`, L.splat(0))),
-    keep // row 0 of the channel's h block is h[-1] = 0
-      ? seq(
-        L.set("hRow", channelBlock(L, "hStore", rowBytes, 1)),
-        unroll(nv, (v) => vStore(L.get("hRow"), L.get(`h${v}`), 16 * v)),
-      )
-      : [],
     last
       ? seq(forUp(L, "t", iConst(1), L.get("len"), 1, step(false, yFull)), step(true, yLast))
       : forUp(L, "t", iConst(0), L.get("len"), 1, step(true, yFull)),
@@ -219,9 +210,8 @@ function scanForwardKernel(n: number, keep = false, last = false): WasmFunction 
  * Gradients of sum(y * dy). Params: SCAN_PARAMS, then dy [b, l, e]; dDelta, dU [b, l, e] (written; dU
  * includes the D skip); dbm, dcm: dB and dC laid out like B and C (accumulated); dAOut [e, n] and
  * dDOut [e] (accumulated); scratch for one (b, c): hist [(l + 1) n] with row 0 zero, dAHist [l n]. With
- * `stored` ("scan_backward_stored") also dAStore and hStore: the exp(dt A) and the states h of
- * "scan_forward_keep", read instead of recomputed (hist and dAHist are then unused): the same numbers without the
- * exponentials and without the recomputing pass over t (phase 1). With `last` ("..._last") dy is
+ * `stored` ("scan_backward_stored") also dAStore: the exp(dt A) of "scan_forward_keep", read instead of
+ * recomputed (dAHist is then unused): the same numbers without the exponentials. With `last` ("..._last") dy is
  * [b, e], the gradient at the last position, zero before it: the earlier steps skip every term with dy (each an
  * exact +-0, so the gradients are the full kernel's given that dy).
  */
@@ -240,7 +230,7 @@ function scanBackwardKernel(n: number, stored = false, last = false): WasmFuncti
       "dDOut",
       "hist",
       "dAHist",
-      ...(stored ? ["dAStore", "hStore"] : []),
+      ...(stored ? ["dAStore"] : []),
     ],
     nv,
   );
@@ -252,27 +242,26 @@ function scanBackwardKernel(n: number, stored = false, last = false): WasmFuncti
     L.declare(`gA${v}`, V128);
   }
 
-  // Phase 1 (recomputing kernels only), t ascending: h[t] into hist row t + 1, exp(dt A) into dAHist row t.
+  // Phase 1, t ascending: h[t] into hist row t + 1, exp(dt A) into dAHist row t (or read from dAStore).
   const forwardStep = seq(
     loadStep(L),
     recurrenceStep(L, nv, (v) =>
       seq(
         vStore(L.get("hRow"), L.get(`h${v}`), rowBytes + 16 * v),
-        vStore(L.get("dARow"), L.get("dA"), 16 * v),
-      )),
+        stored ? [] : vStore(L.get("dARow"), L.get("dA"), 16 * v),
+      ), stored),
     L.set("hRow", iAdd(L.get("hRow"), iConst(rowBytes))),
     L.set("dARow", iAdd(L.get("dARow"), iConst(rowBytes))),
     stepPointers(L, 1),
   );
 
   // Phase 2, t descending. dh carries d(loss)/dh[t] from later steps; hNow holds h[t] (the previous step's
-  // h[t - 1]: each row of hist, or of the stored h block, is loaded once). With the stored tables, each step
-  // also loads a row of the next channel's exp(dt A) and h blocks (into pfAcc, never used), so that they are in
-  // cache when the next channel starts: the hardware prefetcher stops at page boundaries, and at d = 8 every
-  // channel's block is about one 4 KB page.
+  // h[t - 1]: each row of hist is loaded once). With the stored table, each step also loads a row of the next
+  // channel's block (into pfAcc, never used), so that block is in cache when the next channel's phase 1 reads
+  // it: the hardware prefetcher stops at page boundaries, and at d = 8 every channel's block is one 4 KB page.
   for (let v = 0; v < nv; v++) L.declare(`hNow${v}`, V128);
   if (stored) {
-    for (const name of ["pf", "pfH"]) L.declare(name, I32);
+    L.declare("pf", I32);
     L.declare("pfAcc", V128);
   }
   const rowAt = (base: string): number[] => iAdd(L.get(base), L.get("rowOff"));
@@ -304,8 +293,6 @@ function scanBackwardKernel(n: number, stored = false, last = false): WasmFuncti
         ? seq(
           L.set("pfAcc", vAnd(L.get("pfAcc"), vLoad(L.get("pf")))),
           L.set("pf", iAdd(L.get("pf"), iConst(rowBytes))),
-          L.set("pfAcc", vAnd(L.get("pfAcc"), vLoad(L.get("pfH")))),
-          L.set("pfH", iAdd(L.get("pfH"), iConst(rowBytes))),
         )
         : [],
       stepPointers(L, -1),
@@ -337,28 +324,14 @@ function scanBackwardKernel(n: number, stored = false, last = false): WasmFuncti
     iMul(L.get("batch"), L.get("e")),
     [0x46],
   ); // eq
-  const phase1 = stored
-    ? seq(
-      // the forward pass stored h (hStore, [b, e, l + 1, n] with row 0 of each block h[-1] = 0) and exp(dt A):
-      // no phase 1. The pointers go where phase 1 leaves them: one step past the end, hRow at h[len - 1]. pfH
-      // walks the next channel's h block (this one's after the last channel).
-      L.set("hRow", iAdd(channelBlock(L, "hStore", rowBytes, 1), blockBytes)),
-      L.set("dARow", iAdd(channelBlock(L, "dAStore", rowBytes), blockBytes)),
-      L.set("elem", iAdd(L.get("elem"), iMul(L.get("len"), L.get("eStride")))),
-      L.set("rowOff", iAdd(L.get("rowOff"), iMul(L.get("len"), L.get("rowStride")))),
-      L.set("pfH", seq(iSub(L.get("hRow"), blockBytes), iAdd(L.get("hRow"), iConst(rowBytes)), lastChannel, [0x1b])),
-    )
-    : seq(
-      L.set("hRow", L.get("hist")),
-      L.set("dARow", L.get("dAHist")),
-      forUp(L, "t", iConst(0), L.get("len"), 1, forwardStep),
-    );
   const perChannel = seq(
     channelStart(L, nv),
     unroll(nv, (v) => seq(L.set(`h${v}`, L.splat(0)), L.set(`dh${v}`, L.splat(0)), L.set(`gA${v}`, L.splat(0)))),
-    phase1,
+    L.set("hRow", L.get("hist")),
+    L.set("dARow", stored ? channelBlock(L, "dAStore", rowBytes) : L.get("dAHist")),
+    forUp(L, "t", iConst(0), L.get("len"), 1, forwardStep),
     // the pointers now sit one step past the end; each backward step moves back first. In the stored table
-    // dARow + blockBytes is the next channel's block, except after the last channel (then prefetch this one).
+    // dARow is now the next channel's block, except after the last channel (then prefetch this block again).
     stored ? L.set("pf", seq(iSub(L.get("dARow"), blockBytes), L.get("dARow"), lastChannel, [0x1b])) : [], // select
     unroll(nv, (v) => L.set(`hNow${v}`, vLoad(L.get("hRow"), 16 * v))), // h[len - 1]
     L.set("dDAcc", [0x43, ...bytesOf(0, "f32")]),
