@@ -14,6 +14,7 @@ import {
   uleb,
   V128,
   vAnd,
+  vExpKernel,
   view,
   vLane,
   vLoad,
@@ -158,4 +159,34 @@ Deno.test("vSum and vSumPair give the bits of (x0 + x1) + (x2 + x3) from extract
     if (!Object.is(other, a)) orderMatters++;
   }
   assert.ok(orderMatters > count / 10, `the inputs should tell summation orders apart (${orderMatters} of ${count})`);
+});
+
+Deno.test("vExp's integer exponent add gives the multiplying form's bits on every input, range edges and k boundaries included", () => {
+  const { memory, kernel } = instantiate([vExpKernel(), vExpKernel(true)]);
+  const xs: number[] = [0, -0, 1e-30, -1e-30, -87, -87.5, -100, -1e30, 88, 88.5, 100, Infinity, -Infinity];
+  // both sides of every rounding boundary of k = round(x log2 e), a few float32 steps each way
+  for (let k = -127; k <= 128; k++) {
+    const edge = Math.fround((k + 0.5) * Math.LN2);
+    const bits = new Float32Array([edge]);
+    const asInt = new Int32Array(bits.buffer);
+    for (let step = -4; step <= 4; step++) {
+      const probe = new Int32Array([asInt[0] + step]);
+      xs.push(new Float32Array(probe.buffer)[0]);
+    }
+  }
+  // and a dense sweep of the whole clamped range with random mantissas
+  const rng = mt19937(21);
+  for (let i = 0; i < 1 << 20; i++) xs.push(-100 + 200 * rng.double());
+  const count = Math.ceil(xs.length / 4) * 4;
+  const at = reserve(memory, { x: count, fast: count, multiplied: count });
+  view(memory, at.x, count).fill(0).set(xs);
+  kernel("vexp")(at.x, at.fast, count);
+  kernel("vexp_multiply")(at.x, at.multiplied, count);
+  const fast = new Int32Array(memory.buffer, at.fast, count),
+    slow = new Int32Array(memory.buffer, at.multiplied, count);
+  for (let i = 0; i < xs.length; i++) assert.equal(fast[i], slow[i], `exp(${xs[i]}): bits ${fast[i]} vs ${slow[i]}`);
+  // the canonical NaN stays NaN
+  view(memory, at.x, 4).set([NaN, NaN, NaN, NaN]);
+  kernel("vexp")(at.x, at.fast, 4);
+  assert.ok(Number.isNaN(view(memory, at.fast, 1)[0]));
 });
