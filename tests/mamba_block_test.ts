@@ -11,6 +11,7 @@ import {
 import { mambaCore, type MambaCoreWeights, setStoredExpBudget } from "../lib/models/mamba_core.ts";
 import { ROW_PROJECTION_MAX_DIM } from "../lib/models/mamba_kernels.ts";
 import { linear } from "../lib/models/linear.ts";
+import { setOffsetMode } from "../lib/wasm/assembler.ts";
 import { mt19937, type RandomStream } from "../lib/task/random.ts";
 
 await initBackend();
@@ -228,4 +229,40 @@ Deno.test("fused Mamba block: repeated taped steps and untaped forwards leak no 
   }
   assert.equal(tf.memory().numTensors, before);
   tf.dispose(inputs);
+});
+
+Deno.test("the block's kernels give the same outputs and gradients bit for bit with address offsets as explicit adds or as immediates", () => {
+  // full and last-position blocks, the stored and the recomputing scans, a row-projection and a GEMM-tile width
+  for (const c of [{ b: 2, l: 9, d: 8, n: 16 }, { b: 2, l: 6, d: 20, n: 4 }]) {
+    const inputs = makeInputs(51 + c.d, c.b, c.l, c.d, c.n);
+    for (const [block, rows] of [[mambaBlock, c.l], [mambaBlockLast, 1]] as const) {
+      const weight = gaussian(mt19937(10), [c.b, rows, c.d], 1);
+      for (const budget of [undefined, 0]) {
+        const run = (): Float32Array[] =>
+          tf.tidy(() => {
+            const value = apply(block, inputs);
+            const grads = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(apply(block, t), weight)))(inputs);
+            return [value, ...grads].map((g) => new Float32Array(g.dataSync()));
+          });
+        const previousBudget = budget === undefined ? undefined : setStoredExpBudget(budget);
+        try {
+          const explicit = run();
+          const previousMode = setOffsetMode("immediate");
+          let immediate: Float32Array[];
+          try {
+            immediate = run();
+          } finally {
+            setOffsetMode(previousMode);
+          }
+          ["out", ...NAMES].forEach((name, i) =>
+            assert.deepEqual(explicit[i], immediate[i], `${name} (d=${c.d}, rows ${rows}, budget ${budget})`)
+          );
+        } finally {
+          if (previousBudget !== undefined) setStoredExpBudget(previousBudget);
+        }
+      }
+      weight.dispose();
+    }
+    tf.dispose(inputs);
+  }
 });

@@ -305,9 +305,12 @@ function coreForward(
   const regions = savedRegions(d, dm, last);
   const outSize = block ? (last ? d.b : d.m) * dm : me;
   const hold = keep ? pool.take(regionBytes(regions)) : undefined;
+  const stores = hold !== undefined && storesExp(d);
+  // the forward scan's exp(delta A): the kept table, or one channel's [l, n] block of scratch
+  const scratch = { out: outSize, expScratch: stores ? 0 : d.l * d.n };
   const at = hold
-    ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, { out: outSize }, pool.scratch()) }
-    : reserve(k.memory, { ...regions, out: outSize }, pool.scratch());
+    ? { ...reserve(k.memory, regions, hold.slot.offset), ...reserve(k.memory, scratch, pool.scratch()) }
+    : reserve(k.memory, { ...regions, ...scratch }, pool.scratch());
   const put = (offset: number, values: Float32Array): void => view(k.memory, offset, values.length).set(values);
   if ("block" in src) {
     const { inX, inZ, outW } = src.block;
@@ -334,7 +337,6 @@ function coreForward(
   k.convSilu(at.x, at.convWT, at.convB, at.xc, at.u, d.b, d.l, d.e);
   k.xProj(at.u, at.xProj, at.xdbl, d.m, d.e);
   k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, d.m, d.e);
-  const stores = hold && storesExp(d);
   (last ? (stores ? k.scanForwardKeepLast : k.scanForwardLast) : stores ? k.scanForwardKeep : k.scanForward)(
     at.delta,
     at.u,
@@ -347,7 +349,7 @@ function coreForward(
     d.e,
     4 * d.P,
     at.y,
-    at.expDA, // read only by scanForwardKeep
+    stores ? at.expDA : at.expScratch,
   );
   if (last) {
     k.gate(at.y, at.z, at.gated, d.b * d.e);

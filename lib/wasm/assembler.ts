@@ -197,13 +197,50 @@ export function at(L: Locals, base: string, ...offsets: string[]): number[] {
 export function fConst(x: number): number[] {
   return [0x43, ...bytesOf(x, "f32")];
 }
+/**
+ * How a memory instruction at byte address base + constant is emitted:
+ * - "explicit" (the default): `i32.add base, constant`, then the instruction with offset immediate 0;
+ * - "immediate": base, then the instruction with the constant as its offset immediate.
+ * Every in-bounds access reads or writes the same bytes either way, so kernels compute the same bits. The
+ * difference is V8's code: this engine checks every access's bounds explicitly (Deno installs no trap handler),
+ * comparing the index against mem_size - (offset + width), and each distinct offset immediate needs its own limit
+ * value. The scan kernels use a dozen (four vectors of 16 states at offsets 0, 16, 32, 48 in several arrays),
+ * which ran out of x64 registers: V8 spilled the limits and compared against the stack. With explicit adds every
+ * access of one width shares one limit. Measured at d = 8 (main's kernels and these, compiled side by side in one
+ * process and alternated on the same inputs, 170 calls each, 2026-12-02): the stored scan backward min 0.89 ->
+ * 0.82 ms, its last-position form 0.63 -> 0.59, x_proj 0.097 -> 0.088, the forward scan 0.717 -> 0.713.
+ * `setOffsetMode` is for tests that compare the two.
+ */
+export type OffsetMode = "explicit" | "immediate";
+let offsetMode: OffsetMode = "explicit";
+
+/** Set how kernels generated from now on emit address offsets; returns the previous mode. */
+export function setOffsetMode(mode: OffsetMode): OffsetMode {
+  const previous = offsetMode;
+  offsetMode = mode;
+  return previous;
+}
+
+/** How kernels generated now emit address offsets (part of a compiled module's cache key). */
+export function currentOffsetMode(): OffsetMode {
+  return offsetMode;
+}
+
+/** A memory instruction's address operand and memarg (alignment exponent, offset) for addr + offset. */
+function memArg(addr: Code, offset: number, align: number): { address: number[]; arg: number[] } {
+  if (offsetMode === "explicit" && offset !== 0) return { address: iAdd(addr, iConst(offset)), arg: [align, 0] };
+  return { address: [...addr], arg: [align, ...uleb(offset)] };
+}
+
 /** f32.load from byte address addr + offset. */
 export function fLoad(addr: Code, offset = 0): number[] {
-  return seq(addr, [0x2a, 2, ...uleb(offset)]);
+  const { address, arg } = memArg(addr, offset, 2);
+  return seq(address, [0x2a, ...arg]);
 }
 /** f32.store value at byte address addr + offset. */
 export function fStore(addr: Code, value: Code, offset = 0): number[] {
-  return seq(addr, value, [0x38, 2, ...uleb(offset)]);
+  const { address, arg } = memArg(addr, offset, 2);
+  return seq(address, value, [0x38, ...arg]);
 }
 /** a + b (f32). */
 export function fAdd(a: Code, b: Code): number[] {
@@ -231,15 +268,18 @@ export function fSqrt(a: Code): number[] {
 
 /** v128.load from addr + offset. */
 export function vLoad(addr: Code, offset = 0): number[] {
-  return seq(addr, simd(0x00, 2, ...uleb(offset)));
+  const { address, arg } = memArg(addr, offset, 2);
+  return seq(address, simd(0x00, ...arg));
 }
 /** v128.store at addr + offset. */
 export function vStore(addr: Code, value: Code, offset = 0): number[] {
-  return seq(addr, value, simd(0x0b, 2, ...uleb(offset)));
+  const { address, arg } = memArg(addr, offset, 2);
+  return seq(address, value, simd(0x0b, ...arg));
 }
 /** Load one float into all four lanes (v128.load32_splat). */
 export function vLoadSplat(addr: Code, offset = 0): number[] {
-  return seq(addr, simd(0x09, 2, ...uleb(offset)));
+  const { address, arg } = memArg(addr, offset, 2);
+  return seq(address, simd(0x09, ...arg));
 }
 /** An f32 scalar in all four lanes. */
 export function vSplat(scalar: Code): number[] {
@@ -325,9 +365,37 @@ export function vAccumulate(addr: Code, a: Code, b: Code, offset = 0): number[] 
   return vStore(addr, vMadd(a, b, vLoad(addr, offset)), offset);
 }
 
-/** Sum of the four lanes of a vector local. */
+/**
+ * Sum of the four lanes of a vector local, (x0 + x1) + (x2 + x3), as two in-register shuffles and adds (local
+ * sumS): the same three float32 additions as summing the extracted lanes, so the same bits (addition commutes
+ * exactly), in four vector instructions instead of three extracts and three scalar adds.
+ * `vSumReference` is that scalar form, kept for the test that compares the two.
+ */
 export function vSum(L: Locals, name: string): number[] {
+  L.declare("sumS", V128);
+  return seq(
+    L.set("sumS", vAdd(L.get(name), vShuffle(L.get(name), L.get(name), [1, 0, 3, 2]))), // [x0 + x1, ., x2 + x3, .]
+    vLane(vAdd(L.get("sumS"), vShuffle(L.get("sumS"), L.get("sumS"), [2, 3, 0, 1])), 0),
+  );
+}
+
+/** (x0 + x1) + (x2 + x3) of a vector local from its extracted lanes (the plain form of `vSum`). */
+export function vSumReference(L: Locals, name: string): number[] {
   return fAdd(fAdd(vLane(L.get(name), 0), vLane(L.get(name), 1)), fAdd(vLane(L.get(name), 2), vLane(L.get(name), 3)));
+}
+
+/**
+ * The lane sums of two vector locals at once, each (x0 + x1) + (x2 + x3) as in `vSum`: sets local `into` to a
+ * vector whose lane 0 is sum(a) and lane 2 sum(b) (read them with vLane). Three shuffles and two adds instead of
+ * six extracts and six scalar adds; the same additions, so the same bits.
+ */
+export function vSumPair(L: Locals, a: string, b: string, into: string): number[] {
+  L.declare("sumP", V128);
+  return seq(
+    // [a0 + a1, a2 + a3, b0 + b1, b2 + b3]
+    L.set("sumP", vAdd(vShuffle(L.get(a), L.get(b), [0, 2, 4, 6]), vShuffle(L.get(a), L.get(b), [1, 3, 5, 7]))),
+    L.set(into, vAdd(L.get("sumP"), vShuffle(L.get("sumP"), L.get("sumP"), [1, 0, 3, 2]))),
+  );
 }
 
 /**
@@ -415,25 +483,45 @@ const ROUNDER_BITS = 0x4b400000;
  * smaller number (absolute error < 1.7e-38). Only single-instruction SIMD ops: pmin/pmax rather than the
  * NaN-exact min/max, a rounding constant rather than nearest + trunc_sat. With `nonPositive` (the caller
  * guarantees x <= 0) the upper clamp is skipped. Uses locals expX, expT, expK, expF.
+ *
+ * The last step, poly 2^k, adds k to poly's exponent field (an integer add) instead of multiplying by the float
+ * 2^k: the same bits, with one multiply fewer on the two FMA/multiply pipes that bound the forward scan. Exact
+ * because the product never leaves the normal range: poly is in [0.70, 1.42] (exponent -1 or 0), k in
+ * [-126, 127], and k = -126 only for x <= -125.5 ln2, where x >= -87 leaves f = x + 126 ln2 >= 0.33 and
+ * poly >= 1.39; k = 127 only for x >= 126.5 ln2, where x <= 88 leaves f <= -0.03 and poly < 1. (A canonical NaN
+ * input stays NaN: its k bits shift out to 0.) `vExpMultiply` is the multiplying form, kept for the test that
+ * compares the two on every k and both edges of each rounding boundary (tests/assembler_test.ts).
  */
 export function vExp(L: Locals, x: Code, nonPositive = false): number[] {
+  return vExpWith(L, x, nonPositive, false);
+}
+
+/** `vExp` ending with the float multiply by 2^k (its form before 2026-12-02). */
+export function vExpMultiply(L: Locals, x: Code, nonPositive = false): number[] {
+  return vExpWith(L, x, nonPositive, true);
+}
+
+function vExpWith(L: Locals, x: Code, nonPositive: boolean, multiply: boolean): number[] {
   for (const name of ["expX", "expT", "expK", "expF"]) L.declare(name, V128);
   let poly = L.splat(1 / 720);
   for (const c of [1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1]) poly = vMadd(poly, L.get("expF"), L.splat(c));
-  const twoPowK = seq(
-    L.get("expT"), // bits: ROUNDER_BITS + k
-    L.splat(127 - ROUNDER_BITS, "i32"),
-    simd(0xae), // i32x4.add
-    iConst(23),
-    simd(0xab), // i32x4.shl: the float32 bit pattern of 2^k
-  );
+  const shiftedK = (bias: number): number[] =>
+    seq(
+      L.get("expT"), // bits: ROUNDER_BITS + k
+      L.splat(bias - ROUNDER_BITS, "i32"),
+      simd(0xae), // i32x4.add
+      iConst(23),
+      simd(0xab), // i32x4.shl: (bias + k) in the exponent field
+    );
   return seq(
     L.set("expX", vPmax(nonPositive ? x : vPmin(x, L.splat(EXP_HIGHEST)), L.splat(EXP_LOWEST))),
     L.set("expT", vMadd(L.get("expX"), L.splat(Math.LOG2E), L.splat(ROUNDER))),
     L.set("expK", vSub(L.get("expT"), L.splat(ROUNDER))),
     L.set("expF", vMadd(L.get("expK"), L.splat(-LN2_HI), L.get("expX"))),
     L.set("expF", vMadd(L.get("expK"), L.splat(-LN2_LO), L.get("expF"))),
-    vMul(poly, twoPowK),
+    multiply
+      ? vMul(poly, shiftedK(127)) // times the float32 2^k
+      : seq(poly, shiftedK(0), simd(0xae)), // i32x4.add: k added to poly's exponent
   );
 }
 
@@ -474,19 +562,23 @@ export interface WasmFunction {
   readonly body: Code;
 }
 
-/** Test hook kernel "vexp": exp of `count` (a multiple of 4) floats through `vExp`. Params: x, out, count. */
-export function vExpKernel(): WasmFunction {
+/**
+ * Test hook kernel "vexp": exp of `count` (a multiple of 4) floats through `vExp` ("vexp_multiply" with
+ * `multiply`: through `vExpMultiply`). Params: x, out, count.
+ */
+export function vExpKernel(multiply = false): WasmFunction {
   const L = new Locals(["x", "out", "count"]);
   L.declare("i", I32);
+  const exp = multiply ? vExpMultiply : vExp;
   const body = forUp(
     L,
     "i",
     iConst(0),
     iMul(L.get("count"), iConst(4)),
     16,
-    vStore(iAdd(L.get("out"), L.get("i")), vExp(L, vLoad(iAdd(L.get("x"), L.get("i"))))),
+    vStore(iAdd(L.get("out"), L.get("i")), exp(L, vLoad(iAdd(L.get("x"), L.get("i"))))),
   );
-  return { name: "vexp", locals: L, body };
+  return { name: multiply ? "vexp_multiply" : "vexp", locals: L, body };
 }
 
 function section(id: number, content: Code): number[] {
