@@ -15,6 +15,7 @@ import { architectureOf, evidenceOf } from "../lib/report/evidence.ts";
 import { hybridLookupClaim, ropeOffsetsClaim } from "../lib/report/claims/attention_claims.ts";
 import { perQueryClaim, queriesClaim, recurrenceClaim } from "../lib/report/claims/mamba_claims.ts";
 import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
+import { stairsClaim } from "../lib/report/claims/training_claims.ts";
 
 const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 
@@ -22,12 +23,12 @@ const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 const ANSWERS: readonly Answer[] = [
   {
     question: "Mamba for M = 4, 8, 16",
-    claims: within((s) => architectureOf(s) === "mamba", queriesClaim, perQueryClaim, recurrenceClaim),
+    claims: within((s) => architectureOf(s) === "mamba", queriesClaim, stairsClaim, perQueryClaim, recurrenceClaim),
   },
   {
     question: "The Transformer (RoPE) for M = 4, 8, 16, against Mamba",
     claims: [
-      ...within((s) => architectureOf(s) === "attention", capacityClaim, perQueryClaim),
+      ...within((s) => architectureOf(s) === "attention", capacityClaim, stairsClaim, perQueryClaim),
       ...within((s) => architectureOf(s) === "attention" && s.d === 8, ropeOffsetsClaim),
       ...within((s) => architectureOf(s) !== "hybrid", architecturesClaim),
     ],
@@ -35,7 +36,7 @@ const ANSWERS: readonly Answer[] = [
   {
     question: "The Hybrid for M = 4, 8, 16, against both",
     claims: [
-      ...within((s) => architectureOf(s) === "hybrid", perQueryClaim, hybridLookupClaim),
+      ...within((s) => architectureOf(s) === "hybrid", stairsClaim, perQueryClaim, hybridLookupClaim),
       architecturesClaim,
     ],
   },

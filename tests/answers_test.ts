@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { ModelName } from "../lib/training/config.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import type { HistoryPoint, RunResult } from "../lib/runs/results.ts";
 import type { ProbeResult } from "../lib/probes/probe_run.ts";
 import { groupSeries } from "../lib/report/series.ts";
 import { evidenceOf } from "../lib/report/evidence.ts";
@@ -28,6 +28,7 @@ import {
 } from "../lib/report/claims/mamba_claims.ts";
 import { fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
 import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
+import { stairsClaim } from "../lib/report/claims/training_claims.ts";
 import { paperSentence } from "../lib/report/paper_table.ts";
 import { FIXTURE_L, fixtureRun } from "./fixtures/results_fixture.ts";
 import { fixtureProbe, type ProbeSpec } from "./fixtures/probe_fixture.ts";
@@ -47,6 +48,18 @@ interface Spec {
   readonly at3L?: number;
   readonly converged?: number | null;
   readonly probe?: ProbeSpec;
+  /** A held-out history, checked every 50 steps to `end`: [first step, accuracy] of each level in turn. */
+  readonly history?: { readonly levels: readonly (readonly [number, number])[]; readonly end: number };
+}
+
+/** Held-out checks every 50 steps through `end`, at the level whose first step was last passed. */
+function historyOf(h: NonNullable<Spec["history"]>): HistoryPoint[] {
+  const out: HistoryPoint[] = [];
+  for (let step = 50; step <= h.end; step += 50) {
+    const level = h.levels.filter(([from]) => from <= step).at(-1)?.[1] ?? h.levels[0][1];
+    out.push({ step, loss: 1, accuracy: level });
+  }
+  return out;
 }
 
 /** A run whose accuracy curve is a step function of the given levels, and its probe. */
@@ -62,6 +75,7 @@ function make(spec: Spec): { run: RunResult; probe: ProbeResult | null } {
     convergedStep: spec.converged === undefined ? 500 : spec.converged,
     status: spec.converged === null ? "cap" : "converged",
     verdict: spec.converged === null ? "plateaued" : "converged",
+    ...(spec.history === undefined ? {} : { history: historyOf(spec.history), stepsRun: spec.history.end }),
   };
   return { run, probe: spec.probe === undefined ? null : fixtureProbe(run, spec.probe) };
 }
@@ -212,6 +226,55 @@ Deno.test("more queries: 'accuracy falls as M grows' flips to 'holds' with the n
   const some = say(perQueryClaim, [{ model: "mamba", M: 4, atL: 0.5, probe: { queries: [1, 1, 0.1, 0.05] } }]);
   assert.match(some, /finds 2 of the 4 queries answered at ≥ 90%/);
   assert.equal(say(perQueryClaim, [{ model: "mamba", M: 4, atL: 0.5, probe: { queries: [0.5, 0.5, 0.5, 0.5] } }]), "");
+});
+
+Deno.test("stairs: a seed that stopped on a stair is 'the stopping rule's verdict', one flat for longer is 'the firmest plateau'", () => {
+  const chance = 1 / 16, k1 = 0.25 + 0.75 / 16, k2 = 0.5 + 0.5 / 16, k3 = 0.75 + 0.25 / 16;
+  const risen: Spec = {
+    model: "mamba",
+    M: 4,
+    seed: 1,
+    converged: 19500,
+    history: { levels: [[0, chance], [2000, k1], [5000, k2], [15000, k3], [19000, 1]], end: 19500 },
+  };
+  const onStair = say(stairsClaim, [
+    {
+      model: "mamba",
+      M: 4,
+      seed: 0,
+      atL: k3,
+      converged: null,
+      history: { levels: [[0, chance], [2000, k1], [6000, k2], [12000, k3]], end: 20000 },
+    },
+    risen,
+  ]);
+  assert.match(onStair, /learns the queries one at a time/);
+  assert.match(onStair, /29.7% \(k = 1\), 53.1% \(k = 2\)/);
+  assert.match(
+    onStair,
+    /Seed 0 stopped at 76.6% at L \(k = 3 of 4 on the held-out checks\) after 7,900 flat steps, no longer than the 9,950 steps seed 1/,
+  );
+  assert.match(onStair, /stopping rule's verdict/);
+  const stuck = say(stairsClaim, [
+    {
+      model: "mamba",
+      M: 4,
+      seed: 0,
+      converged: null,
+      history: { levels: [[0, chance], [2000, k1], [6000, k2]], end: 20000 },
+    },
+    risen,
+  ]);
+  assert.match(stuck, /Seed 0 has been flat at .* for 13,900 steps, longer than any stair another seed rose out of/);
+  assert.doesNotMatch(stuck, /stopping rule's verdict/);
+  const climb: Spec = {
+    model: "mamba",
+    M: 4,
+    seed: 0,
+    converged: null,
+    history: { levels: Array.from({ length: 400 }, (_, i) => [i * 50, chance + i * 0.002] as const), end: 20000 },
+  };
+  assert.equal(say(stairsClaim, [climb]), "", "a steady climb has no stairs");
 });
 
 Deno.test("width: the verdict follows the accuracy at L and at 3L", () => {

@@ -1,6 +1,7 @@
 /**
  * Claims about training and about lengths below L: which model converges fastest on every seed (and why the
- * Hybrid can), which converges slowest, and why models exact at L can fail at shorter lengths.
+ * Hybrid can), which converges slowest, how multi-query recall is learned (one query at a time, and whether a
+ * seed that stopped did so on a stair), and why models exact at L can fail at shorter lengths.
  */
 import type { Claim } from "../answers.ts";
 import {
@@ -12,12 +13,15 @@ import {
   meanAccuracy,
   pctRange,
   rangeText,
+  seedCount,
   seedsOf,
   shortSplit,
   valuesOver,
 } from "../evidence.ts";
 import { HOLD } from "../findings.ts";
 import type { Series } from "../series.ts";
+import { isStair, lengthOf, riseFor, stairIndex, type Stretch, stretchesOf } from "../stairs.ts";
+import { plateauLevel } from "../../training/plateau.ts";
 import { fieldText, listText, pct, steps } from "../format.ts";
 
 function byTau(e: Evidence): Series[][] {
@@ -154,3 +158,52 @@ export const batchClaim: Claim = (e) => {
     } consecutive checks ≥ ${pct(configs[0].target)}.`,
   ];
 };
+
+/** A flat stretch at least this many steps long counts as a stair (20 checks at the default check interval). */
+const MIN_STAIR = 1000;
+
+/**
+ * Multi-query recall learned one query at a time: the held-out accuracy sits on stairs at k/M + (1 − k/M)/K, and
+ * a seed that stopped on one ("plateaued") is compared with the longest stair any seed rose out of: if it had sat
+ * no longer, its plateau is the stopping rule's verdict, not evidence that more steps would not lift it.
+ */
+export const stairsClaim: Claim = (e) =>
+  e.series.filter((s) => s.M > 1).flatMap((s) => {
+    const per = seedsOf(e, s).map(({ run }) => ({ run, stretches: stretchesOf(run.history, riseFor(s.M, s.K)) }));
+    const stairsOf = (st: readonly Stretch[]) => st.filter((t) => isStair(t, s.M, s.K, MIN_STAIR));
+    const stepped = per.filter((p) => stairsOf(p.stretches).length >= 2);
+    if (stepped.length === 0) return [];
+    const shown = stepped.reduce((a, b) => stairsOf(b.stretches).length > stairsOf(a.stretches).length ? b : a);
+    const levels = stairsOf(shown.stretches).map((t) => `${pct(t.level)} (k = ${stairIndex(t.level, s.M, s.K)})`);
+    const roseOut = per.flatMap((p) => p.stretches.filter((t) => t.rose).map((t) => ({ p, n: lengthOf(t) })));
+    const longest = roseOut.reduce((a, b) => b.n > a.n ? b : a, { p: shown, n: 0 });
+    const out = [
+      `${e.name(s)} learns the queries one at a time: on seed ${shown.run.config.seed} the held-out accuracy sits ` +
+      `at ${listText(levels)}, the levels of k of the M = ${s.M} queries answered and the rest guessed among ` +
+      `K = ${s.K} values (k/M + (1 − k/M)/K). Stairs like these appear${
+        seedCount(stepped.length, per.length) || " on its one seed"
+      }; the longest a seed rose out of lasted ${steps(longest.n)} steps (seed ${longest.p.run.config.seed}).`,
+    ];
+    for (const p of per.filter((p) => p.run.verdict === "plateaued")) {
+      const end = p.stretches[p.stretches.length - 1];
+      const k = stairIndex(end.level, s.M, s.K);
+      const atL = accuracyAtMultiple({ run: p.run, probe: null }, 1) ?? plateauLevel(p.run.history) ?? end.level;
+      const at = `${pct(atL)} at L${k === null ? "" : ` (k = ${k} of ${s.M} on the held-out checks)`}`;
+      const others = roseOut.filter((r) => r.p !== p);
+      const most = others.reduce((a, b) => b.n > a.n ? b : a, { p, n: 0 });
+      if (most.n >= lengthOf(end)) {
+        out.push(
+          `Seed ${p.run.config.seed} stopped at ${at} after ${steps(lengthOf(end))} flat steps, no longer than the ` +
+            `${steps(most.n)} steps seed ${most.p.run.config.seed} sat on a stair before rising: its ` +
+            `"plateaued" at ${steps(p.run.stepsRun)} steps is the stopping rule's verdict (no 2-point gain in the ` +
+            `last fifth of its checks), not evidence that more steps would not lift it.`,
+        );
+      } else if (others.length > 0) {
+        out.push(
+          `Seed ${p.run.config.seed} has been flat at ${at} for ${steps(lengthOf(end))} steps, longer than any ` +
+            `stair another seed rose out of (${steps(most.n)} steps): the firmest plateau these runs show.`,
+        );
+      }
+    }
+    return out;
+  });
