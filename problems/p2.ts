@@ -16,6 +16,7 @@ import { hybridLookupClaim, ropeOffsetsClaim } from "../lib/report/claims/attent
 import { perQueryClaim, queriesClaim, recurrenceClaim } from "../lib/report/claims/mamba_claims.ts";
 import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
 import { stairsClaim } from "../lib/report/claims/training_claims.ts";
+import { screenConfirmationClaim } from "../lib/report/claims/recipe_claims.ts";
 
 const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 
@@ -23,12 +24,20 @@ const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 const ANSWERS: readonly Answer[] = [
   {
     question: "Mamba for M = 4, 8, 16",
-    claims: within((s) => architectureOf(s) === "mamba", queriesClaim, stairsClaim, perQueryClaim, recurrenceClaim),
+    claims: within(
+      (s) => architectureOf(s) === "mamba",
+      queriesClaim,
+      stairsClaim,
+      perQueryClaim,
+      recurrenceClaim,
+      screenConfirmationClaim,
+    ),
   },
   {
     question: "The Transformer (RoPE) for M = 4, 8, 16, against Mamba",
     claims: [
-      ...within((s) => architectureOf(s) === "attention", capacityClaim, stairsClaim, perQueryClaim),
+      ...within((s) => architectureOf(s) === "attention", capacityClaim, screenConfirmationClaim, stairsClaim),
+      ...within((s) => architectureOf(s) === "attention", perQueryClaim),
       ...within((s) => architectureOf(s) === "attention" && s.d === 8, ropeOffsetsClaim),
       ...within((s) => architectureOf(s) !== "hybrid", architecturesClaim),
     ],
@@ -37,6 +46,7 @@ const ANSWERS: readonly Answer[] = [
     question: "The Hybrid for M = 4, 8, 16, against both",
     claims: [
       ...within((s) => architectureOf(s) === "hybrid", stairsClaim, perQueryClaim, hybridLookupClaim),
+      ...within((s) => architectureOf(s) === "hybrid", screenConfirmationClaim),
       architecturesClaim,
     ],
   },

@@ -23,6 +23,7 @@ import { type Answer, answersPart, within } from "../lib/report/answers.ts";
 import { evidenceOf } from "../lib/report/evidence.ts";
 import { delayWindowClaim, perQueryClaim, queriesClaim, widthClaim } from "../lib/report/claims/mamba_claims.ts";
 import { stairsClaim } from "../lib/report/claims/training_claims.ts";
+import { screenConfirmationClaim } from "../lib/report/claims/recipe_claims.ts";
 
 const MS = [4, 8, 16];
 /** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
@@ -45,7 +46,14 @@ const BASE_TAU = 1;
 const ANSWERS: readonly Answer[] = [
   {
     question: "d = 64 against Problem 2's d = 8, for M = 4, 8, 16: how d changes the results",
-    claims: within((s) => s.tau === BASE_TAU, widthClaim, queriesClaim, stairsClaim, perQueryClaim),
+    claims: within(
+      (s) => s.tau === BASE_TAU,
+      widthClaim,
+      queriesClaim,
+      stairsClaim,
+      perQueryClaim,
+      screenConfirmationClaim,
+    ),
   },
   { question: "M = 16 with τ = 10", claims: [delayWindowClaim] },
 ];
