@@ -170,7 +170,14 @@ Deno.test("the Hybrid's length-free lookup needs seeds that hold to 3L and an in
   assert.doesNotMatch(fades, /nothing in the lookup depends on length/);
   const mixed = say(hybridLookupClaim, [{ model: "hybrid", seed: 0 }, { model: "hybrid", seed: 1, at3L: 0.35 }]);
   assert.match(mixed, /on 1 of 2 seeds/);
-  assert.match(mixed, /On the other seed it falls to 35% at 3L/);
+  assert.match(mixed, /On the other seed that learned it, it falls to 35% at 3L/);
+  const unlearned = say(hybridLookupClaim, [
+    { model: "hybrid", seed: 0 },
+    { model: "hybrid", seed: 1, atL: 0.09 },
+    { model: "hybrid", seed: 2, atL: 0.08 },
+  ]);
+  assert.match(unlearned, /On the other 2 seeds it did not learn the task \(8–9% at L\)/);
+  assert.doesNotMatch(unlearned, /falls to/);
   assert.equal(say(hybridLookupClaim, [{ model: "hybrid", at3L: 0.35 }]), "", "no seed holds: no claim");
 });
 

@@ -198,11 +198,13 @@ export const hybridLookupClaim: Claim = (e) =>
     const indL = valuesOver(holds, (x) => inductionAt(x, 1)), ind3 = valuesOver(holds, (x) => inductionAt(x, 3));
     const kept = indL.length > 0 && (med(ind3) as number) >= 0.8 * (med(indL) as number);
     const rest = seeds.filter((x) => !holds.includes(x));
-    const restText = rest.length === 0
-      ? ""
-      : ` On the other ${rest.length === 1 ? "seed" : `${rest.length} seeds`} it falls to ${
-        pctRange(valuesOver(rest, (x) => accuracyAtMultiple(x, 3)))
-      } at 3L.`;
+    const learned = rest.filter((x) => (accuracyAtMultiple(x, 1) ?? 0) >= HOLD);
+    const unlearned = rest.filter((x) => !learned.includes(x));
+    const seedsWord = (n: number, other: boolean) => `${other ? "other " : ""}${n === 1 ? "seed" : `${n} seeds`}`;
+    const restText = (learned.length === 0 ? "" : ` On the ${seedsWord(learned.length, true)} that learned it, ` +
+      `it falls to ${pctRange(valuesOver(learned, (x) => accuracyAtMultiple(x, 3)))} at 3L.`) +
+      (unlearned.length === 0 ? "" : ` On the ${seedsWord(unlearned.length, true)} it did not learn the task ` +
+        `(${pctRange(valuesOver(unlearned, (x) => accuracyAtMultiple(x, 1)))} at L).`);
     const probeText = kept
       ? `; its induction score is ${rangeText(indL)} at L and ${rangeText(ind3)} at 3L, so nothing in the lookup ` +
         `depends on length`

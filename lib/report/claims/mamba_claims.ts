@@ -58,7 +58,7 @@ export const recurrenceClaim: Claim = (e) =>
           rangeText(rf)
         } against ${rangeText(rh)}), so forgetting does not explain the fall.`;
       out.push(
-        `With seed${falls.length === 1 ? "" : "s"} ${listText(seedsText)} it falls to ${
+        `With seed${falls.length === 1 ? "" : "s"} ${listText(seedsText)} ${e.name(s)} falls to ${
           pctRange(valuesOver(falls, (x) => accuracyAtMultiple(x, 3)))
         } at 3L although ≥ ${pct(HOLD)} at L: length generalisation is not guaranteed by the architecture, it ` +
           `depends on the solution training found.${memory}`,

@@ -194,7 +194,7 @@ export const stairsClaim: Claim = (e) =>
       if (most.n >= lengthOf(end)) {
         out.push(
           `Seed ${p.run.config.seed} stopped at ${at} after ${steps(lengthOf(end))} flat steps, no longer than the ` +
-            `${steps(most.n)} steps seed ${most.p.run.config.seed} sat on a stair before rising: its ` +
+            `${steps(most.n)} steps seed ${most.p.run.config.seed} stayed flat before rising: its ` +
             `"plateaued" at ${steps(p.run.stepsRun)} steps is the stopping rule's verdict (no 2-point gain in the ` +
             `last fifth of its checks), not evidence that more steps would not lift it.`,
         );
