@@ -317,6 +317,14 @@ Deno.test("width: the verdict follows the accuracy at L and at 3L", () => {
   assert.match(say(widthClaim, [at(8, 0.99, 0.5), at(64, 0.99, 0.97)]), /keeps more beyond it/);
   assert.match(say(widthClaim, [at(8, 0.99, 0.97), at(64, 0.99, 0.97)]), /no clear difference/);
   assert.match(say(widthClaim, [at(8, 0.99, 0.97), at(64, 0.5, 0.4)]), /the narrower model does better/);
+  const mixed = say(widthClaim, [
+    { ...at(8, 0.5, 0.4), seed: 0 },
+    { ...at(8, 0.99, 0.9), seed: 1 },
+    { ...at(64, 0.99, 0.9), seed: 0 },
+    { ...at(64, 0.9, 0.8), seed: 1 },
+  ]);
+  assert.doesNotMatch(mixed, /the wider model recalls more/, "higher on average, not on every seed");
+  assert.match(mixed, /no difference the seeds agree on \(d = 64 higher on 1 of 2 seeds/);
 });
 
 Deno.test("capacity: d = 8 fails 'by capacity' only when d = 64 solves the same setting", () => {

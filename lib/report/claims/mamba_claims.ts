@@ -163,12 +163,20 @@ export const widthClaim: Claim = (e) => {
   if (pairs.length === 0) return [];
   const out = pairs.map(({ narrow, wide }) => {
     const gainL = avg(wide, 1) - avg(narrow, 1), gain3 = avg(wide, 3) - avg(narrow, 3);
-    const verdict = gainL > 0.05
+    // A difference counts when it is material (over 5 points) and the comparison rule supports it.
+    const cL = compareAt(wide, narrow, wide.L), c3 = compareAt(wide, narrow, 3 * wide.L);
+    const wins = (c: typeof cL, who: "a" | "b") => c !== null && c.winner === who;
+    const names = [fieldText("d", wide.d), fieldText("d", narrow.d)] as const;
+    const unclear = [cL, c3].filter((c) => c !== null && c.winner === "tie" && Math.abs(c.a.mean - c.b.mean) > 0.05)
+      .map((c) => caveatOf(c!, names));
+    const verdict = gainL > 0.05 && wins(cL, "a")
       ? "the wider model recalls more at L"
-      : gain3 > 0.05
+      : gain3 > 0.05 && wins(c3, "a")
       ? "both are close at L, but the wider model keeps more beyond it"
-      : gainL < -0.05 || gain3 < -0.05
+      : (gainL < -0.05 && wins(cL, "b")) || (gain3 < -0.05 && wins(c3, "b"))
       ? "the narrower model does better"
+      : unclear.length > 0
+      ? `no difference the seeds agree on (${unclear.join("; ")})`
       : "width makes no clear difference";
     return `${e.name(wide, ["d"])}: accuracy at L ${pctRange(at(narrow, 1))} with d = ${narrow.d}, ${
       pctRange(at(wide, 1))
