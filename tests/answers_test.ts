@@ -324,7 +324,7 @@ Deno.test("width: the verdict follows the accuracy at L and at 3L", () => {
     { ...at(64, 0.9, 0.8), seed: 1 },
   ]);
   assert.doesNotMatch(mixed, /the wider model recalls more/, "higher on average, not on every seed");
-  assert.match(mixed, /no difference the seeds agree on \(d = 64 higher on 1 of 2 seeds/);
+  assert.match(mixed, /no difference the seeds agree on \(at L d = 64 higher on 1 of 2 seeds/);
 });
 
 Deno.test("capacity: d = 8 fails 'by capacity' only when d = 64 solves the same setting", () => {

@@ -167,8 +167,9 @@ export const widthClaim: Claim = (e) => {
     const cL = compareAt(wide, narrow, wide.L), c3 = compareAt(wide, narrow, 3 * wide.L);
     const wins = (c: typeof cL, who: "a" | "b") => c !== null && c.winner === who;
     const names = [fieldText("d", wide.d), fieldText("d", narrow.d)] as const;
-    const unclear = [cL, c3].filter((c) => c !== null && c.winner === "tie" && Math.abs(c.a.mean - c.b.mean) > 0.05)
-      .map((c) => caveatOf(c!, names));
+    const unclear = ([["at L", cL], ["at 3L", c3]] as const)
+      .filter(([, c]) => c !== null && c.winner === "tie" && Math.abs(c.a.mean - c.b.mean) > 0.05)
+      .map(([at, c]) => `${at} ${caveatOf(c!, names)}`);
     const verdict = gainL > 0.05 && wins(cL, "a")
       ? "the wider model recalls more at L"
       : gain3 > 0.05 && wins(c3, "a")
