@@ -5,6 +5,7 @@
  * rose out of stretches as long) from one whose plateau outlasts every stair seen.
  */
 import type { HistoryPoint } from "../runs/results.ts";
+import { mean } from "../stats/mean.ts";
 
 /**
  * One stretch of a history between rises: its first and last check's step, its mean (smoothed) accuracy, the
@@ -35,8 +36,7 @@ export function riseFor(M: number, K: number): number {
 function smoothed(acc: readonly number[]): number[] {
   return acc.map((_, i) => {
     const lo = Math.max(0, i - SMOOTHING + 1);
-    const w = acc.slice(lo, i + 1);
-    return w.reduce((a, b) => a + b, 0) / w.length;
+    return mean(acc.slice(lo, i + 1)) as number;
   });
 }
 
@@ -55,7 +55,7 @@ export function stretchesOf(history: readonly HistoryPoint[], rise: number): Str
     const head = start === 0 ? 0 : Math.min(2 * SMOOTHING, Math.floor(n / 3));
     const tail = rose ? Math.min(SMOOTHING, Math.floor(n / 3)) : 0;
     const part = acc.slice(start + head, end - tail), half = Math.floor(part.length / 2);
-    const avg = (v: readonly number[]) => v.length === 0 ? 0 : v.reduce((a, b) => a + b, 0) / v.length;
+    const avg = (v: readonly number[]) => mean(v) ?? 0;
     const drift = half === 0 ? 0 : avg(part.slice(part.length - half)) - avg(part.slice(0, half));
     return { from: points[start].step, to: points[end - 1].step, level: avg(part), drift, rose };
   };
