@@ -16,7 +16,7 @@ async function runProblem(name: string, args: string[]): Promise<{ code: number;
 async function checkAllFiles(dir: string): Promise<number> {
   let runs = 0;
   for await (const e of Deno.readDir(join(dir, "runs"))) {
-    if (!e.name.endsWith(".json")) continue;
+    if (!e.name.endsWith(".json") || e.name.endsWith(".probe.json")) continue;
     checkRunResult(JSON.parse(await Deno.readTextFile(join(dir, "runs", e.name))));
     const weights = join(dir, "runs", e.name.replace(/\.json$/, ".safetensors"));
     assert.ok((await Deno.stat(weights).catch(() => null))?.isFile, `${e.name} has no checkpoint beside it`);
@@ -104,6 +104,46 @@ Deno.test("SIGINT mid-sweep leaves only valid files, and rerunning completes the
     assert.equal(await checkAllFiles(dir), 10);
     const done: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
     assert.equal(done.runs.length, 10);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a run reused from another problem's folder brings its checkpoint and probe, replacing neither", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const first = await runProblem("p2", ["--quick", "--out", out]);
+    assert.equal(first.code, 0, first.stderr);
+    const from = join(out, "p2", "runs");
+    const to = join(out, "p3", "runs");
+    // Problem 3's d = 8 Mamba runs are Problem 2's; give each a probe, and put a probe of our own in Problem 3's
+    // folder for the first of them, which must survive the reuse.
+    const shared: string[] = [];
+    for (const e of [...Deno.readDirSync(from)].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!e.name.endsWith(".json") || e.name.endsWith(".probe.json")) continue;
+      const run = JSON.parse(await Deno.readTextFile(join(from, e.name)));
+      if (run.config.model !== "mamba" || run.config.d !== 8) continue;
+      shared.push(run.key);
+      await Deno.writeTextFile(join(from, `${run.key}.probe.json`), `probe of ${run.key} in p2`);
+    }
+    assert.ok(shared.length >= 2, `shared runs: ${shared.join(", ")}`);
+    await Deno.mkdir(to, { recursive: true });
+    await Deno.writeTextFile(join(to, `${shared[0]}.probe.json`), "p3's own probe");
+
+    const p3 = await runProblem("p3", ["--quick", "--out", out]);
+    assert.equal(p3.code, 0, p3.stderr);
+    assert.equal(p3.stderr.match(/reused with its checkpoint and probe/g)?.length, shared.length - 1, p3.stderr);
+    assert.equal(p3.stderr.match(/reused with its checkpoint$/gm)?.length, 1, p3.stderr);
+    for (const key of shared) {
+      assert.deepEqual(
+        await Deno.readFile(join(to, `${key}.safetensors`)),
+        await Deno.readFile(join(from, `${key}.safetensors`)),
+        `${key}'s checkpoint`,
+      );
+      const probe = await Deno.readTextFile(join(to, `${key}.probe.json`));
+      assert.equal(probe, key === shared[0] ? "p3's own probe" : `probe of ${key} in p2`);
+    }
+    assert.equal(await checkAllFiles(join(out, "p3")), 7);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

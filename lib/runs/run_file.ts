@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { checkRunResult, type RunResult } from "./results.ts";
+import { writeBytesAtomic } from "./atomic_write.ts";
 
 /** What is on disk for a run. */
 export type RunFileState =
@@ -70,6 +71,44 @@ export async function moveAside(path: string): Promise<string> {
       await Deno.rename(path, target);
       return target;
     }
+  }
+}
+
+/** Files that live beside a run file and belong to its run: the checkpoint and the probe (`deno task probe`). */
+export const RUN_COMPANIONS: readonly { readonly suffix: string; readonly name: string }[] = [
+  { suffix: ".safetensors", name: "checkpoint" },
+  { suffix: ".probe.json", name: "probe" },
+];
+
+/**
+ * Copy the companions of run `key` from `fromDir` to `toDir` (each atomically), skipping those the source lacks
+ * and never replacing one already in `toDir`; returns the names of those copied.
+ */
+export async function copyCompanions(fromDir: string, toDir: string, key: string): Promise<string[]> {
+  const copied: string[] = [];
+  for (const c of RUN_COMPANIONS) {
+    const to = join(toDir, `${key}${c.suffix}`);
+    if (await exists(to)) continue;
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(join(fromDir, `${key}${c.suffix}`));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    await writeBytesAtomic(to, bytes);
+    copied.push(c.name);
+  }
+  return copied;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 

@@ -21,7 +21,7 @@ import { runKey } from "./run_key.ts";
 import { versions } from "../platform/version.ts";
 import { accuracyAt, type PendingRun, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
-import { moveAside, readRunFile } from "./run_file.ts";
+import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
 import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
 import { withFileLock } from "./file_lock.ts";
@@ -208,14 +208,20 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     own.add(i);
   }
 
-  /** A finished run of the same key in another problem's folder, copied here under this sweep's variant. */
+  /**
+   * A finished run of the same key in another problem's folder, copied here under this sweep's variant, with the
+   * files beside it (its checkpoint, its probe) so this problem's probes and reports find them too. The run file
+   * is written last, as a worker does: a run file here always has its checkpoint beside it when the source had one.
+   */
   async function reuse(i: number): Promise<RunResult | null> {
     for (const dir of opts.reuseFrom ?? []) {
       const state = await readRunFile(join(dir, `${keys[i]}.json`), keys[i]);
       if (state.kind !== "finished") continue;
+      const copied = await copyCompanions(dir, runsDir, keys[i]);
       const run = { ...state.run, variant: jobs[i].variant };
       await writeJsonAtomic(runFile(i), run);
-      board.log(`${tag(i)}: finished run found in ${dir} (${keys[i]}), reused`);
+      const also = copied.length > 0 ? ` with its ${copied.join(" and ")}` : "";
+      board.log(`${tag(i)}: finished run found in ${dir} (${keys[i]}), reused${also}`);
       return run;
     }
     return null;
