@@ -7,10 +7,13 @@ import { accuracyAt, type RunResult } from "../runs/results.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { readAllResults } from "../report/write.ts";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { runTime, runTimeText } from "../runs/run_time.ts";
 
 const USAGE = `deno task summary [flags]
 
-Print a Markdown table of the finished runs of each problem found in <out>.`;
+Print a Markdown table of the finished runs of each problem found in <out>, each problem's wall time (its
+sweeps' clock, resumed invocations included) and the runs' own time, and the same for all problems together
+(a run two problems share counted once): the suite's cost where no single clock covers it.`;
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },
@@ -26,12 +29,15 @@ await cliMain(async () => {
   if (!f) return;
   const problems = await loadProblems();
   const all = await readAllResults(f.out as string, problems);
+  const everyRun: RunResult[] = [];
   for (const p of problems) {
     const results = all.get(p.id);
     if (results === undefined) continue;
     console.log(
-      `\n${p.id}: ${results.runs.length}/${results.planned} runs, wall ${(results.wallSeconds / 60).toFixed(1)} min\n`,
+      `\n${p.id}: ${results.runs.length}/${results.planned} runs, wall ${(results.wallSeconds / 60).toFixed(1)} min; ` +
+        `${runTimeText(runTime(results.runs), 2)}\n`,
     );
+    everyRun.push(...results.runs);
     console.log("| model | d | M | tau | status | converged at | acc at L | 2L | 3L | train s | ms/step |");
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of results.runs) {
@@ -45,4 +51,5 @@ await cliMain(async () => {
       );
     }
   }
+  if (everyRun.length > 0) console.log(`\nall problems: ${runTimeText(runTime(everyRun), 2)}`);
 });
