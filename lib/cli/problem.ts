@@ -70,6 +70,15 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   },
   { name: "fresh", type: "boolean", help: "Retrain runs that are already finished instead of skipping them." },
   {
+    name: "snapshot-every",
+    type: "int",
+    min: 0,
+    max: 3600,
+    default: 60,
+    help: "Seconds between snapshots of each run in progress, from which a run stopped part-way resumes (0: at " +
+      "every held-out check). Changes no result.",
+  },
+  {
     name: "only",
     type: "string",
     help: "Train only the runs whose variant label starts with this text (the rest are kept if finished, else left).",
@@ -99,6 +108,8 @@ export interface ProblemFlags extends ProblemSettings {
   readonly out: string;
   readonly jobs: number;
   readonly fresh: boolean;
+  /** Seconds between snapshots of a run in progress (--snapshot-every). */
+  readonly snapshotSeconds: number;
   /** Variant-label prefix of the runs to train (--only), or null for all. */
   readonly only: string | null;
   /** The part of the plan to train (--shard), or null for all of it. */
@@ -160,6 +171,7 @@ export function parseProblemFlags(
     out: f.out as string,
     jobs: f.jobs as number,
     fresh: f.fresh === true,
+    snapshotSeconds: f["snapshot-every"] as number,
     only: (f.only as string | undefined) ?? null,
     shard,
   };
@@ -231,6 +243,7 @@ export async function runProblem(
       dir,
       jobs: settings.jobs,
       fresh: settings.fresh,
+      snapshotSeconds: settings.snapshotSeconds,
       command,
       select: everything ? undefined : (job) => selected[jobs.indexOf(job)],
       reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),

@@ -2,17 +2,22 @@
  * One run of a sweep, in its own process: reads `{config, variant, file}` as JSON on stdin, trains and
  * evaluates, saves the weights beside `file` (`<key>.safetensors`, before the run file, so a finished run
  * always has its checkpoint), writes the RunResult to `file` atomically, and reports progress as JSON lines
- * on stdout.
+ * on stdout. While training it keeps a snapshot of the run in progress (`<key>.partial.safetensors`, at a check
+ * once a minute; lib/training/train_snapshot.ts) and continues from one it finds, so a run stopped part-way
+ * resumes where it was; the snapshot is removed once the run file is written.
  * Started by lib/runs/sweep.ts; not meant to be run by hand.
  */
 import { runExperiment } from "../training/experiment.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
 import type { ExperimentConfig } from "../training/config.ts";
+import { removeSnapshot, SNAPSHOT_SECONDS, snapshotPath } from "../training/train_snapshot.ts";
 
 interface WorkerInput {
   readonly config: ExperimentConfig;
   readonly variant: string;
   readonly file: string;
+  /** Seconds between snapshots (default SNAPSHOT_SECONDS). */
+  readonly snapshotSeconds?: number;
 }
 
 async function main(): Promise<void> {
@@ -22,8 +27,11 @@ async function main(): Promise<void> {
     variant: input.variant,
     onProgress: (p) => out({ type: "progress", ...p }),
     checkpoint: input.file.replace(/\.json$/, "") + ".safetensors",
+    snapshot: { path: snapshotPath(input.file), everySeconds: input.snapshotSeconds ?? SNAPSHOT_SECONDS },
+    onNote: (text) => out({ type: "note", text }),
   });
   await writeJsonAtomic(input.file, result);
+  await removeSnapshot(snapshotPath(input.file));
   out({ type: "done" });
 }
 

@@ -21,6 +21,7 @@ import { runKey } from "./run_key.ts";
 import { versions } from "../platform/version.ts";
 import { accuracyAt, type PendingRun, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
+import { removeSnapshot, snapshotPath } from "../training/train_snapshot.ts";
 import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
 import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
@@ -37,8 +38,10 @@ export interface SweepOptions {
   readonly dir: string;
   /** Runs at once (subprocesses). */
   readonly jobs: number;
-  /** Retrain runs that are already finished. */
+  /** Retrain runs that are already finished (and start runs in progress again from step 0). */
   readonly fresh: boolean;
+  /** Seconds between snapshots of a run in progress (lib/training/train_snapshot.ts; default SNAPSHOT_SECONDS). */
+  readonly snapshotSeconds?: number;
   /** The command line, recorded in the results. */
   readonly command: string;
   /**
@@ -74,7 +77,8 @@ export class SweepFailures extends Error {
 const WORKER = new URL("./run_worker.ts", import.meta.url).pathname;
 
 interface WorkerMessage {
-  readonly type: "progress" | "done";
+  readonly type: "progress" | "note" | "done";
+  readonly text?: string;
   readonly step?: number;
   readonly steps?: number;
   readonly loss?: number;
@@ -203,7 +207,10 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       }
     }
     if (opts.select && !opts.select(jobs[i], keys[i])) continue; // not selected: neither trained nor waited for
-    if (opts.fresh) replacing.set(i, await mtime(runFile(i)));
+    if (opts.fresh) {
+      replacing.set(i, await mtime(runFile(i)));
+      await removeSnapshot(snapshotPath(runFile(i))); // --fresh: no resuming either
+    }
     pending.push(i);
     own.add(i);
   }
@@ -265,7 +272,14 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     children.add(child);
     const writer = child.stdin.getWriter();
     await writer.write(
-      new TextEncoder().encode(JSON.stringify({ config: jobs[i].config, variant: jobs[i].variant, file })),
+      new TextEncoder().encode(
+        JSON.stringify({
+          config: jobs[i].config,
+          variant: jobs[i].variant,
+          file,
+          snapshotSeconds: opts.snapshotSeconds,
+        }),
+      ),
     );
     await writer.close();
     await readLines(child.stdout, (line) => {
@@ -275,6 +289,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       } catch {
         return board.log(line);
       }
+      if (msg.type === "note") return board.log(`${tag(i)}: ${msg.text}`);
       if (msg.type === "progress") {
         const p: RunProgress = {
           label: label(i),

@@ -17,6 +17,15 @@ export interface RandomStream {
   gaussian(): number;
   /** Unbiased uniform integer in [0, n) (numpy legacy `randint(n)`: masked rejection on u32). */
   int(n: number): number;
+  /** The stream's whole state (a copy), from which `restoreStream` continues it draw for draw. */
+  snapshot(): StreamState;
+}
+
+/** An MT19937 stream's state: the 624 state words, the next word's index and the cached Gaussian, if any. */
+export interface StreamState {
+  readonly mt: readonly number[];
+  readonly position: number;
+  readonly cachedGaussian: number | null;
 }
 
 const STATE_SIZE = 624;
@@ -81,8 +90,18 @@ class Mt19937Stream implements RandomStream {
   private position = STATE_SIZE;
   private cachedGaussian: number | null = null;
 
-  constructor(seed: number) {
-    this.mt = initGenrand(seed);
+  constructor(mt: Uint32Array) {
+    this.mt = mt;
+  }
+
+  snapshot(): StreamState {
+    return { mt: [...this.mt], position: this.position, cachedGaussian: this.cachedGaussian };
+  }
+
+  restore(state: StreamState): this {
+    this.position = state.position;
+    this.cachedGaussian = state.cachedGaussian;
+    return this;
   }
 
   u32(): number {
@@ -137,7 +156,20 @@ class Mt19937Stream implements RandomStream {
 /** A fresh stream equal to numpy's `np.random.seed(seed)` for an integer seed in [0, 2^32 - 1]. */
 export function mt19937(seed: number): RandomStream {
   checkSeed(seed);
-  return new Mt19937Stream(seed);
+  return new Mt19937Stream(initGenrand(seed));
+}
+
+/**
+ * A stream that continues from `state` (a `snapshot()`, possibly through JSON) exactly as the stream it was taken
+ * from would; throws a one-line error on a state that is not one.
+ */
+export function restoreStream(state: StreamState): RandomStream {
+  const ok = Array.isArray(state?.mt) && state.mt.length === STATE_SIZE &&
+    state.mt.every((w) => Number.isInteger(w) && w >= 0 && w <= MAX_U32) &&
+    Number.isInteger(state.position) && state.position >= 0 && state.position <= STATE_SIZE &&
+    (state.cachedGaussian === null || Number.isFinite(state.cachedGaussian));
+  if (!ok) throw new Error("not a random stream state (624 words in [0, 2^32), a position in 0..624, a cached value)");
+  return new Mt19937Stream(Uint32Array.from(state.mt)).restore(state);
 }
 
 const FNV_OFFSET = 0x811c9dc5;

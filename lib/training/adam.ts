@@ -23,6 +23,13 @@ export interface AdamStepInfo {
   readonly lr: number;
 }
 
+/** What `Adam.state()` returns and `restore` takes. */
+export interface AdamState {
+  readonly t: number;
+  readonly m: readonly Float32Array[];
+  readonly v: readonly Float32Array[];
+}
+
 /** Adam state for a fixed list of variables. */
 export class Adam {
   readonly #vars: readonly tf.Variable[];
@@ -38,6 +45,27 @@ export class Adam {
     this.#m = vars.map((v) => new Float32Array(v.size));
     this.#v = vars.map((v) => new Float32Array(v.size));
     this.#opts = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, ...opts };
+  }
+
+  /** The optimiser's state (copies): steps taken and the two moment estimates per variable. */
+  state(): AdamState {
+    return { t: this.#t, m: this.#m.map((a) => a.slice()), v: this.#v.map((a) => a.slice()) };
+  }
+
+  /**
+   * Continue from `state` (of an Adam over variables of the same shapes, whose values the variables hold now):
+   * the next `step` is the one the saved optimiser would have taken.
+   */
+  restore(state: AdamState): void {
+    const fits = (a: readonly Float32Array[]) =>
+      a.length === this.#vars.length && a.every((x, i) => x.length === this.#vars[i].size);
+    if (!Number.isInteger(state.t) || state.t < 0 || !fits(state.m) || !fits(state.v)) {
+      throw new Error("Adam state does not fit these variables");
+    }
+    this.#t = state.t;
+    state.m.forEach((a, i) => this.#m[i].set(a));
+    state.v.forEach((a, i) => this.#v[i].set(a));
+    this.#vars.forEach((v, i) => this.#values[i].set(v.dataSync() as Float32Array));
   }
 
   /** Learning rate at 1-based step t: linear warm-up to lr, then constant. */

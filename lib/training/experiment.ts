@@ -5,7 +5,7 @@
 import { type ExperimentConfig, resolve, settingsOf } from "./config.ts";
 import { initBackend } from "../platform/backend.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
-import { substream } from "../task/random.ts";
+import { type RandomStream, restoreStream, substream } from "../task/random.ts";
 import { buildModel } from "../models/model.ts";
 import { train, type TrainProgress } from "./train.ts";
 import { evaluateByLength } from "./evaluate.ts";
@@ -13,7 +13,8 @@ import { type RunResult, SCHEMA_VERSION } from "../runs/results.ts";
 import { runKey } from "../runs/run_key.ts";
 import { TRAINING_REVISION } from "./revision.ts";
 import { versions } from "../platform/version.ts";
-import { saveCheckpoint } from "./checkpoint.ts";
+import { assignWeights, saveCheckpoint } from "./checkpoint.ts";
+import { readSnapshot, saveSnapshot, type TrainSnapshot } from "./train_snapshot.ts";
 
 export interface ExperimentOptions {
   /** Label of the run inside its sweep, e.g. "tau=5". */
@@ -21,6 +22,36 @@ export interface ExperimentOptions {
   readonly onProgress?: (p: TrainProgress) => void;
   /** Save the trained weights to this path (safetensors, lib/training/checkpoint.ts) before the model is disposed. */
   readonly checkpoint?: string;
+  /**
+   * Keep a snapshot of the run in progress at `path` (lib/training/train_snapshot.ts), rewritten at a check once
+   * `everySeconds` have passed, and continue from the one found there, if it is this run's. The caller removes
+   * it once the run's result is safe.
+   */
+  readonly snapshot?: { readonly path: string; readonly everySeconds: number };
+  /** One-line notes: resuming from a snapshot, or why one found was not used. */
+  readonly onNote?: (text: string) => void;
+  /** Called after each snapshot is written (tests use it to stop a run part-way). */
+  readonly onSnapshot?: (step: number) => void;
+}
+
+/** The snapshot to continue from at `path`, with its stream, or null (noting why one found is not used). */
+async function resumable(
+  path: string,
+  key: string,
+  note: (text: string) => void,
+): Promise<{ readonly from: TrainSnapshot; readonly train: RandomStream } | null> {
+  const found = await readSnapshot(path, key);
+  if (found === null) return null;
+  if ("unusable" in found) {
+    note(`snapshot ${path} not used (${found.unusable}); training from step 0`);
+    return null;
+  }
+  try {
+    return { from: found, train: restoreStream(found.train) };
+  } catch (e) {
+    note(`snapshot ${path} not used (${(e as Error).message}); training from step 0`);
+    return null;
+  }
 }
 
 /** Train and evaluate one model; the config is validated before any work. */
@@ -32,13 +63,34 @@ export async function runExperiment(
   const backend = await initBackend();
   const key = await runKey(config);
   const startedAt = new Date().toISOString();
+  const note = opts.onNote ?? (() => {});
   const model = buildModel(config, substream(config.seed, "init"));
   try {
+    let resume = opts.snapshot ? await resumable(opts.snapshot.path, key, note) : null;
+    if (resume) {
+      try {
+        assignWeights(model, resume.from.weights, opts.snapshot!.path); // checks every parameter before assigning any
+        note(`resuming from the snapshot at step ${resume.from.step} (${opts.snapshot!.path})`);
+      } catch (e) {
+        note(`snapshot not used (${(e as Error).message}); training from step 0`);
+        resume = null;
+      }
+    }
     const streams = {
-      train: substream(config.seed, "train"),
+      train: resume?.train ?? substream(config.seed, "train"),
       test: substream(config.seed, "test"),
     };
-    const outcome = await train(model, config, streams, opts.onProgress);
+    const snap = opts.snapshot;
+    const outcome = await train(model, config, streams, opts.onProgress, {
+      from: resume?.from,
+      snapshot: snap && {
+        everySeconds: snap.everySeconds,
+        save: async (s) => {
+          await saveSnapshot(snap.path, key, s);
+          opts.onSnapshot?.(s.step);
+        },
+      },
+    });
     const t0 = performance.now();
     const accuracyByLength = outcome.status === "diverged" ? [] : evaluateByLength(model, config);
     const evalSeconds = (performance.now() - t0) / 1000;

@@ -6,6 +6,10 @@
  * Budgets: at its step cap a run that has not converged but is still improving (lib/training/plateau.ts) is
  * continued, with the model and Adam state it has in memory, by another `steps` steps, up to `extendUpTo` x
  * `steps`; the outcome's verdict says whether it converged, plateaued, or was still improving at the last cap.
+ *
+ * Snapshots (lib/training/train_snapshot.ts): with `resume.snapshot` the loop hands its whole state to `save` at
+ * a held-out check once `everySeconds` have passed since the last; with `resume.from` it continues from such a
+ * state (the model already holding its weights, `streams.train` restored) and ends as the run would have.
  */
 import * as tf from "@tensorflow/tfjs";
 import { median } from "../stats/median.ts";
@@ -16,6 +20,8 @@ import { type ArBatch, arBatch } from "../task/ar_data.ts";
 import { Adam } from "./adam.ts";
 import type { HistoryPoint, RunStatus, RunVerdict } from "../runs/results.ts";
 import { stillImproving } from "./plateau.ts";
+import type { TrainSnapshot } from "./train_snapshot.ts";
+import { modelWeights } from "./checkpoint.ts";
 
 export { crossEntropy } from "../models/cross_entropy.ts";
 
@@ -38,6 +44,14 @@ export interface TrainOutcome {
   readonly history: readonly HistoryPoint[];
   readonly medianStepMs: number;
   readonly seconds: number;
+}
+
+/** Continuing from a snapshot, and taking them. */
+export interface TrainResume {
+  /** The state to continue from (its weights already assigned to the model, the train stream restored). */
+  readonly from?: TrainSnapshot;
+  /** Hand a snapshot to `save` at a check once `everySeconds` have passed since the start or the last one. */
+  readonly snapshot?: { readonly everySeconds: number; readonly save: (s: TrainSnapshot) => Promise<void> };
 }
 
 export interface TrainStreams {
@@ -99,6 +113,7 @@ export async function train(
   config: ResolvedConfig,
   streams: TrainStreams,
   onCheck?: (p: TrainProgress) => void,
+  resume: TrainResume = {},
 ): Promise<TrainOutcome> {
   const spec = { K: config.K, M: config.M, tau: config.tau };
   const testBatch = arBatch(streams.test, spec, config.testBatch, config.L);
@@ -108,15 +123,18 @@ export async function train(
     warmup: config.warmup,
     clip: config.clip,
   });
-  const history: HistoryPoint[] = [];
-  const stepMs: number[] = [];
+  const from = resume.from;
+  if (from) adam.restore(from.adam);
+  const history: HistoryPoint[] = from ? [...from.history] : [];
+  const stepMs: number[] = from ? [...from.stepMs] : [];
+  const secondsBefore = from?.seconds ?? 0;
   const t0 = performance.now();
-  let lastCheckTime = t0, lastCheckStep = 0, passing = 0;
+  let step = from?.step ?? 0;
+  let cap = from?.cap ?? config.steps;
+  let lastCheckTime = t0, lastCheckStep = step, passing = from?.passing ?? 0, lastSnapshot = t0;
   let status: RunStatus = "cap",
     convergedStep: number | null = null,
     divergedStep: number | null = null;
-  let step = 0;
-  let cap = config.steps;
   const maxSteps = config.steps * config.extendUpTo;
   while (step < cap) {
     step++;
@@ -156,6 +174,20 @@ export async function train(
         break;
       }
       if (step === cap && cap < maxSteps && stillImproving(history)) cap = Math.min(cap + config.steps, maxSteps);
+      if (resume.snapshot && (now - lastSnapshot) / 1000 >= resume.snapshot.everySeconds) {
+        await resume.snapshot.save({
+          step,
+          cap,
+          passing,
+          history: [...history],
+          stepMs: [...stepMs],
+          seconds: secondsBefore + (performance.now() - t0) / 1000,
+          weights: modelWeights(model),
+          adam: adam.state(),
+          train: streams.train.snapshot(),
+        });
+        lastSnapshot = performance.now();
+      }
       // Let timers and signal handlers run between checks.
       await new Promise((r) => setTimeout(r, 0));
     }
@@ -169,6 +201,6 @@ export async function train(
     stepsRun: step,
     history,
     medianStepMs: stepMs.length === 0 ? 0 : median(stepMs),
-    seconds: (performance.now() - t0) / 1000,
+    seconds: secondsBefore + (performance.now() - t0) / 1000,
   };
 }
