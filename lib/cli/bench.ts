@@ -36,9 +36,24 @@ const ALL: readonly [ModelName, number][] = MODEL_NAMES.flatMap((m): [ModelName,
   ...WIDER.filter(([w]) => w === m),
 ]);
 
+/**
+ * Warm-up steps the PyTorch peer leaves out of its median (shared/peers/torch/ar.py `--bench`: the first 10 of
+ * `--steps`, which we pass as our timed steps + 10). Ours default to the same, so both sides are timed after the same
+ * number of steps of each round's fresh model (before 2026-12-02 ours had 5, which put cold-cache steps into our
+ * median only: Mamba d = 8 measured 7.6 ms with 5 and 6.6 with 10, back to back).
+ */
+const PEER_WARMUP_STEPS = 10;
+
 const FLAGS: readonly FlagSpec[] = [
   { name: "steps", type: "int", min: 20, max: 10000, default: 30, help: "Timed steps per model." },
-  { name: "warmup", type: "int", min: 1, max: 1000, default: 5, help: "Untimed warm-up steps per model." },
+  {
+    name: "warmup",
+    type: "int",
+    min: 1,
+    max: 1000,
+    default: PEER_WARMUP_STEPS,
+    help: `Untimed warm-up steps per model and round (default ${PEER_WARMUP_STEPS}: the steps the PyTorch peer drops).`,
+  },
   { name: "eval-seqs", type: "int", min: 1, max: 100000, default: 512, help: "Sequences timed at length 3L." },
   {
     name: "models",
@@ -190,7 +205,7 @@ async function benchTorch(
       String(heads),
       "--bench",
       "--steps",
-      String(steps + 10),
+      String(steps + PEER_WARMUP_STEPS),
       "--threads",
       "1",
       "--out",
