@@ -8,6 +8,7 @@ import { writeTextAtomic } from "../runs/atomic_write.ts";
 import type { RunResult } from "../runs/results.ts";
 import { loadModel } from "../training/checkpoint.ts";
 import { DEFAULT_PROBE_OPTIONS, PROBE_SCHEMA, probeModel, type ProbeOptions, type ProbeResult } from "./probe_run.ts";
+import { exists } from "../runs/run_file.ts";
 
 /** The probe file of run `key` in a problem folder. */
 export function probePath(problemDir: string, key: string): string {
@@ -25,16 +26,6 @@ export function probeJson(result: ProbeResult): string {
     result,
     (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v),
   ) + "\n";
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /** The probe file of `key`, or null when it is missing, unreadable or of another schema or run. */

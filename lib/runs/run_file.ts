@@ -102,7 +102,8 @@ export async function copyCompanions(fromDir: string, toDir: string, key: string
   return copied;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything is at `path` (a missing file is false; any other error is thrown). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
