@@ -87,6 +87,8 @@ for (const model of ["mamba", "hybrid", "tf-rope"] as const) {
       for (const stopAt of [10, 20].filter((s) => s < whole.stepsRun)) {
         const path = join(dir, `part${stopAt}.partial.safetensors`);
         await stoppedAt(config, path, stopAt);
+        const saved = decodeSnapshot(await runKey(config), await Deno.readFile(path));
+        assert.ok(!("unusable" in saved) && saved.startedAt !== undefined);
         const notes: string[] = [];
         const resumed = await runExperiment(config, {
           snapshot: { path, everySeconds: 3600 },
@@ -101,6 +103,7 @@ for (const model of ["mamba", "hybrid", "tf-rope"] as const) {
           `final weights, stopped at ${stopAt}`,
         );
         assert.ok(resumed.timing.trainSeconds > 0);
+        assert.equal(resumed.startedAt, saved.startedAt, "a resumed run keeps its first start");
       }
     });
   });

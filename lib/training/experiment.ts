@@ -62,7 +62,7 @@ export async function runExperiment(
   const config = resolve(input);
   const backend = await initBackend();
   const key = await runKey(config);
-  const startedAt = new Date().toISOString();
+  let startedAt = new Date().toISOString();
   const note = opts.onNote ?? (() => {});
   const model = buildModel(config, substream(config.seed, "init"));
   try {
@@ -71,6 +71,7 @@ export async function runExperiment(
       try {
         assignWeights(model, resume.from.weights, opts.snapshot!.path); // checks every parameter before assigning any
         note(`resuming from the snapshot at step ${resume.from.step} (${opts.snapshot!.path})`);
+        startedAt = resume.from.startedAt ?? startedAt; // the run's first start
       } catch (e) {
         note(`snapshot not used (${(e as Error).message}); training from step 0`);
         resume = null;
@@ -86,7 +87,7 @@ export async function runExperiment(
       snapshot: snap && {
         everySeconds: snap.everySeconds,
         save: async (s) => {
-          await saveSnapshot(snap.path, key, s);
+          await saveSnapshot(snap.path, key, { ...s, startedAt });
           opts.onSnapshot?.(s.step);
         },
       },

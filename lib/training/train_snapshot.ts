@@ -38,6 +38,8 @@ export interface TrainSnapshot {
   readonly weights: readonly NamedArray[];
   readonly adam: AdamState;
   readonly train: StreamState;
+  /** When the run was first started (ISO), kept across resumes; set by the experiment, not the loop. */
+  readonly startedAt?: string;
 }
 
 interface SnapshotJson {
@@ -49,6 +51,7 @@ interface SnapshotJson {
   readonly adamT: number;
   readonly train: StreamState;
   readonly params: readonly string[];
+  readonly startedAt?: string;
 }
 
 /** Encode a snapshot of run `key` as safetensors bytes. */
@@ -68,6 +71,7 @@ export function encodeSnapshot(key: string, s: TrainSnapshot): Uint8Array {
     adamT: s.adam.t,
     train: s.train,
     params: s.weights.map((w) => w.name),
+    ...(s.startedAt === undefined ? {} : { startedAt: s.startedAt }),
   };
   return encodeSafetensors(arrays, { key, revision: String(TRAINING_REVISION), state: JSON.stringify(state) });
 }
@@ -123,6 +127,7 @@ export function decodeSnapshot(key: string, bytes: Uint8Array): TrainSnapshot | 
       v: names.map((n) => get(`adam.v/${n}`)!.data),
     },
     train: state.train,
+    ...(typeof state.startedAt === "string" ? { startedAt: state.startedAt } : {}),
   };
 }
 
