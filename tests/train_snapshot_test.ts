@@ -168,3 +168,44 @@ Deno.test("a sweep resumes a run from the snapshot it finds and removes the snap
     assert.ok(![...Deno.readDirSync(runsB)].some((e) => e.name.endsWith(".partial.safetensors")), "snapshots left");
   });
 });
+
+Deno.test("deno task run --snapshot resumes a run stopped part-way and removes the snapshot when done", async () => {
+  await withTemp(async (dir) => {
+    const { testBatch: _, ...config } = tiny("mamba"); // the CLI has no --test-batch: the default on both sides
+    const flags = [
+      ["model", "mamba"],
+      ["K", 16],
+      ["d", 8],
+      ["M", 1],
+      ["L", 16],
+      ["tau", 1],
+      ["seed", 3],
+      ["steps", 10],
+      ["extend-up-to", 3],
+      ["check-every", 10],
+      ["batch", 16],
+      ["warmup", 3],
+      ["lr", 0.01],
+      ["eval-samples", 8],
+      ["headline-samples", 16],
+    ].flatMap(([k, v]) => [`--${k}`, String(v)]);
+    const run = (out: string, extra: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "lib/cli/run.ts", ...flags, "--out", out, ...extra],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const whole = await run(join(dir, "whole.json"), []);
+    assert.equal(whole.code, 0, new TextDecoder().decode(whole.stderr));
+    const snap = join(dir, "run.partial.safetensors");
+    await stoppedAt(config, snap, 10);
+    const resumed = await run(join(dir, "resumed.json"), ["--snapshot", snap]);
+    const stderr = new TextDecoder().decode(resumed.stderr);
+    assert.equal(resumed.code, 0, stderr);
+    assert.match(stderr, /resuming from the snapshot at step 10/);
+    const a: RunResult = JSON.parse(await Deno.readTextFile(join(dir, "whole.json")));
+    const b: RunResult = JSON.parse(await Deno.readTextFile(join(dir, "resumed.json")));
+    assert.deepEqual(withoutTiming(b), withoutTiming(a));
+    assert.equal(await Deno.stat(snap).catch(() => null), null, "the snapshot is removed");
+  });
+});

@@ -7,6 +7,7 @@
 import { INIT_CHOICES, KERNEL_CHOICES, MODEL_NAMES, resolve } from "../training/config.ts";
 import type { ExperimentConfig, InitScheme, Kernels, ModelName } from "../training/config.ts";
 import { runExperiment } from "../training/experiment.ts";
+import { removeSnapshot, SNAPSHOT_SECONDS } from "../training/train_snapshot.ts";
 import { CheckpointError, loadCheckpoint, modelFromCheckpoint } from "../training/checkpoint.ts";
 import { evaluateByLength } from "../training/evaluate.ts";
 import { initBackend } from "../platform/backend.ts";
@@ -62,6 +63,12 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [
       "scaled-normal: attention N(0, 1/d), its out-projection scaled by 1/sqrt(2 layers), readout bias 0.",
   },
   { name: "save", type: "string", help: "Also save the trained weights to this checkpoint file (safetensors)." },
+  {
+    name: "snapshot",
+    type: "string",
+    help: "Keep a snapshot of the run in progress in this file (at a check once a minute) and resume from it when " +
+      "it holds this run: a long run stopped part-way continues where it was. Removed when the run is done.",
+  },
 ];
 
 const FLAGS: readonly FlagSpec[] = [
@@ -164,9 +171,12 @@ await cliMain(async () => {
   };
   const board = new ProgressBoard();
   const label = labelOf(config);
+  const snapshot = f.snapshot as string | undefined;
   const r = await runExperiment(config, {
     onProgress: (p) => board.update({ label, index: 1, total: 1, ...p }),
     checkpoint: f.save as string | undefined,
+    snapshot: snapshot === undefined ? undefined : { path: snapshot, everySeconds: SNAPSHOT_SECONDS },
+    onNote: (text) => board.log(text),
   });
   board.close();
   console.error(
@@ -175,4 +185,5 @@ await cliMain(async () => {
       accuracyText(r.accuracyByLength, r.config.L) + (f.save === undefined ? "" : `; weights saved to ${f.save}`),
   );
   await writeJsonAtomic((f.out as string | undefined) ?? "run.json", r);
+  if (snapshot !== undefined) await removeSnapshot(snapshot);
 });
