@@ -7,6 +7,8 @@ import { planCounts, planRows, statusText } from "../lib/runs/plan.ts";
 import { shardsOfPlan } from "../lib/runs/shard.ts";
 import { countsText, planTable } from "../lib/cli/plan_table.ts";
 import { type Claim, hostName } from "../lib/runs/claims.ts";
+import { saveSnapshot, snapshotPath } from "../lib/training/train_snapshot.ts";
+import { substream } from "../lib/task/random.ts";
 
 async function deadPid(): Promise<number> {
   const child = new Deno.Command("true").spawn();
@@ -33,6 +35,20 @@ Deno.test("the plan tells finished, copied, claimed, stale and pending runs apar
     const gone: Claim = { key: keys[4], host: hostName(), pid: await deadPid(), startedAt: "2026-12-02T10:00:00.000Z" };
     await Deno.writeTextFile(join(runs, `${keys[4]}.claim`), JSON.stringify(gone));
 
+    // Run 5 was stopped part-way: its snapshot (here a minimal one) says where it resumes; one of another run does not.
+    const snapshot = (step: number) => ({
+      step,
+      cap: 30,
+      passing: 0,
+      history: [],
+      stepMs: [1],
+      seconds: 1,
+      weights: [{ name: "w", shape: [1], data: new Float32Array(1) }],
+      adam: { t: step, m: [new Float32Array(1)], v: [new Float32Array(1)] },
+      train: substream(0, "train").snapshot(),
+    });
+    await saveSnapshot(snapshotPath(join(runs, `${keys[5]}.json`)), keys[5], snapshot(20));
+    await saveSnapshot(snapshotPath(join(runs, `${keys[6]}.json`)), keys[7], snapshot(10));
     const shards = shardsOfPlan(jobs, keys, 3);
     const all = jobs.map((_, i) => i);
     const rows = await planRows(jobs, keys, all, shards, join(out, "p1"), [{ id: "p2", runsDir: elsewhere }]);
@@ -48,6 +64,9 @@ Deno.test("the plan tells finished, copied, claimed, stale and pending runs apar
     assert.equal(statusText(rows[2]), "claimed by pid 4242 on node-b since 2026-12-02T10:00:00.000Z");
     assert.match(statusText(rows[3]), /^pending \(run file does not parse .*: retrained\)$/);
     assert.match(statusText(rows[4]), new RegExp(`^stale claim: pid ${gone.pid} on ${hostName()} has exited`));
+    assert.equal(statusText(rows[5]), "pending; resumes at step 20");
+    assert.equal(statusText(rows[6]), "pending");
+    assert.deepEqual(rows.map((r) => r.snapshotStep), [null, null, null, null, null, 20, null, null, null, null]);
     assert.deepEqual(rows.map((r) => r.shard), shards);
 
     const total = planCounts(rows);

@@ -1,13 +1,15 @@
 /**
  * A sweep's plan against what is on disk, read only: for every planned run its key, shard, estimated cost and
  * status (finished; finished in another problem's folder, so a sweep copies it; claimed, and by whom; a stale
- * claim, which the next sweep on that host takes over; pending), and the counts per shard. What
+ * claim, which the next sweep on that host takes over; pending; for a run not finished, the step its snapshot
+ * would resume at), and the counts per shard. What
  * `deno task plan` prints; nothing here writes.
  */
 import { join } from "node:path";
 import { type Claim, isStale, readClaim } from "./claims.ts";
 import { readRunFile } from "./run_file.ts";
 import { estimatedSeconds } from "./run_cost.ts";
+import { readSnapshot, snapshotPath } from "../training/train_snapshot.ts";
 import type { SweepJob } from "../problems/definition.ts";
 
 export type PlanStatus = "finished" | "reusable" | "claimed" | "stale" | "pending";
@@ -32,6 +34,8 @@ export interface PlanRow {
   readonly from: string | null;
   /** Why a run file that is there does not count (it is moved aside and retrained), else null. */
   readonly damaged: string | null;
+  /** The step of the usable snapshot of a run not finished (lib/training/train_snapshot.ts), else null. */
+  readonly snapshotStep: number | null;
 }
 
 /** Counts for one shard (or the whole plan). */
@@ -87,6 +91,11 @@ export async function planRows(
         }
       }
     }
+    let snapshotStep: number | null = null;
+    if (!DONE_STATUSES.includes(status)) {
+      const snap = await readSnapshot(snapshotPath(join(dir, "runs", `${key}.json`)), key);
+      if (snap !== null && !("unusable" in snap)) snapshotStep = snap.step;
+    }
     rows.push({
       index: i,
       key,
@@ -99,6 +108,7 @@ export async function planRows(
       holder,
       from,
       damaged: state.kind === "damaged" ? state.reason : null,
+      snapshotStep,
     });
   }
   return rows;
@@ -118,8 +128,13 @@ export function planCounts(rows: readonly PlanRow[]): PlanCounts {
   };
 }
 
-/** "claimed by pid 12 on node-a since 2026-12-01T10:00:00.000Z" and the like. */
+/** "claimed by pid 12 on node-a since 2026-12-01T10:00:00.000Z", "pending; resumes at step 4200" and the like. */
 export function statusText(row: PlanRow): string {
+  const base = baseStatusText(row);
+  return row.snapshotStep === null ? base : `${base}; resumes at step ${row.snapshotStep}`;
+}
+
+function baseStatusText(row: PlanRow): string {
   const who = (c: Claim | null) => c === null ? "a process (claim being written)" : `pid ${c.pid} on ${c.host}`;
   switch (row.status) {
     case "finished":
