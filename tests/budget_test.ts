@@ -6,27 +6,9 @@ import { substream } from "../lib/task/random.ts";
 import { train, type TrainOutcome } from "../lib/training/train.ts";
 import { stillImproving } from "../lib/training/plateau.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
+import { TINY } from "./fixtures/tiny_run.ts";
 
 await initBackend();
-
-/** A tiny Mamba run: K=16, d=8, L=16, a 20-step base cap, a check every 5 steps on 64 test sequences. */
-const TINY: ExperimentConfig = {
-  model: "mamba",
-  K: 16,
-  d: 8,
-  M: 1,
-  L: 16,
-  tau: 1,
-  seed: 3,
-  steps: 20,
-  checkEvery: 5,
-  testBatch: 64,
-  batch: 16,
-  warmup: 0,
-  lr: 0.01,
-  evalSamples: 8,
-  headlineSamples: 16,
-};
 
 async function trainTiny(input: ExperimentConfig): Promise<TrainOutcome> {
   const config = resolve(input);

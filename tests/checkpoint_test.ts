@@ -16,6 +16,7 @@ import { runExperiment } from "../lib/training/experiment.ts";
 import type { LengthAccuracy } from "../lib/runs/results.ts";
 import { evaluateByLength } from "../lib/training/evaluate.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from "../lib/training/safetensors.ts";
+import { withTempDir } from "./fixtures/temp_dir.ts";
 import {
   CheckpointError,
   loadCheckpoint,
@@ -61,15 +62,6 @@ async function saveInitial(config: ResolvedConfig, path: string): Promise<{ name
     return { names: model.params.map((p) => p.name), paramCount: model.paramCount };
   } finally {
     model.dispose();
-  }
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -9,6 +9,8 @@ import { decodeSafetensors, encodeSafetensors } from "../lib/training/safetensor
 import { type RunResult, TIMING_FIELDS } from "../lib/runs/results.ts";
 import { runKey } from "../lib/runs/run_key.ts";
 import { problemCommand } from "./fixtures/spawn.ts";
+import { withTempDir } from "./fixtures/temp_dir.ts";
+import { TINY } from "./fixtures/tiny_run.ts";
 
 await initBackend();
 
@@ -17,24 +19,7 @@ await initBackend();
  * cap and inside a continuation.
  */
 function tiny(model: ModelName): ExperimentConfig {
-  return {
-    model,
-    K: 16,
-    d: 8,
-    M: 1,
-    L: 16,
-    tau: 1,
-    seed: 3,
-    steps: 10,
-    extendUpTo: 3,
-    checkEvery: 10,
-    testBatch: 64,
-    batch: 16,
-    warmup: 3,
-    lr: 0.01,
-    evalSamples: 8,
-    headlineSamples: 16,
-  };
+  return { ...TINY, model, steps: 10, extendUpTo: 3, checkEvery: 10, warmup: 3 };
 }
 
 function withoutTiming(r: RunResult): unknown {
@@ -56,15 +41,6 @@ async function stoppedAt(config: ExperimentConfig, path: string, stopAt: number)
   );
 }
 
-async function withTemp(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("a random stream restored from its snapshot (through JSON) continues draw for draw", () => {
   const a = substream(7, "train");
   for (let i = 0; i < 1000; i++) a.int(16);
@@ -80,7 +56,7 @@ Deno.test("a random stream restored from its snapshot (through JSON) continues d
 
 for (const model of ["mamba", "hybrid", "tf-rope"] as const) {
   Deno.test(`${model}: a run stopped part-way and resumed from its snapshot ends bit for bit as the uninterrupted run`, async () => {
-    await withTemp(async (dir) => {
+    await withTempDir(async (dir) => {
       const config = tiny(model);
       const whole = await runExperiment(config, { checkpoint: join(dir, "whole.safetensors") });
       assert.ok(whole.stepsRun > 10, `the run should be continued past its cap to test a resume across it`);
@@ -110,7 +86,7 @@ for (const model of ["mamba", "hybrid", "tf-rope"] as const) {
 }
 
 Deno.test("a snapshot of another run, of other code or damaged is not resumed from, and the run starts at step 0", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir(async (dir) => {
     const config = tiny("mamba");
     const whole = await runExperiment(config);
     const path = join(dir, "x.partial.safetensors");
@@ -131,7 +107,7 @@ Deno.test("a snapshot of another run, of other code or damaged is not resumed fr
 });
 
 Deno.test("a snapshot from an older training revision is not used", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir(async (dir) => {
     const config = tiny("mamba");
     const path = join(dir, "x.partial.safetensors");
     await stoppedAt(config, path, 10);
@@ -145,7 +121,7 @@ Deno.test("a snapshot from an older training revision is not used", async () => 
 });
 
 Deno.test("a sweep resumes a run from the snapshot it finds and removes the snapshot once the run file is written", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir(async (dir) => {
     const first = await problemCommand("p1", ["--quick", "--out", join(dir, "a"), "--jobs", "1"]).output();
     assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
     const runsA = join(dir, "a", "p1", "runs");
@@ -170,7 +146,7 @@ Deno.test("a sweep resumes a run from the snapshot it finds and removes the snap
 });
 
 Deno.test("deno task run --snapshot resumes a run stopped part-way and removes the snapshot when done", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir(async (dir) => {
     const { testBatch: _, ...config } = tiny("mamba"); // the CLI has no --test-batch: the default on both sides
     const flags = [
       ["model", "mamba"],
