@@ -3,7 +3,7 @@
  * (a) tau=1 and (b) tau=5 for the five models, accuracy at every length tau+2..3L;
  * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
  */
-import { MODEL_NAMES, type ModelName } from "../lib/training/config.ts";
+import { MODEL_NAMES } from "../lib/training/config.ts";
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import {
@@ -32,6 +32,7 @@ import { delayWindowClaim, recurrenceClaim } from "../lib/report/claims/mamba_cl
 import { batchClaim, fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
 import { paperPart } from "../lib/report/paper_table.ts";
 import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
+import { BUDGETS, seedsFor } from "../lib/recipes/protocol.ts";
 
 const TAUS = [1, 5];
 
@@ -58,16 +59,6 @@ const ANSWERS: readonly Answer[] = [
   },
   { question: "(c) Which models converge faster", claims: [batchClaim, fastestClaim] },
 ];
-
-/**
- * Step caps per model and tau (README, "Training recipes"): Mamba and the Hybrid converge within 3500, so
- * 6000 / 12000 are generous; the Transformers get 20000 because learned PE at tau=5 and NoPE were still
- * climbing at 8000 / 10000.
- */
-function cap(model: ModelName, tau: number): number {
-  if (model === "mamba" || model === "hybrid") return tau === 1 ? 6000 : 12000;
-  return 20000;
-}
 
 function headline(results: ProblemResults, series: readonly Series[]): string {
   const tau = valuesOf(series, "tau")[0];
@@ -107,7 +98,7 @@ export const problem: ProblemDefinition = {
     const jobs: SweepJob[] = [];
     for (const tau of TAUS) {
       for (const model of MODEL_NAMES) {
-        for (const seed of s.seeds) {
+        for (const seed of seedsFor(8, s.seeds)) {
           jobs.push({
             variant: `tau=${tau}`,
             config: {
@@ -118,8 +109,8 @@ export const problem: ProblemDefinition = {
               L: s.L,
               tau,
               seed,
-              steps: s.steps ?? cap(model, tau),
-              ...recipeFor(`p1-${model}`),
+              steps: s.steps ?? BUDGETS.p1,
+              ...recipeFor(`p1-${model}-tau${tau}`),
               ...s.common,
             },
           });

@@ -5,6 +5,7 @@
 import type { ModelName } from "../lib/training/config.ts";
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
 import { recipeFor } from "../lib/recipes/chosen.ts";
+import { BUDGETS, seedsFor } from "../lib/recipes/protocol.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingText } from "../lib/report/view.ts";
 import { effectSentences, effectSummary, rankingText } from "../lib/report/findings.ts";
@@ -52,10 +53,6 @@ const ANSWERS: readonly Answer[] = [
   },
 ];
 const MS = [4, 8, 16];
-/** Step cap for every P2 run (README, "Training recipes"): Mamba and the Hybrid were still climbing at 10000. */
-const CAP = 20000;
-/** The d = 64 control's base cap: a d = 64 attention step costs several d = 8 ones; it continues while improving. */
-const CAP_D64 = 10000;
 
 function headline(results: ProblemResults, series: readonly Series[]): string {
   const Ms = valuesOf(series, "M") as number[];
@@ -83,7 +80,7 @@ export const problem: ProblemDefinition = {
     const jobs: SweepJob[] = [];
     for (const M of MS) {
       for (const model of MODELS) {
-        for (const seed of s.seeds) {
+        for (const seed of seedsFor(8, s.seeds)) {
           jobs.push({
             variant: `M=${M}`,
             config: {
@@ -94,8 +91,8 @@ export const problem: ProblemDefinition = {
               L: s.L,
               tau: 1,
               seed,
-              steps: s.steps ?? CAP,
-              ...recipeFor(model === "tf-rope" ? `p2-tf-rope-M${M}` : `p2-${model}-M8`),
+              steps: s.steps ?? BUDGETS.p2,
+              ...recipeFor(`p2-${model}-M${M}`),
               ...s.common,
             },
           });
@@ -103,7 +100,7 @@ export const problem: ProblemDefinition = {
       }
       // The capacity control (issue 10.4): the RoPE Transformer at d = 64, where zoology found attention solves
       // multi-query recall at every width it tried, tells "d = 8 is too narrow" from "the method fails".
-      for (const seed of s.seeds) {
+      for (const seed of seedsFor(64, s.seeds)) {
         jobs.push({
           variant: `M=${M} d=64`,
           config: {
@@ -114,8 +111,8 @@ export const problem: ProblemDefinition = {
             L: s.L,
             tau: 1,
             seed,
-            steps: s.steps ?? CAP_D64,
-            ...recipeFor("p2-tf-rope-d64"),
+            steps: s.steps ?? BUDGETS.p2Control,
+            ...recipeFor(`p2-tf-rope-d64-M${M}`),
             ...s.common,
           },
         });

@@ -5,6 +5,7 @@
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
 import type { ExperimentConfig } from "../lib/training/config.ts";
 import { recipeFor } from "../lib/recipes/chosen.ts";
+import { BUDGETS, seedsFor } from "../lib/recipes/protocol.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import {
   accuracyPart,
@@ -26,18 +27,14 @@ import { stairsClaim } from "../lib/report/claims/training_claims.ts";
 import { screenConfirmationClaim } from "../lib/report/claims/recipe_claims.ts";
 
 const MS = [4, 8, 16];
-/** Step caps (README, "Training recipes"): d=8 runs match Problem 2's cap so they are the same runs. */
-const CAP_D8 = 20000;
-/** d=64 steps cost ~8x d=8 ones; M=8 was still climbing at 4000. */
-const CAP_D64 = 8000;
 /**
- * M=16 at d=64 was near chance until ~5000 steps and then climbing (37% held-out at 7500, 45% at L after 8000):
- * it gets twice the cap, and so does M=16 with tau=10, to be compared with it on the same budget.
+ * The budget and recipe of a run: d = 8 runs are Problem 2's (the same runs, at Problem 2's budget), d = 64 ones
+ * have their own budget and screens.
  */
-const CAP_D64_M16 = 16000;
-/** The screened recipe: d = 8 is Problem 2's Mamba (the same runs), d = 64 its own screen. */
-function recipeOf(d: number): Partial<ExperimentConfig> {
-  return recipeFor(d === 8 ? "p2-mamba-M8" : "p3-mamba-d64");
+function plan(d: number, M: number, tau: number): Partial<ExperimentConfig> & { steps: number } {
+  return d === 8
+    ? { steps: BUDGETS.p2, ...recipeFor(`p2-mamba-M${M}`) }
+    : { steps: BUDGETS.p3, ...recipeFor(`p3-mamba-d64-M${M}${tau === 1 ? "" : `-tau${tau}`}`) };
 }
 /** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
 const BASE_TAU = 1;
@@ -106,20 +103,42 @@ export const problem: ProblemDefinition = {
     const jobs: SweepJob[] = [];
     for (const M of MS) {
       for (const d of [8, 64]) {
-        for (const seed of s.seeds) {
-          const steps = s.steps ?? (d === 8 ? CAP_D8 : M === 16 ? CAP_D64_M16 : CAP_D64);
+        for (const seed of seedsFor(d, s.seeds)) {
+          const p = plan(d, M, BASE_TAU);
           jobs.push({
             variant: `d=${d} M=${M}`,
-            config: { model: "mamba", K: 16, d, M, L: s.L, tau: BASE_TAU, seed, steps, ...recipeOf(d), ...s.common },
+            config: {
+              model: "mamba",
+              K: 16,
+              d,
+              M,
+              L: s.L,
+              tau: BASE_TAU,
+              seed,
+              ...p,
+              steps: s.steps ?? p.steps,
+              ...s.common,
+            },
           });
         }
       }
     }
-    for (const seed of s.seeds) {
-      const steps = s.steps ?? CAP_D64_M16;
+    for (const seed of seedsFor(64, s.seeds)) {
+      const p = plan(64, 16, 10);
       jobs.push({
         variant: "d=64 M=16 tau=10",
-        config: { model: "mamba", K: 16, d: 64, M: 16, L: s.L, tau: 10, seed, steps, ...recipeOf(64), ...s.common },
+        config: {
+          model: "mamba",
+          K: 16,
+          d: 64,
+          M: 16,
+          L: s.L,
+          tau: 10,
+          seed,
+          ...p,
+          steps: s.steps ?? p.steps,
+          ...s.common,
+        },
       });
     }
     return jobs;

@@ -1,8 +1,9 @@
 /**
- * Recipe screens (issue 10.2): for every setting the problems depend on (lib/recipes/chosen.ts RECIPE_TABLE), a
- * grid of heads {1, 2, 4} x lr logspace(-4, -2, 4) x initialisation (attention models), one seed by default, about
- * half the problem's budget, no continuation. Each setting's winner is what the problems train with once it is
- * entered in the recipe table; the page says which settings are screened and whether the table follows the screen.
+ * Learning-rate screens (training revision 3's protocol, lib/recipes/protocol.ts): for every setting Problems 1-3
+ * train (lib/recipes/chosen.ts RECIPE_TABLE), the same lr grid for every model (logspace(-3, -2, 4) unless --lrs),
+ * one seed by default, half the setting's budget, each model's one architecture. Each setting's winner is what the
+ * problems train with once it is entered in the recipe table; the page says which settings are screened and
+ * whether the table follows the screen.
  */
 import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
 import { RECIPE_TABLE } from "../lib/recipes/chosen.ts";
@@ -11,18 +12,17 @@ import { screenParts, screenSentences } from "../lib/report/screen_parts.ts";
 
 export const problem: ProblemDefinition = {
   id: "recipes",
-  title: "Training recipes — heads × learning rate × initialisation, screened per setting",
-  summary: "Recipe screens for every setting Problems 1-3 train (lib/recipes/chosen.ts): heads 1, 2, 4 x lr " +
-    "1e-4 .. 1e-2 (4 log-spaced) x initialisation, one seed unless --seeds is given, about half the problem's step " +
-    "cap. " +
+  title: "Training recipes — the learning rate, screened per model and setting",
+  summary: "Learning-rate screens for every setting Problems 1-3 train (lib/recipes/chosen.ts): lr 1e-3 .. 1e-2 " +
+    "(4 log-spaced, or --lrs) for every model, one seed unless --seeds is given, half the setting's budget. " +
     "--only p1- screens Problem 1's settings only.",
   order: 10,
   defaultSeeds: 1,
   jobs(s) {
     const jobs: SweepJob[] = [];
     for (const row of RECIPE_TABLE) {
-      for (const recipe of gridOf(row.setting)) {
-        for (const seed of s.seeds) {
+      for (const recipe of gridOf(row.setting, s.lrs)) {
+        for (const seed of s.seeds ?? [0]) {
           jobs.push({
             variant: recipeLabel(row.setting, recipe),
             config: screenConfig(row.setting, recipe, s.L, seed, { ...s.common, steps: s.steps }),
@@ -35,9 +35,10 @@ export const problem: ProblemDefinition = {
   view(results) {
     const screened = RECIPE_TABLE.filter((row) => screenSentences(row, results.runs).length > 1).length;
     return {
-      howToRead: "Each table is one setting a problem trains, screened over a grid of recipes on one seed with about " +
-        "half the problem's step budget and no continuation. The best recipe is the one that converged first, or, " +
-        "if none converged, the one with the highest accuracy at L; the problems then confirm it on three seeds.",
+      howToRead: "Each table is one setting a problem trains, screened over the same grid of learning rates for " +
+        "every model on one seed with half the setting's budget. The best is the one with the highest accuracy at L " +
+        "at the end (all runs at 99% or more tie), then the one that converged first, then the smaller rate; the " +
+        "problems then train it on five seeds (three at d = 64).",
       parts: screenParts(RECIPE_TABLE, results.runs),
       headline: `${screened} of ${RECIPE_TABLE.length} settings have screen results (${results.runs.length} of ` +
         `${results.planned} planned runs finished).`,

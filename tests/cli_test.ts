@@ -62,7 +62,6 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--out", "FILE"], "--out must be a folder, got"],
   ["lib/cli/report.ts", ["--out", "FILE"], "--out must be a folder, got"],
   ["lib/cli/summary.ts", ["--out", "FILE"], "--out must be a folder, got"],
-  ["lib/cli/migrate.ts", ["--out", "FILE"], "--out must be a folder, got"],
 ];
 
 Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
@@ -106,7 +105,6 @@ Deno.test("--help prints the usage and every flag, and exits 0", async () => {
       "lib/cli/run.ts",
       "lib/cli/report.ts",
       "lib/cli/summary.ts",
-      "lib/cli/migrate.ts",
       "lib/cli/screens.ts",
       "problem:recipes",
     ]

@@ -4,12 +4,13 @@ import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
 import {
   chooseRecipe,
   gridOf,
-  headsFor,
   recipeLabel,
   recipeOfRun,
   runOf,
+  SCREEN_LRS,
   screenConfig,
 } from "../lib/recipes/screen.ts";
+import { modelSpec } from "../lib/models/model_table.ts";
 import { screenSentences } from "../lib/report/screen_parts.ts";
 import { readResultsFile } from "../lib/runs/results_file.ts";
 import type { RunResult } from "../lib/runs/results.ts";
@@ -19,25 +20,25 @@ import { fixtureResults } from "./fixtures/results_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-Deno.test("every screen is a valid grid of heads x 4 learning rates x its inits, each run with its own key", async () => {
+Deno.test("every setting screens the same learning-rate grid at half its budget, each run with its own key", async () => {
   const keys = new Set<string>();
   for (const row of RECIPE_TABLE) {
     const s = row.setting;
     const grid = gridOf(s);
-    assert.equal(grid.length, headsFor(s).length * 4 * Math.max(1, s.inits.length), s.id);
+    assert.deepEqual(grid.map((r) => r.lr), [...SCREEN_LRS], `${s.id}: the same grid for every model`);
     const labels = new Set(grid.map((r) => recipeLabel(s, r)));
     assert.equal(labels.size, grid.length, `${s.id}: labels are unique`);
     for (const r of grid) {
       const c = screenConfig(s, r, 64, 0, {});
       const resolved = resolve(c); // every grid point is a valid config
-      assert.equal(resolved.extendUpTo, 1, "a screen never extends its budget");
       assert.equal(resolved.steps, s.steps);
+      assert.equal(resolved.heads, modelSpec(s.model).mixers.includes("attention") ? 2 : 0, `${s.id}: 2 heads`);
+      assert.equal(resolved.init, "pytorch", `${s.id}: one initialisation for every model`);
       keys.add(await runKey(c));
     }
   }
   const total = RECIPE_TABLE.reduce((n, row) => n + gridOf(row.setting).length, 0);
   assert.equal(keys.size, total, "no two screen runs share a key");
-  assert.deepEqual(headsFor({ ...RECIPE_TABLE[0].setting, model: "mamba" }), [0]);
 });
 
 function run(base: RunResult, lr: number, convergedStep: number | null, atL: number): RunResult {
@@ -50,11 +51,12 @@ function run(base: RunResult, lr: number, convergedStep: number | null, atL: num
   };
 }
 
-Deno.test("the screen chooses the recipe that converged first, else the best accuracy at L", () => {
+Deno.test("the screen chooses the best accuracy at L, all solved runs tying, then the first to converge", () => {
   const base = fixtureResults("p1").runs[0];
   const slow = run(base, 1e-3, 4000, 0.995), fast = run(base, 1e-2, 2500, 0.991), flat = run(base, 1e-4, null, 0.3);
   assert.equal(chooseRecipe([slow, fast, flat]), fast);
-  assert.equal(chooseRecipe([slow, run(base, 1e-2, 5000, 1), flat]), slow, "earlier convergence wins over accuracy");
+  assert.equal(chooseRecipe([slow, run(base, 1e-2, 5000, 1), flat]), slow, "earlier convergence wins among solved");
+  assert.equal(chooseRecipe([run(base, 1e-3, 4000, 0.97), run(base, 1e-2, null, 0.98)])?.config.lr, 1e-2);
   const a = run(base, 1e-3, null, 0.42), b = run(base, 1e-2, null, 0.61);
   assert.equal(chooseRecipe([a, b]), b);
   assert.equal(chooseRecipe([run(base, 1e-3, null, 0.7), b])?.config.lr, 1e-3, "the choice flips with the numbers");
@@ -80,13 +82,13 @@ Deno.test("the recipe table follows the committed screens: filled rows are their
 });
 
 Deno.test("a screen's sentences say what it chose and whether the problems use it", () => {
-  const row = RECIPE_TABLE.find((r) => r.setting.id === "p1-tf-nope")!;
+  const row = RECIPE_TABLE.find((r) => r.setting.id === "p1-tf-nope-tau1")!;
   const base = fixtureResults("p1").runs.find((r) => r.config.model === "tf-nope" && r.config.tau === 1)!;
   const runs = [run(base, 1e-2, null, 0.64), run(base, 2.15e-3, null, 0.21)];
   const [chose, use] = screenSentences(row, runs);
   assert.match(
     chose,
-    /p1-tf-nope .*: 0 of 2 recipes converged \(2 of \d+ recipes finished so far\); the best is .*lr 0\.01/,
+    /p1-tf-nope-tau1 .*: 0 of 2 recipes converged \(2 of \d+ recipes finished so far\); the best is .*lr 0\.01/,
   );
   assert.match(chose, /64(\.0)?% at L/);
   assert.match(

@@ -14,12 +14,9 @@ import { TINY } from "./fixtures/tiny_run.ts";
 
 await initBackend();
 
-/**
- * A tiny run continued past its 10-step cap (one check per cap is no evidence of a plateau), so a resume lands on a
- * cap and inside a continuation.
- */
+/** A tiny 30-step run with a check (and so a possible snapshot) every 10 steps. */
 function tiny(model: ModelName): ExperimentConfig {
-  return { ...TINY, model, steps: 10, extendUpTo: 3, checkEvery: 10, warmup: 3 };
+  return { ...TINY, model, steps: 30, checkEvery: 10, warmup: 3, farLengths: [4] };
 }
 
 function withoutTiming(r: RunResult): unknown {
@@ -156,8 +153,8 @@ Deno.test("deno task run --snapshot resumes a run stopped part-way and removes t
       ["L", 16],
       ["tau", 1],
       ["seed", 3],
-      ["steps", 10],
-      ["extend-up-to", 3],
+      ["steps", 30],
+      ["far-lengths", "4"],
       ["check-every", 10],
       ["batch", 16],
       ["warmup", 3],

@@ -151,3 +151,18 @@ export async function cliMain(main: () => Promise<void> | void): Promise<void> {
     Deno.exit(1);
   }
 }
+
+/**
+ * The --far-lengths value: "4,8,16" as [4, 8, 16], "none" as [], undefined when not given. Range checks are the
+ * config's (checkFarLengths); this only refuses what is not a list of integers.
+ */
+export function farLengthsFlag(raw: FlagValue): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  if (text === "none") return [];
+  const parts = text.split(",").map((p) => p.trim());
+  if (!parts.every((p) => /^\d+$/.test(p))) {
+    throw new UsageError(`--far-lengths must be multiples of L like 4,8,16 (or none), got "${raw}"`);
+  }
+  return parts.map(Number);
+}

@@ -8,11 +8,12 @@ import { join } from "node:path";
 import { type ExperimentConfig, resolve } from "../training/config.ts";
 import { runSweep, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
 import { writeReports } from "../report/write.ts";
-import { cliMain, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
+import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../runs/shard.ts";
 import { runKey } from "../runs/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
 import { loadProblems } from "../problems/registry.ts";
+import { LR_RANGE } from "../recipes/protocol.ts";
 import type { ProblemDefinition, ProblemSettings, SweepJob } from "../problems/definition.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [
@@ -22,15 +23,19 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     type: "int",
     min: 1,
     max: 20,
-    default: 3,
-    help: "Seeds per setting (mean lines, min-max bands; findings claim an order only when every seed agrees).",
+    help: "Seeds per setting (default: 5 at d = 8, 3 at d = 64; findings claim an order only when every seed agrees).",
+  },
+  {
+    name: "lrs",
+    type: "string",
+    help: "The screens' learning-rate grid, comma-separated (default 0.001,0.00215,0.00464,0.01; recipes only).",
   },
   {
     name: "steps",
     type: "int",
     min: 1,
     max: 1_000_000,
-    help: "Step cap for every run (default: per-model caps, see README).",
+    help: 'Step budget of every run (default: each comparison\'s budget, README "Protocol").',
   },
   {
     name: "eval-samples",
@@ -49,12 +54,9 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     help: "Test sequences at exactly L, 2L and 3L (the lengths headlines and tables quote).",
   },
   {
-    name: "extend-up-to",
-    type: "int",
-    min: 1,
-    max: 100,
-    default: 4,
-    help: "A run still improving at its cap is continued up to this many times the cap (1: never).",
+    name: "far-lengths",
+    type: "string",
+    help: 'Lengths beyond 3L to evaluate too, as multiples of L, comma-separated (default 4,8,16; "none": none).',
   },
   {
     name: "out",
@@ -98,7 +100,7 @@ const QUICK: Partial<ExperimentConfig> = {
   checkEvery: 10,
   testBatch: 64,
   batch: 32,
-  extendUpTo: 2,
+  farLengths: [4],
 };
 const QUICK_L = 16;
 const QUICK_STEPS = 30;
@@ -114,6 +116,22 @@ export interface ProblemFlags extends ProblemSettings {
   readonly only: string | null;
   /** The part of the plan to train (--shard), or null for all of it. */
   readonly shard: Shard | null;
+}
+
+/** The --lrs value: learning rates in LR_RANGE, increasing; undefined when not given. */
+export function lrsFlag(raw: FlagValue): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const lrs = String(raw).split(",").map((p) => Number(p.trim()));
+  const ok = lrs.length > 0 &&
+    lrs.every((lr, i) =>
+      Number.isFinite(lr) && lr >= LR_RANGE.min && lr <= LR_RANGE.max && (i === 0 || lr > lrs[i - 1])
+    );
+  if (!ok) {
+    throw new UsageError(
+      `--lrs must be increasing learning rates in [${LR_RANGE.min}, ${LR_RANGE.max}], comma-separated, got "${raw}"`,
+    );
+  }
+  return lrs;
 }
 
 /** The --shard value, checked: a UsageError in one line for anything but i/N with 0 <= i < N. */
@@ -149,11 +167,12 @@ export function parseProblemFlags(
   const quick = f.quick === true;
   // Quick mode is a smoke run: one seed unless --seeds is given.
   const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
-  const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds ?? f.seeds as number;
-  const seeds = Array.from({ length: count }, (_, i) => i);
+  const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds;
+  const seeds = count === undefined ? undefined : Array.from({ length: count }, (_, i) => i);
   const settings: ProblemFlags = {
     L: quick ? QUICK_L : f.L as number,
     seeds,
+    lrs: lrsFlag(f.lrs),
     steps: quick ? (f.steps as number | undefined) ?? QUICK_STEPS : f.steps as number | undefined,
     quick,
     common: quick
@@ -161,12 +180,12 @@ export function parseProblemFlags(
         ...QUICK,
         evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number),
         headlineSamples: Math.min(QUICK.headlineSamples!, f["headline-samples"] as number),
-        extendUpTo: Math.min(QUICK.extendUpTo!, f["extend-up-to"] as number),
+        farLengths: farLengthsFlag(f["far-lengths"]) ?? QUICK.farLengths,
       }
       : {
         evalSamples: f["eval-samples"] as number,
         headlineSamples: f["headline-samples"] as number,
-        extendUpTo: f["extend-up-to"] as number,
+        ...(f["far-lengths"] === undefined ? {} : { farLengths: farLengthsFlag(f["far-lengths"]) }),
       },
     out: f.out as string,
     jobs: f.jobs as number,

@@ -15,7 +15,7 @@ import { accuracyAt, type LengthAccuracy } from "../runs/results.ts";
 import { writeJsonAtomic } from "../runs/atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
-import { cliMain, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
+import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task run --model <name> [flags]
 deno task run --load <checkpoint.safetensors> [--eval-samples N] [--out FILE]
@@ -28,13 +28,11 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [
   { name: "model", type: "string", choices: MODEL_NAMES, default: "mamba", help: "Model." },
   ...TASK_FLAGS,
   { name: "batch", type: "int", min: 1, max: 65536, help: "Minibatch size (default 64)." },
-  { name: "steps", type: "int", min: 1, max: 10_000_000, help: "Base step cap (default 20000)." },
+  { name: "steps", type: "int", min: 1, max: 10_000_000, help: "Step budget (default 20000)." },
   {
-    name: "extend-up-to",
-    type: "int",
-    min: 1,
-    max: 100,
-    help: "Continue a run still improving at its cap, up to this many times the cap (default 4; 1: never).",
+    name: "far-lengths",
+    type: "string",
+    help: 'Lengths beyond 3L to evaluate too, as multiples of L, comma-separated (default 4,8,16; "none": none).',
   },
   { name: "lr", type: "number", min: 1e-9, max: 10, help: "Peak learning rate (default: per model)." },
   { name: "heads", type: "int", min: 1, max: 1024, help: "Attention heads (default: per model)." },
@@ -158,7 +156,7 @@ await cliMain(async () => {
     seed: f.seed as number,
     batch: f.batch as number | undefined,
     steps: f.steps as number | undefined,
-    extendUpTo: f["extend-up-to"] as number | undefined,
+    farLengths: farLengthsFlag(f["far-lengths"]),
     lr: f.lr as number | undefined,
     heads: f.heads as number | undefined,
     warmup: f.warmup as number | undefined,

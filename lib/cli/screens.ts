@@ -18,11 +18,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Reports folder holding recipes/." },
 ];
 
-function recipeText(s: ScreenSetting, r: RunResult): string {
-  const x = recipeOfRun(r);
-  return `${x.heads ? `${x.heads} head${x.heads === 1 ? "" : "s"}, ` : ""}lr ${x.lr}${
-    s.inits.length ? `, ${x.init}` : ""
-  }`;
+function recipeText(_s: ScreenSetting, r: RunResult): string {
+  return `lr ${recipeOfRun(r).lr}`;
 }
 
 function atL(r: RunResult): string {

@@ -17,9 +17,12 @@ export interface SweepJob {
 /** The settings every problem's job builder receives, from the shared problem flags. */
 export interface ProblemSettings {
   readonly L: number;
-  readonly seeds: readonly number[];
-  /** Step cap from --steps, or undefined for the problem's own caps. */
+  /** Seeds from --seeds, or undefined for the protocol's default per width (lib/recipes/protocol.ts). */
+  readonly seeds: readonly number[] | undefined;
+  /** Step budget from --steps, or undefined for the problem's own budgets. */
   readonly steps: number | undefined;
+  /** The screens' learning-rate grid from --lrs, or undefined for the protocol's. */
+  readonly lrs: readonly number[] | undefined;
   readonly quick: boolean;
   /** Fields every run config takes from the flags (eval samples, and quick-mode sizes). */
   readonly common: Partial<ExperimentConfig>;

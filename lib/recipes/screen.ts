@@ -1,18 +1,16 @@
 /**
- * Recipe screens: for each setting a problem depends on, a grid of heads x learning rate (x initialisation where
- * it matters), one seed, a shorter budget than the problem's, no continuation. `chooseRecipe` picks the winner from
- * the finished runs; lib/recipes/chosen.ts records the winners the problems train with, and a test keeps that table
- * equal to what the committed screens say.
+ * Learning-rate screens (training revision 3's protocol, lib/recipes/protocol.ts): for each setting a problem trains,
+ * the same grid of learning rates for every model, one seed, half the setting's budget, the model's one
+ * architecture (heads, initialisation) unchanged. `chooseRecipe` picks the winner from the finished runs;
+ * lib/recipes/chosen.ts records the winners the problems train with, and a test keeps that table equal to what the
+ * committed screens say.
  */
 import type { ExperimentConfig, ModelName } from "../training/config.ts";
-import { modelSpec } from "../models/model_table.ts";
 import type { RunResult } from "../runs/results.ts";
 import { accuracyAt } from "../runs/results.ts";
+import { SCREEN_LRS } from "./protocol.ts";
 
-/** The learning rates screened: zoology's logspace(-4, -2, 4), to three significant figures. */
-export const SCREEN_LRS = [1e-4, 4.64e-4, 2.15e-3, 1e-2] as const;
-/** The head counts screened for attention mixers (those that divide d and, for RoPE, leave an even head size). */
-export const SCREEN_HEADS = [1, 2, 4] as const;
+export { SCREEN_LRS };
 
 /** One setting a problem trains, screened for its recipe. */
 export interface ScreenSetting {
@@ -23,10 +21,8 @@ export interface ScreenSetting {
   readonly d: number;
   readonly M: number;
   readonly tau: number;
-  /** The screen's step budget (about half the problem's base cap). */
+  /** The screen's step budget (half the setting's budget in its problem). */
   readonly steps: number;
-  /** Initialisation schemes to screen (empty: the default only). */
-  readonly inits: readonly string[];
 }
 
 /** The recipe a screen varies. */
@@ -37,17 +33,9 @@ export interface ScreenedRecipe {
   readonly init: string | null;
 }
 
-/** The head counts valid for this setting's model at width d (0 alone for models without attention). */
-export function headsFor(s: ScreenSetting): readonly number[] {
-  const spec = modelSpec(s.model);
-  if (!spec.mixers.includes("attention")) return [0];
-  return SCREEN_HEADS.filter((h) => s.d % h === 0 && (spec.pe !== "rope" || (s.d / h) % 2 === 0));
-}
-
-/** Every recipe of the grid, in a fixed order. */
-export function gridOf(s: ScreenSetting): ScreenedRecipe[] {
-  const inits = s.inits.length === 0 ? [null] : s.inits;
-  return headsFor(s).flatMap((heads) => SCREEN_LRS.flatMap((lr) => inits.map((init) => ({ heads, lr, init }))));
+/** Every recipe of the grid (the learning rates `lrs`, the model's own heads and initialisation), in order. */
+export function gridOf(_s: ScreenSetting, lrs: readonly number[] = SCREEN_LRS): ScreenedRecipe[] {
+  return lrs.map((lr) => ({ heads: 0, lr, init: null }));
 }
 
 /** The label of a recipe within its setting, e.g. "p1-tf-rope heads=4 lr=0.01 init=pytorch". */
@@ -77,7 +65,6 @@ export function screenConfig(
     ...(r.init === null ? {} : { init: r.init }),
     ...common,
     steps: common.steps ?? s.steps,
-    extendUpTo: 1, // a screen compares recipes on one budget
   } as ExperimentConfig;
 }
 
@@ -93,20 +80,23 @@ export function recipeOfRun(r: RunResult): ScreenedRecipe {
   return { heads: r.config.heads, lr: r.config.lr, init: typeof c.init === "string" ? c.init : null };
 }
 
+/** Accuracy at L from which a screen run counts as having solved the task (runs above it tie on accuracy). */
+export const SOLVED = 0.99;
+
 /**
- * The screen's winner: the converged run that converged first; if none converged, the highest accuracy at L
- * (ties: the smaller learning rate, then fewer heads). Null when no run finished without diverging.
+ * The screen's winner: the highest accuracy at L at the end of the budget, where every run at or above SOLVED
+ * ties; ties go to the run that converged first, then to the smaller learning rate. Null when no run finished
+ * without diverging.
  */
 export function chooseRecipe(runs: readonly RunResult[]): RunResult | null {
   const ok = runs.filter((r) => r.status !== "diverged");
   if (ok.length === 0) return null;
-  const converged = ok.filter((r) => r.convergedStep !== null);
-  const score = (r: RunResult): number[] =>
-    converged.length > 0
-      ? [r.convergedStep ?? Infinity, r.config.lr, r.config.heads]
-      : [-(accuracyAt(r, r.config.L) ?? 0), r.config.lr, r.config.heads];
-  const pool = converged.length > 0 ? converged : ok;
-  return [...pool].sort((a, b) => {
+  const score = (r: RunResult): number[] => [
+    -Math.min(SOLVED, accuracyAt(r, r.config.L) ?? 0),
+    r.convergedStep ?? Infinity,
+    r.config.lr,
+  ];
+  return [...ok].sort((a, b) => {
     const x = score(a), y = score(b);
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
     return 0;

@@ -12,9 +12,8 @@ import type { RunSettings } from "../training/config.ts";
  * 2: `config` holds the run's settings only (no derived values), `revision` the training revision its key
  * includes, `problem` any registered problem id.
  * 3: `verdict` (how training ended, in words a report may use) and `baseSteps` beside `status`; the settings
- * `extendUpTo` and `headlineSamples`; every length's accuracy with its `samples`. `deno task migrate` turns
- * schema-1 and schema-2 files into schema 3 (they ran with `extendUpTo` 1 and `evalSamples` at every length);
- * reading a results.json of an older schema migrates it in memory.
+ * `extendUpTo` (gone at training revision 3, which adds `farLengths`) and `headlineSamples`; every length's
+ * accuracy with its `samples`. Every committed file is at schema 3.
  */
 export const SCHEMA_VERSION = 3;
 
@@ -35,9 +34,9 @@ export interface LengthAccuracy {
 }
 
 /**
- * converged: reached `target` on `patience` consecutive checks; cap: stopped at its (possibly extended) step
- * cap first; diverged: the loss became NaN or infinite (the run stopped there and was not evaluated).
- * Unchanged since schema 1; `RunVerdict` says more.
+ * converged: reached `target` on `patience` consecutive checks (at revision 3 and later training went on to the
+ * budget; before, it stopped there); cap: did not; diverged: the loss became NaN or infinite (the run stopped
+ * there and was not evaluated). Unchanged since schema 1; `RunVerdict` says more.
  */
 export type RunStatus = "converged" | "cap" | "diverged";
 
@@ -77,7 +76,7 @@ export interface RunResult {
   readonly stepsRun: number;
   readonly paramCount: number;
   readonly history: readonly HistoryPoint[];
-  /** Accuracy at every length tau+2 .. 3L (empty when diverged). */
+  /** Accuracy at every length tau+2 .. 3L, then at `config.farLengths` x L (empty when diverged). */
   readonly accuracyByLength: readonly LengthAccuracy[];
   readonly timing: {
     readonly trainSeconds: number;
@@ -185,7 +184,8 @@ export function checkRunResult(
   }
   if (o.status !== "diverged") {
     const cfg = o.config as Record<string, unknown>;
-    const expected = 3 * (cfg.L as number) - (cfg.tau as number) - 1;
+    const far = Array.isArray(cfg.farLengths) ? cfg.farLengths.length : 0;
+    const expected = 3 * (cfg.L as number) - (cfg.tau as number) - 1 + far;
     if ((o.accuracyByLength as unknown[]).length !== expected) {
       fail(
         where,

@@ -12,7 +12,6 @@ import {
 } from "./results.ts";
 import { readCheckedJson, readFinishedRun, readRunsDir } from "./run_file.ts";
 import { versions } from "../platform/version.ts";
-import { migrateRun } from "./migrate.ts";
 
 /** What is on disk for a problem's results. */
 export type ResultsFileState =
@@ -20,28 +19,17 @@ export type ResultsFileState =
   | { readonly kind: "missing" }
   | { readonly kind: "damaged"; readonly reason: string };
 
-/** Any parsed JSON passes (the schema check follows the in-memory migration). */
+/** Any parsed JSON passes (the schema check follows). */
 const anyJson: (v: unknown) => asserts v is unknown = () => {};
 
-/** A results.json of an older schema (1 or 2) brought to the current one in memory; anything else unchanged. */
-async function inMemoryMigration(parsed: unknown): Promise<unknown> {
-  const o = parsed as Record<string, unknown>;
-  if (typeof o !== "object" || o === null || !(o.schema === 1 || o.schema === 2) || !Array.isArray(o.runs)) {
-    return parsed;
-  }
-  const runs = [];
-  for (const [i, r] of o.runs.entries()) runs.push(await migrateRun(r, `runs[${i}]`));
-  return { ...o, schema: SCHEMA_VERSION, runs };
-}
-
-/** Read `<dir>/results.json` (an older schema is migrated in memory, lib/runs/migrate.ts; the file is untouched). */
+/** Read `<dir>/results.json`, checked against the schema. */
 export async function readResultsFile(dir: string): Promise<ResultsFileState> {
   const state = await readCheckedJson(join(dir, "results.json"), anyJson);
   if (state.kind !== "ok") return state;
   try {
-    const migrated = await inMemoryMigration(state.value);
-    checkProblemResults(migrated);
-    return { kind: "present", results: migrated };
+    const value = state.value;
+    checkProblemResults(value);
+    return { kind: "present", results: value };
   } catch (e) {
     return { kind: "damaged", reason: `fails the schema (${(e as Error).message})` };
   }

@@ -54,7 +54,7 @@ export interface ExperimentConfig {
   readonly seed: number;
   /** Training minibatch size. */
   readonly batch?: number;
-  /** The base step cap; a run still improving there is continued (see `extendUpTo`). */
+  /** The step budget: every run trains exactly this many steps (unless its loss diverges). */
   readonly steps?: number;
   /** Adam peak learning rate. */
   readonly lr?: number;
@@ -78,11 +78,10 @@ export interface ExperimentConfig {
   /** Initial-weight scheme (INIT_CHOICES). */
   readonly init?: InitScheme;
   /**
-   * The largest step cap as a multiple of `steps`: a run that has not converged at its cap and is still improving
-   * (lib/training/plateau.ts) is continued by another `steps` steps at a time, up to `extendUpTo * steps`. 1 stops
-   * every run at `steps`.
+   * Lengths beyond 3L evaluated too, as multiples of L (default 4, 8, 16: 4L, 8L and 16L), each with `evalSamples`
+   * sequences. A learned position table has a row for the longest (rows beyond L are never trained).
    */
-  readonly extendUpTo?: number;
+  readonly farLengths?: readonly number[];
   /** Fresh test sequences at exactly L, 2L and 3L, the lengths headlines and tables quote (evalSamples elsewhere). */
   readonly headlineSamples?: number;
 }
@@ -104,7 +103,7 @@ export const KEYED_FIELDS = [
   "seed",
   "batch",
   "steps",
-  "extendUpTo",
+  "farLengths",
   "lr",
   "warmup",
   "clip",
@@ -123,14 +122,14 @@ export const KEYED_FIELDS = [
 export interface ResolvedConfig extends RunSettings {
   readonly mixers: readonly MixerKind[];
   readonly pe: PositionalEncoding;
-  /** Rows of the positional table (3L): only the first L are ever trained. */
+  /** Rows of the positional table (the longest evaluated length): only the first L are ever trained. */
   readonly maxLen: number;
   /** Mamba inner dim e = 2d, state dim n, dt rank r = ceil(d/16), conv width. */
   readonly mambaInner: number;
   readonly mambaState: number;
   readonly dtRank: number;
   readonly convWidth: number;
-  /** Every evaluated length, tau+2 .. 3L. */
+  /** Every evaluated length: tau+2 .. 3L, then each of `farLengths` times L. */
   readonly evalLengths: readonly number[];
 }
 
@@ -189,6 +188,27 @@ export function checkTask(
   return { K, d, M, L, tau };
 }
 
+/** The multiples of L evaluated beyond 3L unless a config says otherwise: 4L, 8L and 16L. */
+export const DEFAULT_FAR_LENGTHS: readonly number[] = [4, 8, 16];
+
+/** The longest sequence any run may be evaluated at (memory of a forward pass grows with it). */
+export const MAX_EVAL_LENGTH = 16384;
+
+/** `farLengths` checked: increasing integers > 3, the longest times L at most MAX_EVAL_LENGTH. */
+export function checkFarLengths(far: unknown, L: number): readonly number[] {
+  const ok = Array.isArray(far) &&
+    far.every((m, i) => Number.isInteger(m) && m > 3 && m * L <= MAX_EVAL_LENGTH && (i === 0 || m > far[i - 1]));
+  if (!ok) {
+    throw new ConfigError(
+      "far-lengths",
+      `must be increasing integers > 3 (multiples of L beyond 3L) with the longest x L <= ${MAX_EVAL_LENGTH}, got ${
+        JSON.stringify(far)
+      }`,
+    );
+  }
+  return far as readonly number[];
+}
+
 /** Check every field and fill defaults; throws ConfigError naming the first bad flag. */
 export function resolve(c: ExperimentConfig): ResolvedConfig {
   if (!(MODEL_NAMES as readonly string[]).includes(c.model)) {
@@ -227,9 +247,11 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
   if (c.kernels !== undefined && !(KERNEL_CHOICES as readonly string[]).includes(c.kernels)) {
     throw new ConfigError("kernels", `must be one of ${KERNEL_CHOICES.join(", ")}, got ${String(c.kernels)}`);
   }
-  const maxLen = 3 * L;
+  const farLengths = checkFarLengths(c.farLengths ?? DEFAULT_FAR_LENGTHS, L);
   const evalLengths: number[] = [];
-  for (let l = tau + 2; l <= maxLen; l++) evalLengths.push(l);
+  for (let l = tau + 2; l <= 3 * L; l++) evalLengths.push(l);
+  evalLengths.push(...farLengths.map((m) => m * L));
+  const maxLen = evalLengths[evalLengths.length - 1];
   return {
     model: c.model,
     K,
@@ -240,7 +262,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     seed,
     batch: requireInt("batch", c.batch ?? 64, 1, 65536),
     steps: requireInt("steps", c.steps ?? 20000, 1, 10_000_000),
-    extendUpTo: requireInt("extend-up-to", c.extendUpTo ?? 4, 1, 100),
+    farLengths,
     lr: requireNumber(
       "lr",
       c.lr ?? recipe.lr,

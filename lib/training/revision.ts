@@ -12,5 +12,8 @@
  * 2: budgets that do not manufacture negatives (issue 10.3): a run still improving at its cap is continued up to
  *    `extendUpTo` x its cap, and L, 2L and 3L are scored on `headlineSamples` sequences (issue 10.6). Both are new
  *    settings, but their defaults (4, 2048) change what the same user command trains and measures.
+ * 3: fixed budgets (issue on the protocol): every run trains its whole `steps` budget; reaching the target only
+ *    records the convergence step, and nothing extends a run (the `extendUpTo` setting is gone). Every run is also
+ *    evaluated at `farLengths` x L (default 4L, 8L, 16L), and a learned position table covers the longest.
  */
-export const TRAINING_REVISION = 2;
+export const TRAINING_REVISION = 3;

@@ -1,11 +1,12 @@
 /**
  * The training loop: fresh AR batches at length L every step, cross-entropy on the value token, Adam with
- * warm-up and clipping, a check on a fixed held-out test batch every `checkEvery` steps, early stop after
- * `patience` consecutive checks at or above `target`, and divergence detection (NaN or infinite loss).
+ * warm-up and clipping, a check on a fixed held-out test batch every `checkEvery` steps, and divergence
+ * detection (NaN or infinite loss, the only thing that ends a run before its budget).
  *
- * Budgets: at its step cap a run that has not converged but is still improving (lib/training/plateau.ts) is
- * continued, with the model and Adam state it has in memory, by another `steps` steps, up to `extendUpTo` x
- * `steps`; the outcome's verdict says whether it converged, plateaued, or was still improving at the last cap.
+ * Fixed budget (training revision 3): every run trains exactly `steps` steps. The first step of the first
+ * `patience` consecutive checks at or above `target` is recorded as the convergence step, and training goes on;
+ * the outcome's verdict says whether the run converged, or, if not, whether it was still improving at the end
+ * (lib/training/plateau.ts) or had plateaued. Nothing else decides when a run stops.
  *
  * Snapshots (lib/training/train_snapshot.ts): with `resume.snapshot` the loop hands its whole state to `save` at
  * a held-out check once `everySeconds` have passed since the last; with `resume.from` it continues from such a
@@ -107,6 +108,19 @@ export function batchAccuracy(
   return correct / batch.batch;
 }
 
+/**
+ * The convergence step: the step of the first of the first `patience` consecutive checks at or above `target`, or
+ * null when the history has no such run of checks.
+ */
+export function convergenceStep(history: readonly HistoryPoint[], target: number, patience: number): number | null {
+  let passing = 0;
+  for (let i = 0; i < history.length; i++) {
+    passing = history[i].accuracy >= target ? passing + 1 : 0;
+    if (passing >= patience) return history[i - patience + 1].step;
+  }
+  return null;
+}
+
 /** Train `model` per `config`; `onCheck` is called after every held-out check. */
 export async function train(
   model: Model,
@@ -130,12 +144,9 @@ export async function train(
   const secondsBefore = from?.seconds ?? 0;
   const t0 = performance.now();
   let step = from?.step ?? 0;
-  let cap = from?.cap ?? config.steps;
+  const cap = config.steps;
   let lastCheckTime = t0, lastCheckStep = step, passing = from?.passing ?? 0, lastSnapshot = t0;
-  let status: RunStatus = "cap",
-    convergedStep: number | null = null,
-    divergedStep: number | null = null;
-  const maxSteps = config.steps * config.extendUpTo;
+  let divergedStep: number | null = null;
   while (step < cap) {
     step++;
     const ts = performance.now();
@@ -147,7 +158,6 @@ export async function train(
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
       tf.dispose([value, ...Object.values(grads)]);
-      status = "diverged";
       divergedStep = step;
       break;
     }
@@ -168,12 +178,6 @@ export async function train(
       lastCheckTime = now;
       lastCheckStep = step;
       passing = accuracy >= config.target ? passing + 1 : 0;
-      if (passing >= config.patience) {
-        status = "converged";
-        convergedStep = history[history.length - passing].step;
-        break;
-      }
-      if (step === cap && cap < maxSteps && stillImproving(history)) cap = Math.min(cap + config.steps, maxSteps);
       if (resume.snapshot && (now - lastSnapshot) / 1000 >= resume.snapshot.everySeconds) {
         await resume.snapshot.save({
           step,
@@ -192,6 +196,8 @@ export async function train(
       await new Promise((r) => setTimeout(r, 0));
     }
   }
+  const convergedStep = convergenceStep(history, config.target, config.patience);
+  const status: RunStatus = divergedStep !== null ? "diverged" : convergedStep !== null ? "converged" : "cap";
   const verdict: RunVerdict = status === "cap" ? (stillImproving(history) ? "still improving" : "plateaued") : status;
   return {
     status,

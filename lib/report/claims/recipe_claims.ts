@@ -17,8 +17,7 @@ function screenedRow(s: Series): (typeof RECIPE_TABLE)[number] | null {
   const row = RECIPE_TABLE.find((r) => r.chosen !== null && runOf(r.setting, run));
   if (row === undefined || row.chosen === null) return null;
   const used = recipeOfRun(run), chosen = row.chosen;
-  const same = used.lr === chosen.lr && (chosen.heads === 0 || used.heads === chosen.heads) &&
-    (chosen.init === null || row.setting.inits.length === 0 || used.init === chosen.init);
+  const same = used.lr === chosen.lr;
   return same ? row : null;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * The training protocol of revision 3: what every problem run shares, so models compared in one answer differ in
+ * their architecture and nothing else.
+ *
+ * - Fixed budgets: every run trains its comparison's whole budget (lib/training/train.ts); one budget per
+ *   comparison the assignment asks for. Chosen from the cost table `deno task plan` prints (README, "Protocol").
+ * - One architecture per model: 2 heads for every attention layer at every M and tau (head size 4 at d = 8, so
+ *   RoPE rotates two frequency pairs per head), PyTorch's default initialisation for every model
+ *   (lib/models/model_table.ts), warm-up 100 steps, clip 1, batch 64.
+ * - The learning rate alone is screened, per model and setting (each delay at its own delay), on one grid for
+ *   every model: the same number of screen runs each, at half the setting's budget, one seed.
+ * - Seeds: 5 for every d = 8 setting, 3 at d = 64.
+ */
+
+/** The step budget of each comparison: every run in it trains exactly this many steps. */
+export const BUDGETS = {
+  /** Problem 1: the five models at tau = 1 and tau = 5, d = 8. */
+  p1: 40_000,
+  /** Problem 2's d = 8 runs (Mamba, RoPE, Hybrid at M = 4, 8, 16), which Problem 3 reuses as its d = 8 side. */
+  p2: 40_000,
+  /** Problem 2's capacity control: the RoPE Transformer at d = 64. */
+  p2Control: 6_000,
+  /** Problem 3's d = 64 Mamba runs (M = 4, 8, 16 at tau = 1, M = 16 at tau = 10). */
+  p3: 16_000,
+} as const;
+
+/** The learning rates screened for every model and setting: logspace(-3, -2, 4), to three significant figures. */
+export const SCREEN_LRS: readonly number[] = [1e-3, 2.15e-3, 4.64e-3, 1e-2];
+
+/** The limits a screen grid must keep (checked where a grid is given on the command line). */
+export const LR_RANGE = { min: 1e-5, max: 1 } as const;
+
+/** A screen's budget as a share of its setting's budget. */
+export const SCREEN_SHARE = 0.5;
+
+/** Seeds per setting by width when --seeds is not given. */
+export function defaultSeedCount(d: number): number {
+  return d <= 8 ? 5 : 3;
+}
+
+/** The seeds a setting of width `d` trains: `requested` (--seeds) when given, else the protocol's default count. */
+export function seedsFor(d: number, requested: readonly number[] | undefined): readonly number[] {
+  return requested ?? Array.from({ length: defaultSeedCount(d) }, (_, i) => i);
+}
