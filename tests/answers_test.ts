@@ -29,7 +29,6 @@ import {
 import { fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
 import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
 import { stairsClaim } from "../lib/report/claims/training_claims.ts";
-import { screenConfirmationClaim } from "../lib/report/claims/recipe_claims.ts";
 import { paperSentence } from "../lib/report/paper_table.ts";
 import { FIXTURE_L, fixtureRun } from "./fixtures/results_fixture.ts";
 import { fixtureProbe, type ProbeSpec } from "./fixtures/probe_fixture.ts";
@@ -286,29 +285,6 @@ Deno.test("stairs: a seed that stopped on a stair is 'the stopping rule's verdic
     history: { levels: Array.from({ length: 400 }, (_, i) => [i * 50, chance + i * 0.002] as const), end: 20000 },
   };
   assert.equal(say(stairsClaim, [climb]), "", "a steady climb has no stairs");
-});
-
-Deno.test("a screened recipe: 'did not carry beyond the seed it was chosen on' only when the new seeds all fail", () => {
-  const recipe = { heads: 2, lr: 1e-2, init: "pytorch" as InitScheme }; // p2-tf-rope-M4's chosen recipe
-  const rope = (seed: number, converged: number | null): Spec => ({
-    model: "tf-rope",
-    M: 4,
-    seed,
-    converged,
-    recipe,
-    atL: converged === null ? 0.1 : 0.99,
-  });
-  const carried = say(screenConfirmationClaim, [rope(0, 6500), rope(1, null), rope(2, null)]);
-  assert.match(carried, /screen \(p2-tf-rope-M4\) chose on seed 0; it converged again on that seed \(at 6,500/);
-  assert.match(carried, /did not carry beyond the seed it was chosen on/);
-  const some = say(screenConfirmationClaim, [rope(0, 6500), rope(1, 9000), rope(2, null)]);
-  assert.match(some, /on 1 of the 2 new seeds \(seed 1\): the recipe works, but not reliably/);
-  assert.equal(say(screenConfirmationClaim, [rope(0, 6500), rope(1, 9000), rope(2, 7000)]), "", "all converged");
-  const other = say(screenConfirmationClaim, [
-    { ...rope(0, 6500), recipe: { ...recipe, lr: 2.15e-3 } },
-    { ...rope(1, null), recipe: { ...recipe, lr: 2.15e-3 } },
-  ]);
-  assert.equal(other, "", "not the screened recipe: no claim");
 });
 
 Deno.test("width: the verdict follows the accuracy at L and at 3L", () => {

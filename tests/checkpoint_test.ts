@@ -253,7 +253,9 @@ Deno.test("a missing, truncated or mismatched checkpoint is refused in one line 
   });
 });
 
-Deno.test("checkpoints at d=64 stay under 300 KB per run (the largest model is Mamba) and at d=8 under 20 KB", async () => {
+// The learned position table has a row for every length evaluated (16L = 1024 at L = 64): 32 KB at d = 8 and 256 KB
+// at d = 64 of rows beyond L that are stored although never trained.
+Deno.test("checkpoints at d=64 stay under 450 KB per run (learned positions are the largest) and at d=8 under 40 KB", async () => {
   await withTempDir(async (dir) => {
     for (const d of [8, 64]) {
       for (const name of MODEL_NAMES) {
@@ -261,7 +263,7 @@ Deno.test("checkpoints at d=64 stay under 300 KB per run (the largest model is M
         const path = join(dir, `${name}-${d}.safetensors`);
         const { paramCount } = await saveInitial(config, path);
         const size = (await Deno.stat(path)).size;
-        assert.ok(size >= 4 * paramCount && size < (d === 64 ? 300_000 : 20_000), `${name} d=${d}: ${size} B`);
+        assert.ok(size >= 4 * paramCount && size < (d === 64 ? 450_000 : 40_000), `${name} d=${d}: ${size} B`);
       }
     }
   });

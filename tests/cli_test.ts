@@ -139,7 +139,7 @@ Deno.test("deno task bench times every step of every round and writes them with 
     const args = ["--models", "tf-nope:8", "--steps", "20", "--warmup", "1", "--eval-seqs", "16", "--rounds", "2"];
     const r = await run("lib/cli/bench.ts", [...args, "--out", out]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /tf-nope +d=8 +h=4 step [\d.]+ ms \(min [\d.]+, max [\d.]+, n=40\)/);
+    assert.match(r.stdout, /tf-nope +d=8 +h=2 step [\d.]+ ms \(min [\d.]+, max [\d.]+, n=40\)/);
     const b = JSON.parse(await Deno.readTextFile(out));
     assert.equal(b.rounds, 2);
     assert.equal(b.rows.length, 1);

@@ -9,10 +9,11 @@ Deno.test("resolve() fills per-model defaults and derives mixers, PE, Mamba size
   assert.equal(c.pe, "none");
   assert.equal(c.mambaInner, 16);
   assert.equal(c.dtRank, 1);
-  assert.equal(c.maxLen, 192);
+  assert.equal(c.maxLen, 1024, "the longest evaluated length, 16L");
   assert.equal(c.evalLengths[0], 3);
-  assert.equal(c.evalLengths.at(-1), 192);
-  assert.equal(c.evalLengths.length, 190);
+  assert.deepEqual(c.evalLengths.slice(-4), [192, 256, 512, 1024], "3L, then 4L, 8L, 16L");
+  assert.equal(c.evalLengths.length, 193);
+  assert.equal(resolve({ ...base, farLengths: [] }).maxLen, 192);
   assert.equal(c.heads, 0);
   const h = resolve({ ...base, model: "hybrid", d: 64 });
   assert.deepEqual(h.mixers, ["mamba", "attention"]);
@@ -38,6 +39,9 @@ Deno.test("resolve() rejects out-of-range configs with a message naming the flag
     [{ model: "tf-rope", heads: 3 }, "--heads"],
     [{ model: "tf-rope", heads: 8 }, "--heads must leave an even head size"],
     [{ lr: -1 }, "--lr"],
+    [{ farLengths: [3] }, "--far-lengths must be increasing integers > 3"],
+    [{ farLengths: [8, 4] }, "--far-lengths"],
+    [{ farLengths: [512] }, "--far-lengths"],
   ];
   for (const [patch, message] of bad) {
     assert.throws(

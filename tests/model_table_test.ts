@@ -60,7 +60,7 @@ Deno.test("a recipe's delayed learning rate applies at tau > 1 only; without one
   assert.deepEqual(recipeAt(spec, 2), { lr: 5e-3, heads: 2, warmup: 10, clip: 0.5 });
   assert.equal(recipeAt({ ...spec, recipe: { lr: 1e-3, heads: 2, warmup: 10, clip: 0.5 } }, 7).lr, 1e-3);
   assert.deepEqual(defaultRecipe("mamba", 1), { lr: 2e-3, heads: 0, warmup: 100, clip: 1 });
-  assert.deepEqual(defaultRecipe("hybrid", 5), { lr: 3e-3, heads: 4, warmup: 100, clip: 1 });
+  assert.deepEqual(defaultRecipe("hybrid", 5), { lr: 3e-3, heads: 2, warmup: 100, clip: 1 });
 });
 
 Deno.test("a new row from existing mixers builds, trains and stays causal through the same code path", () => {

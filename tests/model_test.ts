@@ -52,7 +52,7 @@ Deno.test("learned positions beyond the training length L get exactly zero gradi
   try {
     const batch = arBatch(substream(0, "train"), { K: 16, M: 1, tau: 1 }, 16, config.L);
     const pos = net.params.find((p) => p.name === "pos")!.variable;
-    assert.deepEqual(pos.shape, [3 * config.L, config.d]);
+    assert.deepEqual(pos.shape, [config.maxLen, config.d]);
     const { value, grads } = tf.variableGrads(
       () => crossEntropy(net.logits(batch.tokens, 16, config.L), batch.labels),
       [pos],
@@ -60,7 +60,7 @@ Deno.test("learned positions beyond the training length L get exactly zero gradi
     const g = grads[pos.name].dataSync();
     const d = config.d;
     let inside = 0, beyond = 0;
-    for (let p = 0; p < 3 * config.L; p++) {
+    for (let p = 0; p < config.maxLen; p++) {
       for (let k = 0; k < d; k++) {
         if (p < config.L) inside = Math.max(inside, Math.abs(g[p * d + k]));
         else beyond = Math.max(beyond, Math.abs(g[p * d + k]));
@@ -74,21 +74,21 @@ Deno.test("learned positions beyond the training length L get exactly zero gradi
   }
 });
 
-Deno.test("parameter counts: the fixed embedding is not a parameter; the position table has 3L rows", () => {
+Deno.test("parameter counts: the fixed embedding is not a parameter; the position table counts its L trained rows", () => {
   const counts = Object.fromEntries(MODEL_NAMES.map((m) => {
     const net = buildModel(smallConfig(m, 64), substream(0, "init"));
     const n = net.paramCount;
     net.dispose();
     return [m, n];
   }));
-  assert.equal(counts["tf-learned"] - counts["tf-nope"], 192 * 8);
+  assert.equal(counts["tf-learned"] - counts["tf-nope"], 64 * 8);
   assert.equal(counts["tf-rope"], counts["tf-nope"]);
   assert.ok(counts["mamba"] > counts["tf-nope"]);
 });
 
 Deno.test("parameter counts at K=16, L=64 are the ones the README lists, at d=8 and d=64", () => {
   const readme: Record<string, [number, number]> = {
-    "tf-learned": [2240, 46480],
+    "tf-learned": [1216, 38288],
     "tf-rope": [704, 34192],
     "tf-nope": [704, 34192],
     "mamba": [2784, 66704],

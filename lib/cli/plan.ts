@@ -12,13 +12,18 @@ import { loadProblems } from "../problems/registry.ts";
 import { parseProblemFlags, problemPlan } from "./problem.ts";
 import { MAX_SHARDS, shardsOfPlan, shardText } from "../runs/shard.ts";
 import { type PlanCounts, planCounts, planRows } from "../runs/plan.ts";
-import { countsText, planTable } from "./plan_table.ts";
+import { type CostRow, costTable, countsText, planTable } from "./plan_table.ts";
+import type { ProblemDefinition } from "../problems/definition.ts";
+import { type ExperimentConfig, resolve } from "../training/config.ts";
+import { estimatedSeconds, stepMs } from "../runs/run_cost.ts";
 
 const USAGE = `deno task plan <problem> [flags]
+deno task plan costs [--L 32|64] [--jobs N]
 
 The runs that \`deno task <problem>\` with the same flags would train, with their keys, shards, estimated seconds
-(one core of this project's machine, at the base step cap) and status in <out>/<problem>/runs, then counts per
-shard. Writes nothing. A table on a terminal, JSON lines when stdout is not one (or with --json).`;
+(one core of this project's machine, for the run's whole budget) and status in <out>/<problem>/runs, then counts per
+shard. Writes nothing. A table on a terminal, JSON lines when stdout is not one (or with --json).
+\`plan costs\` prints the cost table of every problem and the screens: runs, budget, step time and hours per model.`;
 
 const PLAN_FLAGS: readonly FlagSpec[] = [
   {
@@ -32,6 +37,45 @@ const PLAN_FLAGS: readonly FlagSpec[] = [
   { name: "json", type: "boolean", help: "JSON lines even on a terminal." },
 ];
 
+/** `deno task plan costs`: every problem's runs at their budgets, grouped per model, width and budget. */
+async function printCosts(problems: readonly ProblemDefinition[], argv: readonly string[]): Promise<void> {
+  const parsed = parseProblemFlags(argv, USAGE, undefined, []);
+  if (!parsed) return;
+  const seen = new Set<string>();
+  const rows: CostRow[] = [];
+  for (const problem of [...problems].sort((a, b) => a.order - b.order)) {
+    const settings = problem.defaultSeeds === undefined
+      ? parsed.settings
+      : { ...parsed.settings, seeds: Array.from({ length: problem.defaultSeeds }, (_, i) => i) };
+    const plan = await problemPlan(problem, settings);
+    const groups = new Map<string, { configs: ExperimentConfig[] }>();
+    plan.jobs.forEach((job, i) => {
+      if (seen.has(plan.keys[i])) return; // shared with a problem already counted (P3's d = 8 runs are P2's)
+      seen.add(plan.keys[i]);
+      const c = resolve(job.config);
+      const id = `${c.model} ${c.d} ${c.steps}`;
+      const g = groups.get(id) ?? { configs: [] };
+      g.configs.push(job.config);
+      groups.set(id, g);
+    });
+    for (const { configs } of groups.values()) {
+      const cs = configs.map(resolve);
+      const values = (f: "M" | "tau") => [...new Set(cs.map((c) => c[f]))].join(",");
+      rows.push({
+        problem: problem.id,
+        model: cs[0].model,
+        d: cs[0].d,
+        settings: `M ${values("M")}, tau ${values("tau")}`,
+        runs: cs.length,
+        budget: cs[0].steps,
+        stepMs: stepMs(cs[0]),
+        seconds: configs.reduce((s, c) => s + estimatedSeconds(c), 0),
+      });
+    }
+  }
+  console.log(costTable(rows, parsed.settings.jobs));
+}
+
 await cliMain(async () => {
   const [id, ...argv] = Deno.args;
   const problems = await loadProblems();
@@ -39,6 +83,7 @@ await cliMain(async () => {
     console.log(`${USAGE}\n\nProblems: ${problems.map((p) => p.id).join(", ")}; then the problem's flags.`);
     return;
   }
+  if (id === "costs") return await printCosts(problems, argv);
   const problem = problems.find((p) => p.id === id);
   if (!problem) {
     throw new UsageError(`unknown problem ${JSON.stringify(id ?? "")}: one of ${problems.map((p) => p.id).join(", ")}`);

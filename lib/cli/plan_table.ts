@@ -30,3 +30,48 @@ export function planTable(rows: readonly PlanRow[], total: number, count: number
       .join("  ");
   return [line(head), ...body.map(line)].join("\n") + `\n(${rows.length} of ${total} planned runs listed)`;
 }
+
+/** One line of the cost table: the runs of one model at one width and budget in one problem. */
+export interface CostRow {
+  readonly problem: string;
+  readonly model: string;
+  readonly d: number;
+  readonly settings: string;
+  readonly runs: number;
+  readonly budget: number;
+  readonly stepMs: number;
+  readonly seconds: number;
+}
+
+function hours(s: number): string {
+  return (s / 3600).toFixed(2);
+}
+
+/** The cost table for people: a row per model, width and budget of each problem, then totals. */
+export function costTable(rows: readonly CostRow[], jobs: number): string {
+  const head = ["problem", "model", "d", "settings", "runs", "budget", "ms/step", "hours (1 core)"];
+  const body = rows.map((r) => [
+    r.problem,
+    r.model,
+    String(r.d),
+    r.settings,
+    String(r.runs),
+    r.budget.toLocaleString("en-US"),
+    r.stepMs.toFixed(1),
+    hours(r.seconds),
+  ]);
+  const width = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((x, c) => (c >= 4 ? x.padStart(width[c]) : x.padEnd(width[c]))).join("  ");
+  const byProblem = new Map<string, number>();
+  for (const r of rows) byProblem.set(r.problem, (byProblem.get(r.problem) ?? 0) + r.seconds);
+  const total = rows.reduce((s, r) => s + r.seconds, 0);
+  return [
+    line(head),
+    ...body.map(line),
+    "",
+    ...[...byProblem].map(([p, s]) => `${p}: ${hours(s)} h on one core, ${hours(s / jobs)} h wall at --jobs ${jobs}`),
+    `all: ${hours(total)} h on one core, ${hours(total / jobs)} h wall at --jobs ${jobs} ` +
+    "(step times: revision-2 sweep medians at --jobs 2, lib/runs/run_cost.ts; a run shared by two problems counted once)",
+  ].join("\n");
+}

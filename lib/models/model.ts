@@ -38,7 +38,10 @@ function initLayerNorm(
 export interface Model {
   readonly config: ResolvedConfig;
   readonly params: readonly Param[];
-  /** Trainable parameter count (the learned position table counts all 3L rows). */
+  /**
+   * Trained parameter count: every parameter, except that the learned position table counts its first L rows only
+   * (rows beyond L exist for evaluation at longer lengths and never receive a gradient).
+   */
   readonly paramCount: number;
   /** Logits [b, K] at the last position of tokens [b, l]. Call inside tf.tidy. */
   logits(tokens: Int32Array, b: number, l: number): tf.Tensor2D;
@@ -138,7 +141,7 @@ export function buildModel(
   return {
     config,
     params: store.params,
-    paramCount: store.params.reduce((s, p) => s + p.variable.size, 0),
+    paramCount: store.params.reduce((s, p) => s + p.variable.size, 0) - (pos ? (maxLen - config.L) * d : 0),
     logits,
     loss,
     hidden,

@@ -12,7 +12,7 @@
  *
  * Chart-only: findings read the per-length curve (series.ts), never these bins.
  */
-import type { Series } from "./series.ts";
+import { type Series, upToThreeL } from "./series.ts";
 
 /** Bins per doubling of the length: about 12% wide, ~8 lengths at L = 64 and ~15 at 2L. */
 export const BINS_PER_OCTAVE = 6;
@@ -43,7 +43,7 @@ function binKey(length: number, L: number, binsPerOctave: number): string {
 export function binnedCurve(s: Series, binsPerOctave: number = BINS_PER_OCTAVE): BinnedPoint[] {
   const bins = new Map<string, { lengths: Set<number>; perSeed: Map<number, { correct: number; samples: number }> }>();
   for (const r of s.evaluated) {
-    for (const p of r.accuracyByLength) {
+    for (const p of upToThreeL(r)) {
       const key = binKey(p.length, s.L, binsPerOctave);
       const bin = bins.get(key) ?? { lengths: new Set<number>(), perSeed: new Map() };
       bin.lengths.add(p.length);

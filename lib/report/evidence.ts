@@ -12,7 +12,7 @@ import type { RunResult } from "../runs/results.ts";
 import { accuracyAt } from "../runs/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
 import { resolve, type ResolvedConfig } from "../training/config.ts";
-import type { Series, SettingField } from "./series.ts";
+import { type Series, type SettingField, upToThreeL } from "./series.ts";
 import { pct, seriesName } from "./format.ts";
 
 /** What claims read: a problem's series and the probes of its runs (by run key; empty without probes). */
@@ -61,7 +61,7 @@ export function meanAccuracy(seed: Seed, from: number, to: number): number | nul
 
 /** Whether a seed keeps ≥ `threshold` at every evaluated length from L on (to 3L). */
 export function holdsBeyondL(seed: Seed, threshold: number): boolean {
-  const beyond = seed.run.accuracyByLength.filter((a) => a.length >= seed.run.config.L);
+  const beyond = upToThreeL(seed.run).filter((a) => a.length >= seed.run.config.L);
   return beyond.length > 0 && beyond.every((a) => a.accuracy >= threshold);
 }
 

@@ -6,7 +6,7 @@
  * Runs are grouped by their config fields, never by parsing `variant`.
  */
 import { MODEL_NAMES, type ModelName } from "../training/config.ts";
-import type { RunResult } from "../runs/results.ts";
+import type { LengthAccuracy, RunResult } from "../runs/results.ts";
 import { type Interval, wilsonInterval } from "../stats/wilson.ts";
 
 /** The config fields that identify a setting; runs that differ only in seed share a series. */
@@ -76,10 +76,20 @@ function settingId(r: RunResult): string {
   return SETTING_FIELDS.map((f) => `${f}=${r.config[f]}`).join(" ");
 }
 
+/** A run's accuracy at the lengths of the assignment's range, tau+2 .. 3L (not the far lengths 4L, 8L, ...). */
+export function upToThreeL(r: RunResult): readonly LengthAccuracy[] {
+  return r.accuracyByLength.filter((p) => p.length <= 3 * r.config.L);
+}
+
+/** A run's accuracy at the far lengths beyond 3L (config.farLengths x L; none before training revision 3). */
+export function beyondThreeL(r: RunResult): readonly LengthAccuracy[] {
+  return r.accuracyByLength.filter((p) => p.length > 3 * r.config.L);
+}
+
 function curveOf(runs: readonly RunResult[]): CurvePoint[] {
   const byLength = new Map<number, { seed: number; accuracy: number; samples: number }[]>();
   for (const r of runs) {
-    for (const p of r.accuracyByLength) {
+    for (const p of upToThreeL(r)) {
       const list = byLength.get(p.length) ?? [];
       list.push({ seed: r.config.seed, accuracy: p.accuracy, samples: p.samples });
       byLength.set(p.length, list);
