@@ -72,7 +72,7 @@ Deno.test("the cost model gives the revision-2 sweeps' median steps (Mamba 8.5 /
   assert.ok(Math.abs(stepMs({ ...base, d: 64, model: "tf-rope" }) - 79.9) < 0.1);
   assert.ok(Math.abs(stepMs({ ...base, d: 8, model: "hybrid" }) - 6.75) < 0.1, "the Hybrid measured 6.6");
   const run = (d: number, steps: number) => estimatedSeconds({ ...base, d, steps });
-  assert.ok(run(64, 8000) > 5 * run(8, 20000), "a d=64 run at 8000 steps outweighs a d=8 run at 20000");
+  assert.ok(run(64, 8000) > 3 * run(8, 20000), "a d=64 run at 8000 steps outweighs three d=8 runs at 20000");
   assert.ok(run(8, 20000) > 2 * run(8, 6000));
 });
 
