@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { CheckedTextError, evaluate, fill, parseExpression, sentenceAround } from "../lib/report/checked_text.ts";
+import { ANSWER_FORMATS, answerFunctions } from "../lib/report/answer_functions.ts";
+import type { RunResult } from "../lib/runs/results.ts";
+import { fixtureRun } from "./fixtures/results_fixture.ts";
+
+/** Three Mamba seeds whose accuracy at 3L is set by hand, and one RoPE seed. */
+function runs(at3L: readonly number[]): RunResult[] {
+  const mamba = at3L.map((acc, seed) => {
+    const r = fixtureRun({ model: "mamba", M: 1, d: 8, tau: 1, seed });
+    const L3 = 3 * r.config.L;
+    return { ...r, accuracyByLength: r.accuracyByLength.map((p) => p.length === L3 ? { ...p, accuracy: acc } : p) };
+  });
+  return [...mamba, fixtureRun({ model: "tf-rope", M: 1, d: 8, tau: 1, seed: 0, status: "cap" })];
+}
+
+const TEXT = 'Mamba keeps {{ acc(model="mamba", at="3L") | range }} at 3L ' +
+  '{{ check: min(acc(model="mamba", at="3L")) >= 0.9 }}on every seed. RoPE is another story.';
+
+Deno.test("a template's numbers come from the runs and its checks render nothing when they hold", () => {
+  const out = fill(TEXT, "p1/answers.md", answerFunctions(runs([0.95, 1, 0.97])), ANSWER_FORMATS);
+  assert.equal(out, "Mamba keeps 97.3% [95–100%] at 3L on every seed. RoPE is another story.");
+});
+
+Deno.test("a check that the data no longer supports fails the build, naming the file, the sentence and the values", () => {
+  assert.throws(
+    () => fill(TEXT, "p1/answers.md", answerFunctions(runs([0.95, 0.5, 0.97])), ANSWER_FORMATS),
+    (e: Error) => {
+      assert.ok(e instanceof CheckedTextError);
+      assert.match(e.message, /^p1\/answers\.md: the check .* does not hold \(0\.5 >= 0\.9\)/);
+      assert.match(e.message, /in the sentence "Mamba keeps … at 3L …on every seed\."/);
+      return true;
+    },
+  );
+});
+
+Deno.test("a selection that matches no run, or several settings, is an error, never a number", () => {
+  const fns = answerFunctions(runs([1, 1, 1]));
+  assert.throws(
+    () => fill('{{ mean(acc(model="mamba", tau=5)) | pct }}.', "x", fns, ANSWER_FORMATS),
+    /no runs with model="mamba", tau=5/,
+  );
+  assert.throws(() => fill("{{ mean(acc()) | pct }}.", "x", fns, ANSWER_FORMATS), /matches 2 settings/);
+  assert.throws(
+    () => fill('{{ acc(model="mamba", at="3L") }}.', "x", fns, ANSWER_FORMATS),
+    /needs a format or a reduction/,
+  );
+  assert.throws(() => fill('{{ acc(model="mamba") | nope }}.', "x", fns, ANSWER_FORMATS), /no format "nope"/);
+  assert.throws(() => fill('{{ check: acc(model="mamba") }}.', "x", fns, ANSWER_FORMATS), /not true\/false/);
+  assert.throws(() => fill('{{ mean(conv(model="tf-rope")) | steps }}.', "x", fns, ANSWER_FORMATS), /missing seeds/);
+});
+
+Deno.test("counts, convergence steps and arithmetic over seeds", () => {
+  const fns = answerFunctions(runs([1, 1, 0.2]));
+  const text = '{{ count_at_least(acc(model="mamba", at="3L"), 0.99) }} of {{ seeds(model="mamba") }} seeds; ' +
+    '{{ converged(model="tf-rope") }} RoPE; {{ (1 - 0.25) * 2 | pct }}; {{ check: not (1 > 2) and (2 >= 2 or false) }}';
+  assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "2 of 3 seeds; 0 RoPE; 150%; ");
+});
+
+Deno.test("the expression parser keeps precedence and refuses what it cannot read", () => {
+  assert.equal(evaluate(parseExpression("1 + 2 * 3 - 4 / 2"), {}), 5);
+  assert.equal(evaluate(parseExpression("-(1 + 2) < -2 and 3 == 3"), {}), true);
+  assert.throws(() => parseExpression("1 +"), /expected more/);
+  assert.throws(() => parseExpression("f(a=1, 2)"), /positional argument after named/);
+  assert.throws(() => parseExpression("1 $ 2"), /cannot read/);
+  assert.throws(() => evaluate(parseExpression("g()"), {}), /no function g\(\)/);
+});
+
+Deno.test("the sentence around a placeholder is cut at sentence ends", () => {
+  const text = "First one. Second {{ x }} here. Third.";
+  assert.equal(sentenceAround(text, text.indexOf("{{")), "Second … here.");
+});
