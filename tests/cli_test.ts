@@ -58,10 +58,22 @@ const BAD: [string, string[], string][] = [
   ["lib/cli/run.ts", ["--d", "8", "--heads", "3", "--model", "tf-rope"], "--heads must divide d=8"],
   ["problem:recipes", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
   ["lib/cli/summary.ts", ["--outt", "x"], "unknown flag --outt"],
-  ["problem:p4", [], 'unknown problem "p4": one of p1, p2, p3, recipes'],
+  ["problem:p4", [], 'unknown problem "p4": one of p1, p2, p3, protocol, recipes'],
   ["problem:p1", ["--out", "FILE"], "--out must be a folder, got"],
   ["lib/cli/report.ts", ["--out", "FILE"], "--out must be a folder, got"],
   ["lib/cli/summary.ts", ["--out", "FILE"], "--out must be a folder, got"],
+  ["lib/cli/run.ts", ["--out", "/proc/x.json"], '--out "/proc/x.json" is not writable'],
+  ["lib/cli/run.ts", ["--out", ""], "--out must be a file path, got an empty path"],
+  ["lib/cli/run.ts", ["--out", "DIR"], "--out must be a file, got"],
+  [
+    "lib/cli/run.ts",
+    ["--save", "/nonexistent-folder/w.safetensors"],
+    '--save "/nonexistent-folder/w.safetensors": the folder',
+  ],
+  ["lib/cli/run.ts", ["--snapshot", "/proc/s.safetensors"], "--snapshot"],
+  ["problem:p1", ["--out", ""], "--out must be a folder, got an empty path"],
+  ["problem:p1", ["--out", "/proc/reports"], '--out "/proc/reports" is not writable'],
+  ["lib/cli/report.ts", ["--out", "/proc/r"], '--out "/proc/r" is not writable'],
 ];
 
 Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
@@ -73,7 +85,7 @@ Deno.test("bad flags exit with code 2, one line naming the flag, and nothing wri
     const file = join(dir, "p1", "results.json");
     const before = await snapshot(dir);
     for (const [script, given, message] of BAD) {
-      const flags = given.map((f) => f === "FILE" ? file : f);
+      const flags = given.map((f) => f === "FILE" ? file : f === "DIR" ? dir : f);
       const extra = flags.includes("--out")
         ? []
         : script.startsWith("problem:")

@@ -40,6 +40,9 @@ Deno.test("resolve() rejects out-of-range configs with a message naming the flag
     [{ model: "tf-rope", heads: 8 }, "--heads must leave an even head size"],
     [{ lr: -1 }, "--lr"],
     [{ farLengths: [3] }, "--far-lengths must be increasing integers > 3"],
+    [{ d: 3 }, "--d must be even for Mamba's fast kernels"],
+    [{ model: "hybrid", d: 5, heads: 1 }, "--d must be even for Mamba's fast kernels"],
+    [{ L: 4096, batch: 65536, farLengths: [] }, "--batch x L needs about"],
     [{ farLengths: [8, 4] }, "--far-lengths"],
     [{ farLengths: [512] }, "--far-lengths"],
   ];

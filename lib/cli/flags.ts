@@ -5,14 +5,19 @@
  * exits with code 2 before anything is written.
  */
 import { parseArgs } from "node:util";
+import { dirname, join, resolve as resolvePath } from "node:path";
 import { ConfigError } from "../training/config.ts";
 
 export type FlagValue = number | string | boolean | undefined;
 
 export interface FlagSpec {
   readonly name: string;
-  /** "dir": a folder path; it may not exist yet, but must not name an existing file. */
-  readonly type: "int" | "number" | "string" | "dir" | "boolean";
+  /**
+   * "dir": a folder path; it may not exist yet, but must not name an existing file, and the folder (or the nearest
+   * existing folder above it) must be writable. "file": an output file path, not a folder, in a writable folder.
+   * Both are checked when the flags are parsed, before any work.
+   */
+  readonly type: "int" | "number" | "string" | "dir" | "file" | "boolean";
   readonly help: string;
   readonly min?: number;
   readonly max?: number;
@@ -32,27 +37,69 @@ export class UsageError extends Error {
 
 function rangeText(s: FlagSpec): string {
   if (s.choices) return `one of ${s.choices.join(", ")}`;
-  if (s.type === "string" || s.type === "dir" || s.type === "boolean") return ""; // free text: nothing to state
+  if (s.type === "string" || s.type === "dir" || s.type === "file" || s.type === "boolean") return ""; // free text
   const kind = s.type === "int" ? "an integer" : "a number";
   if (s.min !== undefined && s.max !== undefined) return `${kind} in [${s.min}, ${s.max}]`;
   if (s.min !== undefined) return `${kind} >= ${s.min}`;
   return kind;
 }
 
-/** A "dir" flag's value: refused when it names something that exists and is not a folder. */
-function checkDir(s: FlagSpec, path: string): string {
-  let info: Deno.FileInfo;
+function statOrNull(path: string): Deno.FileInfo | null {
   try {
-    info = Deno.statSync(path);
+    return Deno.statSync(path);
   } catch {
-    return path; // does not exist yet: the script creates it
+    return null;
   }
-  if (!info.isDirectory) throw new UsageError(`--${s.name} must be a folder, got "${path}", which is a file`);
+}
+
+/**
+ * Refuse `path` unless files can be created in it or, when it does not exist yet, in the nearest folder above it
+ * that exists: a probe file is created and removed there, so a result is never computed for a place it cannot go.
+ */
+function checkWritable(s: FlagSpec, path: string, start: string = path): void {
+  let dir = resolvePath(start);
+  while (statOrNull(dir) === null && dirname(dir) !== dir) dir = dirname(dir);
+  const info = statOrNull(dir);
+  if (info === null || !info.isDirectory) {
+    throw new UsageError(`--${s.name} "${path}" cannot be created: ${dir} is not a folder`);
+  }
+  try {
+    const probe = Deno.makeTempFileSync({ dir, prefix: ".write-probe-" });
+    Deno.removeSync(probe);
+  } catch (e) {
+    const why = (e as Error).message.split("\n")[0].replace(/ \(os error \d+\)/, "").replace(/:.*$/, "");
+    throw new UsageError(`--${s.name} "${path}" is not writable (${dir}: ${why})`);
+  }
+}
+
+/** A "dir" flag's value: refused when empty, when it names a file, or when it cannot be written. */
+function checkDir(s: FlagSpec, path: string): string {
+  if (path.trim() === "") throw new UsageError(`--${s.name} must be a folder, got an empty path`);
+  const info = statOrNull(path);
+  if (info !== null && !info.isDirectory) {
+    throw new UsageError(`--${s.name} must be a folder, got "${path}", which is a file`);
+  }
+  checkWritable(s, path);
+  return path;
+}
+
+/** A "file" flag's value (an output file): refused when empty, a folder, or in a folder that cannot be written. */
+function checkFile(s: FlagSpec, path: string): string {
+  if (path.trim() === "") throw new UsageError(`--${s.name} must be a file path, got an empty path`);
+  if (statOrNull(path)?.isDirectory) {
+    throw new UsageError(`--${s.name} must be a file, got "${path}", which is a folder`);
+  }
+  const parent = dirname(resolvePath(path));
+  if (!statOrNull(parent)?.isDirectory) {
+    throw new UsageError(`--${s.name} "${path}": the folder ${parent} does not exist`);
+  }
+  checkWritable(s, path, parent);
   return path;
 }
 
 function convert(s: FlagSpec, raw: string): number | string {
   if (s.type === "dir") return checkDir(s, raw);
+  if (s.type === "file") return checkFile(s, raw);
   if (s.type === "string") {
     if (s.choices && !s.choices.includes(raw)) {
       throw new UsageError(`--${s.name} must be ${rangeText(s)}, got "${raw}"`);
@@ -73,7 +120,7 @@ export function helpText(usage: string, specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const arg = s.type === "boolean"
       ? ""
-      : ` <${s.type === "string" ? "value" : s.type === "dir" ? "folder" : s.type}>`;
+      : ` <${s.type === "string" ? "value" : s.type === "dir" ? "folder" : s.type}>`; // "file" shows as <file>
     const range = rangeText(s) === "" ? "" : ` (${rangeText(s)}`;
     const def = s.default === undefined ? (range ? ")" : "") : `${range ? "; " : " ("}default ${s.default})`;
     return `  --${s.name}${arg}\n      ${s.help}${range}${def}`;
@@ -131,8 +178,13 @@ export function parseFlags(
   const out: Record<string, FlagValue> = {};
   for (const s of specs) {
     const raw = parsed.values[s.name];
-    if (raw === undefined) out[s.name] = s.type === "dir" ? checkDir(s, s.default as string) : s.default;
-    else if (s.type === "boolean") out[s.name] = raw as boolean;
+    if (raw === undefined) {
+      out[s.name] = s.type === "dir"
+        ? checkDir(s, s.default as string)
+        : s.type === "file" && s.default !== undefined
+        ? checkFile(s, s.default as string)
+        : s.default;
+    } else if (s.type === "boolean") out[s.name] = raw as boolean;
     else out[s.name] = convert(s, raw as string);
   }
   return out;
@@ -147,7 +199,16 @@ export async function cliMain(main: () => Promise<void> | void): Promise<void> {
       console.error(`error: ${e.message}`);
       Deno.exit(2);
     }
-    console.error(`error: ${(e as Error).stack ?? String(e)}`);
+    // Unexpected: one line for the user, the whole trace in a file they can send along.
+    const trace = join(Deno.env.get("TMPDIR") ?? "/tmp", `recall-lab-error-${Date.now()}.txt`);
+    let where = "";
+    try {
+      Deno.writeTextFileSync(trace, `${new Date().toISOString()} ${Deno.args.join(" ")}\n${(e as Error).stack ?? e}\n`);
+      where = ` (the full trace is in ${trace})`;
+    } catch {
+      where = "";
+    }
+    console.error(`error: unexpected: ${String((e as Error).message ?? e).split("\n")[0]}${where}`);
     Deno.exit(1);
   }
 }

@@ -60,10 +60,10 @@ const TRAINING_FLAGS: readonly FlagSpec[] = [
     help: "Initial weights. pytorch: nn.Linear's U(+-1/sqrt(fan_in)) for every projection and bias; " +
       "scaled-normal: attention N(0, 1/d), its out-projection scaled by 1/sqrt(2 layers), readout bias 0.",
   },
-  { name: "save", type: "string", help: "Also save the trained weights to this checkpoint file (safetensors)." },
+  { name: "save", type: "file", help: "Also save the trained weights to this checkpoint file (safetensors)." },
   {
     name: "snapshot",
-    type: "string",
+    type: "file",
     help: "Keep a snapshot of the run in progress in this file (at a check once a minute) and resume from it when " +
       "it holds this run: a long run stopped part-way continues where it was. Removed when the run is done.",
   },
@@ -87,7 +87,7 @@ const FLAGS: readonly FlagSpec[] = [
   },
   {
     name: "out",
-    type: "string",
+    type: "file",
     help: "Where to write the RunResult JSON (default run.json); with --load, the accuracies (default: none).",
   },
   {

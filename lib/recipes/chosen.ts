@@ -5,7 +5,7 @@
  * screened yet and trains with the model table's default lr (lib/models/model_table.ts), which the reports say.
  * tests/recipes_test.ts keeps every filled row equal to what the committed screen (reports/recipes) chooses.
  */
-import type { ExperimentConfig, ModelName } from "../training/config.ts";
+import { type ExperimentConfig, MODEL_NAMES, type ModelName } from "../training/config.ts";
 import type { ScreenedRecipe, ScreenSetting } from "./screen.ts";
 import { BUDGETS, SCREEN_SHARE } from "./protocol.ts";
 
@@ -29,7 +29,8 @@ function row(
   };
 }
 
-const P1_MODELS: readonly ModelName[] = ["tf-learned", "tf-rope", "tf-nope", "mamba", "hybrid"];
+/** Problem 1 trains every model of the model table. */
+const P1_MODELS: readonly ModelName[] = MODEL_NAMES;
 const P2_MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 
 /** The learning rate each screen chose, by setting id (absent: not screened yet). */

@@ -247,12 +247,20 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
   if (c.kernels !== undefined && !(KERNEL_CHOICES as readonly string[]).includes(c.kernels)) {
     throw new ConfigError("kernels", `must be one of ${KERNEL_CHOICES.join(", ")}, got ${String(c.kernels)}`);
   }
+  const kernels = c.kernels ?? "fast";
+  if (kernels === "fast" && mixers.includes("mamba") && d % 2 !== 0) {
+    throw new ConfigError(
+      "d",
+      `must be even for Mamba's fast kernels (the inner dim e = 2d must be a multiple of 4), got ${d}; ` +
+        "--kernels reference runs any d",
+    );
+  }
   const farLengths = checkFarLengths(c.farLengths ?? DEFAULT_FAR_LENGTHS, L);
   const evalLengths: number[] = [];
   for (let l = tau + 2; l <= 3 * L; l++) evalLengths.push(l);
   evalLengths.push(...farLengths.map((m) => m * L));
   const maxLen = evalLengths[evalLengths.length - 1];
-  return {
+  const resolved: ResolvedConfig = {
     model: c.model,
     K,
     d,
@@ -285,7 +293,7 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     testBatch: requireInt("test-batch", c.testBatch ?? 512, 1, 1_000_000),
     patience: requireInt("patience", c.patience ?? 3, 1, 1000),
     target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
-    kernels: c.kernels ?? "fast",
+    kernels,
     init: c.init ?? "pytorch",
     mixers,
     pe,
@@ -296,4 +304,33 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     convWidth: 4,
     evalLengths,
   };
+  const gb = trainStepBytes(resolved) / 2 ** 30;
+  if (gb > MAX_STEP_GIB) {
+    throw new ConfigError(
+      "batch",
+      `x L needs about ${gb.toFixed(1)} GiB for one training step (batch ${resolved.batch}, L ${L}, d ${d}), more ` +
+        `than the ${MAX_STEP_GIB} GiB the WebAssembly memory can give; lower --batch or --L`,
+    );
+  }
+  return resolved;
+}
+
+/** The most memory one training step may need: WebAssembly memory is 32-bit (4 GiB), and the rest is in use too. */
+export const MAX_STEP_GIB = 3;
+
+/**
+ * A coarse estimate of one training step's memory in bytes, from the shapes alone: per token the residual stream,
+ * norms, projections and their gradients (about 24 d floats), each Mamba layer's inputs to its scan and the states
+ * it keeps for the backward pass (2 e n + 10 e), each attention layer's softmax weights over the earlier positions
+ * (h l / 2) and projections (8 d). Within 2x of what runs measure; it is there to refuse what cannot run.
+ */
+export function trainStepBytes(
+  c: Pick<ResolvedConfig, "batch" | "L" | "d" | "mixers" | "heads" | "mambaInner" | "mambaState">,
+): number {
+  const perToken = 24 * c.d + c.mixers.reduce(
+    (sum, kind) =>
+      sum + (kind === "mamba" ? 2 * c.mambaInner * c.mambaState + 10 * c.mambaInner : (c.heads * c.L) / 2 + 8 * c.d),
+    0,
+  );
+  return 4 * c.batch * c.L * perToken;
 }
