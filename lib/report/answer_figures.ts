@@ -199,7 +199,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
     height: 230 * Math.ceil(panels.length / perRow) + 40,
     x: { label: "training step →", tickFormat: "s" },
     y: { domain: [0, 1], label: "↑ held-out accuracy at L", tickFormat: "%" },
-    fx: { label: null },
+    fx: { label: null, axis: null },
     fy: { label: null, axis: null },
     color: { domain: colors.map((c) => c.name), range: colors.map((c) => c.color) },
     marks: [
