@@ -21,7 +21,11 @@ import { traceForward } from "./probe_forward.ts";
 import { AttentionAccumulator, type AttentionStats } from "./attention_probe.ts";
 import { MambaAccumulator, type MambaStats } from "./mamba_probe.ts";
 
-export const PROBE_SCHEMA = 1;
+/** 2: `wrongOffsets`. */
+export const PROBE_SCHEMA = 2;
+
+/** Offsets after the first query the wrong-answer probe looks at: 1 .. WRONG_OFFSETS. */
+export const WRONG_OFFSETS = 20;
 
 /** How many sequences each probe uses. */
 export interface ProbeOptions {
@@ -76,6 +80,20 @@ export interface MambaLayerProbe {
   readonly example: { length: number; firstQuery: number; tokens: number[]; delta: number[][] };
 }
 
+/**
+ * Where wrong answers come from: for each offset o = 1..20, the share of the wrong answers at length L that equal
+ * the token o positions after the first query (a model that found the query but misjudged the delay answers with
+ * a nearby token; one that did not find it answers at about chance, 1/(K-1) per offset). `wrong` is how many of
+ * the `samples` sequences were answered wrongly (the shares are over those).
+ */
+export interface WrongOffsets {
+  readonly length: number;
+  readonly offsets: number[];
+  readonly share: number[];
+  readonly wrong: number;
+  readonly samples: number;
+}
+
 /** What `<key>.probe.json` holds. */
 export interface ProbeResult {
   readonly schema: typeof PROBE_SCHEMA;
@@ -89,15 +107,23 @@ export interface ProbeResult {
     readonly byQuery: AccuracyCurve[];
     readonly shortLengths: ShortLengthAccuracy;
   };
+  /** Null when L is too short to place 20 tokens after the first query. */
+  readonly wrongOffsets: WrongOffsets | null;
   readonly attention: AttentionLayerProbe[];
   readonly mamba: MambaLayerProbe[];
 }
 
 /** [b] 1 where the model's argmax at the last position is the label. */
 export function correctness(model: Model, batch: ArBatch): Uint8Array {
+  const predicted = predictions(model, batch);
+  return Uint8Array.from(predicted, (p, r) => (p === batch.labels[r] ? 1 : 0));
+}
+
+/** [b] the model's argmax at the last position (its answer) for every row of `batch`. */
+export function predictions(model: Model, batch: ArBatch): Int32Array {
   const { K, d } = model.config;
   const l = batch.length, chunk = sequencesPerForward(l, d);
-  const out = new Uint8Array(batch.batch);
+  const out = new Int32Array(batch.batch);
   for (let start = 0; start < batch.batch; start += chunk) {
     const b = Math.min(chunk, batch.batch - start);
     const logits = tf.tidy(() =>
@@ -106,7 +132,7 @@ export function correctness(model: Model, batch: ArBatch): Uint8Array {
     for (let r = 0; r < b; r++) {
       let best = 0;
       for (let k = 1; k < K; k++) if (logits[r * K + k] > logits[r * K + best]) best = k;
-      out[start + r] = best === batch.labels[start + r] ? 1 : 0;
+      out[start + r] = best;
     }
   }
   return out;
@@ -169,6 +195,31 @@ function shortLengthAccuracy(model: Model, o: ProbeOptions): ShortLengthAccuracy
     return positions.map((i) => (i < fits.length ? means[i] : null));
   });
   return { lengths, positions, accuracy, samples: o.accuracySamples };
+}
+
+/** Sequences the wrong-answer probe scores at length L. */
+const WRONG_SAMPLES = 1024;
+
+/** The wrong-answer offsets at length L (see WrongOffsets), or null when L leaves no room for 20 offsets. */
+export function wrongOffsets(model: Model, samples: number = WRONG_SAMPLES): WrongOffsets | null {
+  const c = model.config, length = c.L;
+  const last = length - 2 - Math.max(c.tau, WRONG_OFFSETS); // the first query leaves 20 tokens before the last
+  if (last < 0) return null;
+  const rng = substream(c.seed, "probe:wrong");
+  const firstQuery = Int32Array.from({ length: samples }, () => rng.int(last + 1));
+  const batch = placedBatch(rng, c, length, { firstQuery });
+  const predicted = predictions(model, batch);
+  const offsets = Array.from({ length: WRONG_OFFSETS }, (_, k) => k + 1);
+  const hits = offsets.map(() => 0);
+  let wrong = 0;
+  for (let r = 0; r < samples; r++) {
+    if (predicted[r] === batch.labels[r]) continue;
+    wrong++;
+    offsets.forEach((o, k) => {
+      if (batch.tokens[r * length + firstQuery[r] + o] === predicted[r]) hits[k]++;
+    });
+  }
+  return { length, offsets, share: hits.map((h) => (wrong === 0 ? 0 : h / wrong)), wrong, samples };
 }
 
 /** Sequences traced at one length: the distance grid, each distance repeated to about `traceSamples` rows. */
@@ -252,6 +303,7 @@ export function probeModel(model: Model, key: string, options: ProbeOptions = DE
       byQuery: lengths.map((l) => accuracyByQuery(model, l, options)),
       shortLengths: shortLengthAccuracy(model, options),
     },
+    wrongOffsets: wrongOffsets(model),
     attention,
     mamba,
   };
