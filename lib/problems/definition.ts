@@ -7,6 +7,7 @@ import type { ExperimentConfig } from "../training/config.ts";
 import type { ProblemResults } from "../runs/results.ts";
 import type { ProblemView } from "../report/view.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
+import type { AuthoredAnswers } from "../report/answers_document.ts";
 
 /** One run of a sweep: a label for the report ("tau=5") and the config to train. */
 export interface SweepJob {
@@ -54,6 +55,11 @@ export interface ProblemDefinition {
   readonly defaultSeeds?: number;
   /** The runs for these settings, in the sweep's fixed order. */
   jobs(settings: ProblemSettings): readonly SweepJob[];
+  /**
+   * The authored answers (Markdown beside the problem, numbers and checks filled from the results), shown first on
+   * the page and in the homework PDF; the view's parts follow as the appendix.
+   */
+  readonly answers?: AuthoredAnswers;
   /** The report: how to read it, parts (charts and findings) and a one-sentence headline. */
   view(results: ProblemResults, context: ViewContext): ProblemView;
 }

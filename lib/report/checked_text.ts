@@ -208,7 +208,8 @@ export function fill(
   fns: TextFunctions,
   formats: Readonly<Record<string, TextFormat>>,
 ): string {
-  return template.replace(/\{\{(.*?)\}\}/gs, (_whole, body: string, offset: number) => {
+  return template.replace(/\{\{(.*?)\}\}/gs, (whole, body: string, offset: number) => {
+    if (/^\s*figure:/.test(body)) return whole; // placed by the Markdown renderer (markdown.ts)
     const fail = (why: string): never => {
       throw new CheckedTextError(`${source}: ${why}, in the sentence "${sentenceAround(template, offset)}"`);
     };

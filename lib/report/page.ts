@@ -13,6 +13,7 @@ import { lengthPointAt, type ProblemResults, type RunResult } from "../runs/resu
 import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
 import type { Part } from "./view.ts";
+import { ANSWERS_CSS, answersHtml, LEGEND_SCRIPT } from "./answers_document.ts";
 
 const CSS = `
 :root { color-scheme: light; }
@@ -284,7 +285,11 @@ export function problemBodyHtml(
   const view = problem.view(results, context);
   const nav = options.print ? "" : `<p class="nav"><a href="../index.html">← all problems</a></p>`;
   const provenance = options.print ? "" : provenanceHtml(results);
+  const answers = problem.answers === undefined
+    ? ""
+    : `${answersHtml(problem.answers, results)}<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
   return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
+${answers}
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
 <p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
 ${[...view.parts, ...extraParts].map(partHtml).join("\n")}
@@ -298,7 +303,10 @@ export function renderProblemPage(
   context: ViewContext = NO_CONTEXT,
   extraParts: readonly Part[] = [], // appended after the view's parts (the probes: lib/report/probe_parts.ts)
 ): string {
-  return documentHtml(`Recall Lab — ${problem.title}`, problemBodyHtml(problem, results, context, extraParts));
+  const body = problemBodyHtml(problem, results, context, extraParts);
+  return problem.answers === undefined
+    ? documentHtml(`Recall Lab — ${problem.title}`, body)
+    : documentHtml(`Recall Lab — ${problem.title}`, `${body}\n${LEGEND_SCRIPT}`, ANSWERS_CSS);
 }
 
 /** The index document: a link to each registered problem with its headline finding (or "not run yet"). */
