@@ -28,6 +28,16 @@ export function homeworkFile(hw: Homework): string {
   return `hw${hw.number}.pdf`;
 }
 
+/** The appendix PDF's file name, e.g. "hw3-appendix.pdf" (made when every problem has authored answers). */
+export function appendixFile(hw: Homework): string {
+  return `hw${hw.number}-appendix.pdf`;
+}
+
+/** Whether every problem of the homework has authored answers: then its PDF is the answers, the rest an appendix. */
+export function authored(hw: Homework): boolean {
+  return hw.problems.every((p) => p.answers !== undefined);
+}
+
 /** "Homework 4: Problems 2 and 3" from the problems' titles (the part before " — "). */
 export function homeworkTitle(hw: Homework): string {
   const names = hw.problems.map((p) => p.title.split(" — ")[0]);

@@ -11,7 +11,8 @@ import { documentHtml, problemBodyHtml, provenanceHtml } from "../report/page.ts
 import type { ProbeResult } from "../probes/probe_run.ts";
 import type { Part } from "../report/view.ts";
 import { dateText, escapeHtml } from "../report/format.ts";
-import { COURSE, type Homework, homeworkTitle } from "./homework.ts";
+import { authored, COURSE, type Homework, homeworkTitle } from "./homework.ts";
+import { ANSWERS_CSS, answersHtml } from "../report/answers_document.ts";
 
 /** A problem of the homework with what its page shows. */
 export interface HomeworkProblem {
@@ -74,7 +75,29 @@ function titleBlockHtml(hw: Homework, problems: readonly HomeworkProblem[], made
 ${provenance}</header>`;
 }
 
-/** The whole document of one homework. */
+/**
+ * The answers document of a homework whose problems all have authored answers: a short title block, then per
+ * problem its results at a glance and its answers with their figures. Everything else is in the appendix PDF.
+ */
+export function homeworkAnswersHtml(hw: Homework, problems: readonly HomeworkProblem[], made: MadeBy): string {
+  const bodies = problems.map(({ problem, results }) =>
+    `<article class="problem" id="problem-${escapeHtml(problem.id)}"><header><h1>${
+      escapeHtml(problem.title)
+    }</h1></header>${answersHtml(problem.answers!, results)}</article>`
+  );
+  const title = `<header class="titleblock"><p class="course">${escapeHtml(COURSE)} · Recall Lab</p>
+<h1>${escapeHtml(homeworkTitle(hw))}</h1>
+<p class="made">Every number and figure below is computed from the results of the runs when this document is made ` +
+    `(${escapeHtml(dateText(made.at))}); the companion appendix holds every further chart, the probes, the table of ` +
+    `every run and the code.</p></header>`;
+  return documentHtml(
+    `Recall Lab — ${homeworkTitle(hw)}`,
+    `${title}\n${bodies.join("\n")}`,
+    homeworkCss(hw) + ANSWERS_CSS,
+  );
+}
+
+/** The whole document of one homework (its appendix, when the homework has authored answers). */
 export function homeworkHtml(
   hw: Homework,
   problems: readonly HomeworkProblem[],
@@ -82,9 +105,10 @@ export function homeworkHtml(
   appendix: string,
   made: MadeBy,
 ): string {
+  const withoutAnswers = authored(hw);
   const bodies = problems.map(({ problem, results, extraParts, probes }) =>
     `<article class="problem" id="problem-${escapeHtml(problem.id)}">${
-      problemBodyHtml(problem, results, { ...context, probes }, extraParts, { print: true })
+      problemBodyHtml(problem, results, { ...context, probes }, extraParts, { print: true, withoutAnswers })
     }</article>`
   );
   const body = `${titleBlockHtml(hw, problems, made)}\n${bodies.join("\n")}\n${appendix}`;

@@ -11,8 +11,8 @@ import { readAllResults } from "../report/write.ts";
 import { probeParts } from "../report/probe_parts.ts";
 import { readProbes } from "../probes/probe_file.ts";
 import { appendixHtml, listedFiles } from "./code_listing.ts";
-import { type Homework, homeworkFile, homeworksOf } from "./homework.ts";
-import { homeworkHtml, type HomeworkProblem, type MadeBy } from "./homework_document.ts";
+import { appendixFile, authored, type Homework, homeworkFile, homeworksOf } from "./homework.ts";
+import { homeworkAnswersHtml, homeworkHtml, type HomeworkProblem, type MadeBy } from "./homework_document.ts";
 import { pageCount, printToPdf } from "./print_pdf.ts";
 
 /** A homework that cannot be made from what the reports folder holds (the message says what to run). */
@@ -70,7 +70,13 @@ export async function writeHomeworkPdfs(
   const made: MadeBy = { command: options.command, at: new Date().toISOString(), browser: options.browser };
   const tmp = await Deno.makeTempDir({ prefix: "recall_lab_pdf_" });
   try {
-    const printed: { hw: Homework; pdf: string }[] = [];
+    const printed: { hw: Homework; pdf: string; file: string }[] = [];
+    const print = async (hw: Homework, file: string, document: string) => {
+      const html = join(tmp, `${file}.html`), pdf = join(tmp, file);
+      await Deno.writeTextFile(html, document);
+      await printToPdf(options.chromium, html, pdf);
+      printed.push({ hw, pdf, file });
+    };
     for (const hw of homeworks) {
       const problems: HomeworkProblem[] = [];
       for (const problem of hw.problems) {
@@ -79,16 +85,17 @@ export async function writeHomeworkPdfs(
         problems.push({ problem, results: r, extraParts: probeParts(r, probes), probes });
       }
       const appendix = await appendixHtml(listedFiles(problems));
-      const html = join(tmp, `hw${hw.number}.html`);
-      await Deno.writeTextFile(html, homeworkHtml(hw, problems, context, appendix, made));
-      const pdf = join(tmp, homeworkFile(hw));
-      await printToPdf(options.chromium, html, pdf);
-      printed.push({ hw, pdf });
+      const full = homeworkHtml(hw, problems, context, appendix, made);
+      if (authored(hw)) {
+        // The answers first (a grader reads them), the rest of the evidence in a companion appendix.
+        await print(hw, homeworkFile(hw), homeworkAnswersHtml(hw, problems, made));
+        await print(hw, appendixFile(hw), full);
+      } else await print(hw, homeworkFile(hw), full);
     }
     const written: WrittenPdf[] = [];
-    for (const { hw, pdf } of printed) {
+    for (const { hw, pdf, file } of printed) {
       const bytes = await Deno.readFile(pdf);
-      const path = join(dir, homeworkFile(hw));
+      const path = join(dir, file);
       await writeBytesAtomic(path, bytes);
       written.push({ path, homework: hw, pages: pageCount(bytes), bytes: bytes.length });
     }

@@ -269,6 +269,8 @@ export interface BodyOptions {
    * (`<details open>`; the print styles also open it when a page is printed from a browser).
    */
   readonly print: boolean;
+  /** Leave the authored answers out (the homework appendix, whose main document holds them). */
+  readonly withoutAnswers?: boolean;
 }
 
 /** The body of one problem's report: title, provenance, how to read it, headline, parts and the run table. */
@@ -285,7 +287,7 @@ export function problemBodyHtml(
   const view = problem.view(results, context);
   const nav = options.print ? "" : `<p class="nav"><a href="../index.html">← all problems</a></p>`;
   const provenance = options.print ? "" : provenanceHtml(results);
-  const answers = problem.answers === undefined
+  const answers = problem.answers === undefined || options.withoutAnswers === true
     ? ""
     : `${answersHtml(problem.answers, results)}<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
   return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
