@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "./fixtures/temp_dir.ts";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
 import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/runs/results.ts";
@@ -293,6 +294,23 @@ Deno.test("a results.json that does not parse is rebuilt from the run files, wit
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("run files without a results.json are shown, not reported as 'not run yet', and nothing is written", async () => {
+  await withTempDir(async (dir) => {
+    const fixture = fixtureResults("p2");
+    await Deno.mkdir(join(dir, "p2", "runs"), { recursive: true });
+    for (const run of fixture.runs) {
+      await Deno.writeTextFile(join(dir, "p2", "runs", `${run.key}.json`), JSON.stringify(run));
+    }
+    const lines: string[] = [];
+    const all = await readAllResults(dir, REGISTRY, (line) => lines.push(line));
+    assert.deepEqual(lines.map((l) => l.replace(dir, "DIR")), [
+      "DIR/p2/results.json is missing: the report shows the 9 run files found",
+    ]);
+    assert.equal(all.get("p2")!.runs.length, 9);
+    assert.equal(await Deno.stat(join(dir, "p2", "results.json")).then(() => true, () => false), false);
+  });
 });
 
 /** Whether `color` is `hue` mixed toward white or black (to within rounding). */

@@ -6,7 +6,7 @@ import { endingOf } from "../report/ending.ts";
 import { accuracyAt, type RunResult } from "../runs/results.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { readAllResults } from "../report/write.ts";
-import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { runTime, runTimeText } from "../runs/run_time.ts";
 
 const USAGE = `deno task summary [flags]
@@ -29,6 +29,11 @@ await cliMain(async () => {
   if (!f) return;
   const problems = await loadProblems();
   const all = await readAllResults(f.out as string, problems);
+  if (all.size === 0) {
+    throw new UsageError(
+      `no results in ${f.out} (no <problem>/results.json or run files there; run deno task p1 first)`,
+    );
+  }
   const everyRun: RunResult[] = [];
   for (const p of problems) {
     const results = all.get(p.id);

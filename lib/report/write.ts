@@ -27,7 +27,14 @@ export async function readAllResults(
   for (const p of problems) {
     const pdir = join(dir, p.id);
     const state = await readResultsFile(pdir);
-    if (state.kind === "missing") continue;
+    if (state.kind === "missing") {
+      // Run files without a results.json (a sweep stopped before writing it, or files copied in): shown, not lost.
+      const found = await rebuildResults(p.id, pdir);
+      if (found.runs.length === 0) continue;
+      log(`${join(pdir, "results.json")} is missing: the report shows the ${found.runs.length} run files found`);
+      all.set(p.id, found);
+      continue;
+    }
     if (state.kind === "present") {
       all.set(p.id, (await mergePending(pdir, state.results)).results);
       continue;
