@@ -9,8 +9,8 @@
  *   and the gate run on the training kernels (mamba_kernels.ts, so the same arithmetic as the full forward), the
  *   scan on mamba_stream_kernels.ts (the training scan's steps with the state carried in and out).
  * - Attention, not the last layer: every position's key and value (RoPE applied at its absolute position), [b, h,
- *   l, k] each, O(l d) floats; each chunk's queries attend to all keys up to their own position (causal), in query
- *   blocks whose score matrix [b h, rows, keys] stays under SCORE_FLOATS.
+ *   k, l] each, O(l d) floats; each chunk's queries attend to all keys up to their own position (causal) in a
+ *   WebAssembly kernel (attention_stream_kernels.ts) that needs one row of l scores per query, never an l x l matrix.
  * - Attention as the last layer (Transformers' layer 2, the Hybrid's attention): its normalised inputs [b, l, d],
  *   O(l d) floats; at `logits()` the last position's query attends to all of them (keys and values projected block
  *   by block, an online softmax). The Hybrid therefore holds l d floats per sequence (32 MB at l = 2^20, d = 8;
@@ -37,6 +37,7 @@ import { streamScanKernels } from "./mamba_stream_kernels.ts";
 import { reserve, view } from "../wasm/assembler.ts";
 import { slotPool } from "../wasm/slot_pool.ts";
 import { ropeTable } from "./rope.ts";
+import { attentionStreamKernels } from "./attention_stream_kernels.ts";
 
 /** A model's weights as plain arrays, by their `model.params` names (layer0.mamba.in_proj.x, readout.w, ...). */
 export interface StreamWeights {
@@ -53,9 +54,6 @@ export function weightsOfModel(model: Model): StreamWeights {
 
 /** LayerNorm epsilon, as model.ts's norms use it (layer_norm.ts default). */
 const EPS = 1e-5;
-
-/** Largest attention score block, in floats (16 MB): bounds a query block of a non-last attention layer. */
-export const SCORE_FLOATS = 2 ** 22;
 
 function need(w: StreamWeights, name: string, size: number): Float32Array {
   const a = w.arrays.get(name);
@@ -294,12 +292,17 @@ class AttentionStreamLayer implements StreamLayer {
   readonly #h: number;
   readonly #k: number;
   readonly #length: number;
+  /**
+   * Key capacity: the length rounded up to a multiple of 4 (the kernel reads keys four at a time), plus 16 so that
+   * a row of values does not start a power-of-two distance after the last (cache sets alias at 2^12-byte strides).
+   */
+  readonly #capacity: number;
   readonly #rope: boolean;
   readonly #wq: Float32Array;
   readonly #wk: Float32Array;
   readonly #wv: Float32Array;
   readonly #wo: Float32Array;
-  /** Non-last layer: keys and values [b, h, length, k]; last layer: normalised inputs [b, length, d]. */
+  /** Non-last layer: keys and values [b, h, k, capacity]; last layer: normalised inputs [b, length, d]. */
   #keys: Float32Array | undefined;
   #values: Float32Array | undefined;
   #inputs: Float32Array | undefined;
@@ -313,6 +316,7 @@ class AttentionStreamLayer implements StreamLayer {
     this.#h = c.heads;
     this.#k = c.d / c.heads;
     this.#length = length;
+    this.#capacity = Math.ceil(length / 4) * 4 + 16;
     this.#rope = c.pe === "rope";
     this.#wq = need(w, `${prefix}.wq`, c.d * c.d);
     this.#wk = need(w, `${prefix}.wk`, c.d * c.d);
@@ -331,7 +335,7 @@ class AttentionStreamLayer implements StreamLayer {
       this.#l += c;
       return undefined;
     }
-    const h = this.#h, k = this.#k;
+    const h = this.#h, k = this.#k, cap = this.#capacity;
     const q = matMulRows(xn, this.#wq, b * c, d, d); // [b, c, d]
     const kk = matMulRows(xn, this.#wk, b * c, d, d);
     const v = matMulRows(xn, this.#wv, b * c, d, d);
@@ -339,48 +343,46 @@ class AttentionStreamLayer implements StreamLayer {
       ropeRows(q, b, c, d, k, this.#l);
       ropeRows(kk, b, c, d, k, this.#l);
     }
-    this.#keys ??= new Float32Array(b * h * L * k); // [b, h, length, k]
-    this.#values ??= new Float32Array(b * h * L * k);
+    this.#keys ??= new Float32Array(b * d * cap); // [b, h, cap / 4, k, 4]: quads of keys per head
+    this.#values ??= new Float32Array(b * d * cap); // [b, h, k, cap]: transposed per head
     for (let bi = 0; bi < b; bi++) {
       for (let t = 0; t < c; t++) {
+        const from = (bi * c + t) * d, p = this.#l + t;
         for (let hi = 0; hi < h; hi++) {
-          const to = ((bi * h + hi) * L + this.#l + t) * k, from = (bi * c + t) * d + hi * k;
-          this.#keys.set(kk.subarray(from, from + k), to);
-          this.#values.set(v.subarray(from, from + k), to);
+          const head = (bi * h + hi) * k * cap, quad = head + (p >> 2) * 4 * k + (p & 3);
+          for (let j = 0; j < k; j++) {
+            this.#keys[quad + 4 * j] = kk[from + hi * k + j];
+            this.#values[head + j * cap + p] = v[from + hi * k + j];
+          }
         }
       }
     }
     const t0 = this.#l;
     this.#l += c;
+    const ks = attentionStreamKernels();
+    const at = reserve(ks.memory, { q: c * d, out: c * d, keys: d * cap, valuesT: d * cap, scores: cap, scale: 1 });
+    view(ks.memory, at.scale, 1)[0] = 1 / Math.sqrt(k);
     const merged = new Float32Array(b * c * d); // [b, c, d]: heads side by side
-    const scores = new Float64Array(this.#l);
-    const acc = new Float64Array(k);
-    const scale = 1 / Math.sqrt(k);
     for (let bi = 0; bi < b; bi++) {
+      view(ks.memory, at.q, c * d).set(q.subarray(bi * c * d, (bi + 1) * c * d)); // [c, d]
+      view(ks.memory, at.keys, d * cap).set(this.#keys.subarray(bi * d * cap, (bi + 1) * d * cap)); // [h, cap/4, k, 4]
+      view(ks.memory, at.valuesT, d * cap).set(this.#values.subarray(bi * d * cap, (bi + 1) * d * cap));
       for (let hi = 0; hi < h; hi++) {
-        const base = (bi * h + hi) * L * k;
-        for (let t = 0; t < c; t++) {
-          const qAt = (bi * c + t) * d + hi * k;
-          const n = t0 + t + 1; // keys 0 .. t0 + t (causal)
-          let max = -Infinity;
-          for (let s = 0; s < n; s++) {
-            let dot = 0;
-            const kAt = base + s * k;
-            for (let j = 0; j < k; j++) dot += q[qAt + j] * this.#keys[kAt + j];
-            scores[s] = dot * scale;
-            if (scores[s] > max) max = scores[s];
-          }
-          let sum = 0;
-          acc.fill(0);
-          for (let s = 0; s < n; s++) {
-            const p = Math.exp(scores[s] - max);
-            sum += p;
-            const vAt = base + s * k;
-            for (let j = 0; j < k; j++) acc[j] += p * this.#values[vAt + j];
-          }
-          for (let j = 0; j < k; j++) merged[qAt + j] = acc[j] / sum;
-        }
+        ks.attendBlock(
+          at.q + 4 * hi * k,
+          at.keys + 4 * hi * k * cap,
+          at.valuesT + 4 * hi * k * cap,
+          at.out + 4 * hi * k,
+          at.scores,
+          at.scale,
+          c,
+          t0,
+          k,
+          4 * d,
+          4 * cap,
+        );
       }
+      merged.set(view(ks.memory, at.out, c * d), bi * c * d);
     }
     return matMulRows(merged, this.#wo, b * c, d, d); // [b, c, d]
   }

@@ -52,7 +52,7 @@ export function bytesPerSequence(config: ResolvedConfig, length: number, chunk: 
   config.mixers.forEach((kind, i) => {
     const last = i === config.mixers.length - 1;
     if (kind === "mamba") floats += rows * (2 * d + 13 * e + 4 * (config.dtRank + 2 * config.mambaState));
-    else floats += last ? length * d : 2 * length * d + rows * 4 * d;
+    else floats += last ? length * d : 4 * length * d + rows * 6 * d; // keys and values, and their kernel copies
   });
   return 4 * floats;
 }
