@@ -164,3 +164,47 @@ Deno.test("bad lengths, chunks, samples and budgets are ConfigErrors naming the 
   }
   assert.deepEqual(checkLongEval(nope, [2 ** 14], 1, { chunk: 512 }), { chunk: 512, budgetMb: 512 });
 });
+
+/** `deno run -A lib/cli/bench.ts args` from the repository root: exit code, stdout, stderr. */
+async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "lib/cli/bench.ts", ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("deno task bench --long: a length, chunk or budget out of range is one line and exit 2", async () => {
+  const cases: [string[], string][] = [
+    [["--chunk", "0"], "error: --chunk must be an integer in [1, 65536]"],
+    [["--length", "2"], "error: --length must be an integer in [3, 1073741824]"],
+    [["--attention-length", "16385"], "error: --attention-length must be an integer in [3, 16384]"],
+    [["--budget-mb", "20"], "error: --budget-mb must be at least"],
+  ];
+  for (const [args, message] of cases) {
+    const r = await bench(["--long", ...args]);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0].startsWith(message), lines[0]);
+  }
+});
+
+Deno.test("deno task bench --long prints a row per case with seconds, CPU seconds and peak RSS", async () => {
+  const r = await bench(["--long", "--length", "300", "--attention-length", "40", "--chunk", "64", "--skip-hybrid"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.split("\n").filter((l) => /^\| (mamba|tf-rope) /.test(l));
+  assert.deepEqual(rows.map((l) => l.split("|").slice(1, 4).map((s) => s.trim())), [
+    ["mamba", "64", "300"],
+    ["mamba", "8", "300"],
+    ["tf-rope", "8", "40"],
+  ]);
+  for (const row of rows) {
+    const cells = row.split("|").map((s) => s.trim());
+    assert.ok(Number(cells[4]) > 0 && Number(cells[5]) > 0 && Number(cells[7]) > 0, row);
+  }
+});
