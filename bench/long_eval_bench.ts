@@ -10,10 +10,10 @@
  * Targets (issue 21, part 1): d = 64 in at most 15 s, d = 8 in at most 3 s, peak RSS at most 1 GB.
  *
  * Run: deno run -A bench/long_eval_bench.ts [--length N] [--attention-length N] [--chunk N] [--budget-mb N]
- * (also `deno task bench --long [flags]`).
+ * (also `deno task bench --long [flags]`). With --load FILE: a trained model's accuracy at --lengths instead.
  */
 import process from "node:process";
-import { cliMain, type FlagSpec, parseFlags } from "../lib/cli/flags.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "../lib/cli/flags.ts";
 import { type ModelName, resolve } from "../lib/training/config.ts";
 import { initBackend } from "../lib/platform/backend.ts";
 import { buildModel } from "../lib/models/model.ts";
@@ -24,12 +24,16 @@ import {
   checkLongEval,
   DEFAULT_BUDGET_MB,
   DEFAULT_CHUNK,
+  evaluateLong,
   MAX_ATTENTION_LENGTH,
   MAX_BUDGET_MB,
   MAX_CHUNK,
+  MAX_LONG_SAMPLES,
   MAX_STREAM_LENGTH,
   MIN_BUDGET_MB,
+  weightsOfCheckpoint,
 } from "../lib/training/evaluate_long.ts";
+import { loadCheckpoint } from "../lib/training/checkpoint.ts";
 import { peakRssMb } from "../lib/platform/peak_rss.ts";
 
 const USAGE = `deno run -A bench/long_eval_bench.ts [flags]   (or: deno task bench --long [flags])
@@ -57,6 +61,25 @@ const FLAGS: readonly FlagSpec[] = [
     help: "Working-memory budget (MB) the evaluator is checked against.",
   },
   { name: "skip-hybrid", type: "boolean", help: "Leave out the Hybrid (its attention is O(l d) per sequence)." },
+  {
+    name: "load",
+    type: "string",
+    help: "Instead: evaluate this checkpoint (safetensors) with evaluateLong at --lengths, --samples each.",
+  },
+  {
+    name: "lengths",
+    type: "string",
+    default: "1024,16384,1048576",
+    help: "With --load: comma-separated lengths.",
+  },
+  {
+    name: "samples",
+    type: "int",
+    min: 1,
+    max: MAX_LONG_SAMPLES,
+    default: 64,
+    help: "With --load: sequences per length.",
+  },
   { name: "case", type: "string", help: "Internal: run one case (model:d:length) and print its JSON." },
 ];
 
@@ -121,6 +144,30 @@ async function child(spec: string, f: Record<string, unknown>): Promise<CaseResu
   return JSON.parse(text) as CaseResult;
 }
 
+/** Accuracy of a trained model at long lengths, one line per length with its time, then the peak RSS. */
+async function evaluateCheckpoint(path: string, lengthsText: string, samples: number, chunk: number, budgetMb: number) {
+  const lengths = lengthsText.split(",").map((s) => s.trim() === "" ? NaN : Number(s));
+  if (lengths.some((l) => !Number.isInteger(l))) {
+    throw new UsageError(`--lengths must be comma-separated integers, got "${lengthsText}"`);
+  }
+  const weights = weightsOfCheckpoint(await loadCheckpoint(path));
+  const c = weights.config;
+  console.log(`${path}: ${c.model} d=${c.d} K=${c.K} M=${c.M} L=${c.L} tau=${c.tau}, ${samples} sequences per length`);
+  console.log("| length | accuracy | samples | seconds | in lockstep | load (1 min) |");
+  console.log("| --: | --: | --: | --: | --: | --: |");
+  evaluateLong(weights, lengths, samples, {
+    chunk,
+    budgetMb,
+    onLength: (r) =>
+      console.log(
+        `| ${r.length} | ${(100 * r.accuracy).toFixed(1)}% | ${r.samples} | ${r.seconds.toFixed(2)} | ${r.lockstep} | ${
+          Deno.loadavg()[0].toFixed(2)
+        } |`,
+      ),
+  });
+  console.log(`peak RSS ${peakRssMb().toFixed(0)} MB`);
+}
+
 /** The benchmark's main, for `deno task bench --long` too (argv without --long). */
 export async function longEvalBench(argv: readonly string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, USAGE);
@@ -130,6 +177,9 @@ export async function longEvalBench(argv: readonly string[]): Promise<void> {
     const [model, d, length] = (f.case as string).split(":");
     await runCase(model as ModelName, Number(d), Number(length), chunk, budgetMb);
     return;
+  }
+  if (f.load !== undefined) {
+    return await evaluateCheckpoint(f.load as string, f.lengths as string, f.samples as number, chunk, budgetMb);
   }
   const length = f.length as number, attentionLength = f["attention-length"] as number;
   // refuse settings out of range before spending minutes (one line, exit 2)

@@ -19,6 +19,7 @@ import { restoreStream, substream } from "../task/random.ts";
 import { ArRowStream, rowStarts } from "../task/ar_stream.ts";
 import { accuracyOf } from "./train.ts";
 import type { LengthAccuracy } from "../runs/results.ts";
+import type { Checkpoint } from "./checkpoint.ts";
 
 export interface LongEvalOptions {
   /** Tokens of each sequence per step of the stream (default DEFAULT_CHUNK). */
@@ -43,6 +44,11 @@ export const MAX_STREAM_LENGTH = 2 ** 30;
 /** Longest length for a model with a non-last attention layer: its cost grows as l^2 (the Transformers). */
 export const MAX_ATTENTION_LENGTH = MAX_EVAL_LENGTH;
 export const MAX_LONG_SAMPLES = 1_000_000;
+
+/** A checkpoint's weights (lib/training/checkpoint.ts `loadCheckpoint`) for `evaluateLong`, without building a model. */
+export function weightsOfCheckpoint(ckpt: Checkpoint): StreamWeights {
+  return { config: ckpt.config, arrays: new Map(ckpt.arrays.map((a) => [a.name, a.data])) };
+}
 
 /** Bytes of the stream's working set per sequence: one chunk's activations plus attention's O(l d) state. */
 export function bytesPerSequence(config: ResolvedConfig, length: number, chunk: number): number {
