@@ -7,7 +7,8 @@
  * - Mamba: the last w - 1 rows of the block's input (the causal conv's window: in_proj is recomputed for them,
  *   w = conv width 4) and the scan state h [b, e, n]. Memory is constant in l. The chunk's conv, x_proj, dt_proj
  *   and the gate run on the training kernels (mamba_kernels.ts, so the same arithmetic as the full forward), the
- *   scan on mamba_stream_kernels.ts (the training scan's steps with the state carried in and out).
+ *   scan on mamba_stream_kernels.ts (the training scan's steps with the state carried in and out), all in one
+ *   kernel memory.
  * - Attention, not the last layer: every position's key and value (RoPE applied at its absolute position), [b, h,
  *   k, l] each, O(l d) floats; each chunk's queries attend to all keys up to their own position (causal) in a
  *   WebAssembly kernel (attention_stream_kernels.ts) that needs one row of l scores per query, never an l x l matrix.
@@ -33,7 +34,7 @@ import type { Model } from "./model.ts";
 import { embedding } from "../task/embedding.ts";
 import { layerNormRows } from "./layer_norm.ts";
 import { coreKernels } from "./mamba_kernels.ts";
-import { streamScanKernels } from "./mamba_stream_kernels.ts";
+import { SCAN_BLOCK, streamScan } from "./mamba_stream_kernels.ts";
 import { reserve, view } from "../wasm/assembler.ts";
 import { slotPool } from "../wasm/slot_pool.ts";
 import { ropeTable } from "./rope.ts";
@@ -175,8 +176,12 @@ class MambaStreamLayer implements StreamLayer {
       xdbl: rows * P, // [b, lp, P] = [dtLow | B | C | 0]
       dtRaw: rows * e,
       delta: rows * e,
+      state: b * e * n, // [b, e, n]
+      a: e * n,
+      D: e,
+      expAt: SCAN_BLOCK * n,
+      y: rows * e, // [b, lp, e]
       z: last ? 0 : rows * e,
-      y: last ? 0 : rows * e,
       gated: last ? 0 : rows * e,
       out: last ? 0 : rows * dm, // [b, lp, d]
     }, slotPool(k.memory).scratch());
@@ -196,51 +201,37 @@ class MambaStreamLayer implements StreamLayer {
     k.xProj(at.u, at.xProj, at.xdbl, rows, e); // [b, lp, P]
     k.dtSoftplus(at.xdbl, at.dtProj, at.dtBias, at.dtRaw, at.delta, rows, e); // delta [b, lp, e]
 
-    // The scan runs in its own module: delta, u and xdbl are copied over, y (if wanted) back.
-    const s = streamScanKernels(n);
-    const sa = reserve(s.memory, {
-      delta: rows * e,
-      u: rows * e,
-      xdbl: rows * P,
-      y: rows * e,
-      state: b * e * n, // [b, e, n]
-      a: e * n,
-      D: e,
-      expAt: 64 * n,
-    });
-    view(s.memory, sa.delta, rows * e).set(view(k.memory, at.delta, rows * e));
-    view(s.memory, sa.u, rows * e).set(view(k.memory, at.u, rows * e));
-    view(s.memory, sa.xdbl, rows * P).set(view(k.memory, at.xdbl, rows * P));
-    view(s.memory, sa.state, b * e * n).set(this.#state);
-    view(s.memory, sa.a, e * n).set(this.#a);
-    view(s.memory, sa.D, e).set(this.#D);
+    // The scan, on the same memory, from the state the previous chunk left.
+    view(k.memory, at.state, b * e * n).set(this.#state);
+    view(k.memory, at.a, e * n).set(this.#a);
+    view(k.memory, at.D, e).set(this.#D);
+    const scan = streamScan(n, k.memory);
     for (let bi = 0; bi < b; bi++) {
       const row = bi * lp + w - 1; // the sequence's first real row
-      s.scanStream(
-        sa.delta + 4 * e * row,
-        sa.u + 4 * e * row,
-        sa.xdbl + 4 * (P * row + r), // B columns
-        sa.xdbl + 4 * (P * row + r + n), // C columns
-        sa.a,
-        sa.D,
+      scan(
+        at.delta + 4 * e * row,
+        at.u + 4 * e * row,
+        at.xdbl + 4 * (P * row + r), // B columns
+        at.xdbl + 4 * (P * row + r + n), // C columns
+        at.a,
+        at.D,
         c,
         e,
         4 * P,
-        sa.state + 4 * e * n * bi,
-        sa.y + 4 * e * row,
+        at.state + 4 * e * n * bi,
+        at.y + 4 * e * row,
         last ? c - 1 : 0, // a last layer needs y at the newest row only
-        sa.expAt,
+        at.expAt,
       );
     }
-    this.#state.set(view(s.memory, sa.state, b * e * n));
-    const y = view(s.memory, sa.y, rows * e); // [b, lp, e], valid at real rows
+    this.#state.set(view(k.memory, at.state, b * e * n));
+    const y = view(k.memory, at.y, rows * e); // [b, lp, e], valid at real rows
     if (last) {
       for (let bi = 0; bi < b; bi++) {
         this.#yLast.set(y.subarray(((bi + 1) * lp - 1) * e, (bi + 1) * lp * e), bi * e);
       }
       return undefined;
     }
-    view(k.memory, at.y, rows * e).set(y);
     k.inProj!(at.xm, at.inZ, at.z, rows, dm); // z = xm inZ
     k.gate(at.y, at.z, at.gated, rows * e); // y silu(z)
     k.outProj!(at.gated, at.outW, at.out, rows, e); // [b, lp, d]

@@ -27,10 +27,10 @@ import {
   iConst,
   ifThen,
   iMul,
-  instantiate,
   type Kernel,
   Locals,
   seq,
+  uleb,
   unroll,
   V128,
   vExp,
@@ -145,24 +145,45 @@ function scanStreamKernel(n: number): WasmFunction {
   return { name: "scan_stream", locals: L, body };
 }
 
-/** The streaming scan of state size n, compiled once per n, with the memory it runs in. */
-export interface StreamScanKernels {
-  readonly memory: WebAssembly.Memory;
-  /** Params as PARAMS: byte offsets into `memory`, then counts (see the file comment). */
-  readonly scanStream: Kernel;
+/**
+ * A module of `functions` that runs on `memory` (imported, not its own): the streaming scan then reads the training
+ * kernels' outputs where they wrote them, in their module's memory, instead of copies. (lib/wasm/assembler.ts
+ * `encodeModule` with an import section in place of the memory section.)
+ */
+function instantiateOn(functions: readonly WasmFunction[], memory: WebAssembly.Memory): (name: string) => Kernel {
+  const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+  const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
+  const name = (s: string): number[] => vec([...new TextEncoder().encode(s)].map((x) => [x]));
+  const types = functions.map((f) => [0x60, ...vec(Array(f.locals.paramCount).fill([I32])), 0]);
+  const bodies = functions.map((f) => {
+    const code = [...vec(f.locals.types.map((t) => [1, t])), ...f.locals.prologue, ...f.body, 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  const bytes = new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 1]])), // import memory, min 1 page
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(bodies)),
+  ]);
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+  return (kernel: string): Kernel => exports[kernel] as Kernel;
 }
 
-const compiled = new Map<number, StreamScanKernels>();
+const compiled = new WeakMap<WebAssembly.Memory, Map<number, Kernel>>();
 
-/** The kernels for state size n (a multiple of 4). */
-export function streamScanKernels(n: number): StreamScanKernels {
+/**
+ * "scan_stream" for state size n (a multiple of 4) on `memory` (a training kernel module's: coreKernels(...).memory),
+ * compiled once per (memory, n). Params as PARAMS: byte offsets into `memory`, then counts (see the file comment).
+ */
+export function streamScan(n: number, memory: WebAssembly.Memory): Kernel {
   if (!Number.isInteger(n) || n <= 0 || n % 4 !== 0) {
     throw new Error(`the streaming scan needs a state size n that is a multiple of 4, got ${n}`);
   }
-  const cached = compiled.get(n);
-  if (cached) return cached;
-  const { memory, kernel } = instantiate([scanStreamKernel(n)]);
-  const kernels = { memory, scanStream: kernel("scan_stream") };
-  compiled.set(n, kernels);
-  return kernels;
+  let byN = compiled.get(memory);
+  if (!byN) compiled.set(memory, byN = new Map());
+  let kernel = byN.get(n);
+  if (!kernel) byN.set(n, kernel = instantiateOn([scanStreamKernel(n)], memory)("scan_stream"));
+  return kernel;
 }
