@@ -21,8 +21,8 @@
  *
  * Equivalence: the same logits as `model.logits` to float32 rounding (tests/evaluate_long_test.ts checks 1e-5 over
  * lengths and chunk sizes 1, 7, 64; the Mamba path agrees far closer, the scan being the same operations).
- * LayerNorms, the last layer's attention and the readout are plain loops here (float64 sums), which is where the
- * last bits differ.
+ * The last layer's attention and the readout are plain loops here (float64 sums), the attention kernel sums in its own
+ * order: that is where the last bits differ.
  *
  * Needs d a multiple of 4 for a Mamba layer (the fused projection kernels'), which d = 8 and 64 are.
  *
@@ -33,6 +33,7 @@ import type { ResolvedConfig } from "../training/config.ts";
 import type { Model } from "./model.ts";
 import { embedding } from "../task/embedding.ts";
 import { layerNormRows } from "./layer_norm.ts";
+import { layerNormKernels } from "./layer_norm_kernels.ts";
 import { coreKernels } from "./mamba_kernels.ts";
 import { SCAN_BLOCK, streamScan } from "./mamba_stream_kernels.ts";
 import { reserve, view } from "../wasm/assembler.ts";
@@ -55,6 +56,21 @@ export function weightsOfModel(model: Model): StreamWeights {
 
 /** LayerNorm epsilon, as model.ts's norms use it (layer_norm.ts default). */
 const EPS = 1e-5;
+
+/**
+ * LayerNorm of rows x [m, d]: the model's SIMD kernel when d is a multiple of 4 (as model.ts's norms run; the JS loop
+ * took 1.1 s of a 12.5 s d = 64 2^20 run), else the plain loop. A fresh array.
+ */
+function normRows(x: Float32Array, gain: Float32Array, bias: Float32Array, m: number, d: number): Float32Array {
+  if (d % 4 !== 0) return layerNormRows(x, gain, bias, m, d, EPS, false).y;
+  const k = layerNormKernels(d, EPS);
+  const at = reserve(k.memory, { x: m * d, gain: d, bias: d, y: m * d, xhat: m * d, rstd: m });
+  view(k.memory, at.x, m * d).set(x);
+  view(k.memory, at.gain, d).set(gain);
+  view(k.memory, at.bias, d).set(bias);
+  k.forward(at.x, at.gain, at.bias, at.y, at.xhat, at.rstd, m);
+  return view(k.memory, at.y, m * d).slice();
+}
 
 function need(w: StreamWeights, name: string, size: number): Float32Array {
   const a = w.arrays.get(name);
@@ -506,7 +522,7 @@ export class LongForward {
     }
     const last = this.#layers.length - 1;
     this.#layers.forEach((layer, i) => {
-      const xn = layerNormRows(x, this.#norm(i, "gain"), this.#norm(i, "bias"), b * c, d, EPS, false).y; // [b, c, d]
+      const xn = normRows(x, this.#norm(i, "gain"), this.#norm(i, "bias"), b * c, d); // [b, c, d]
       if (i === last) {
         for (let bi = 0; bi < b; bi++) this.#xLast.set(x.subarray(((bi + 1) * c - 1) * d, (bi + 1) * c * d), bi * d);
         layer.push(xn, c, true);
@@ -531,7 +547,7 @@ export class LongForward {
     const x = new Float32Array(b * d);
     for (let i = 0; i < b * d; i++) x[i] = this.#xLast[i] + out[i];
     const gain = need(this.#w, "final_norm.gain", d), bias = need(this.#w, "final_norm.bias", d);
-    const xn = layerNormRows(x, gain, bias, b, d, EPS, false).y; // [b, d]
+    const xn = normRows(x, gain, bias, b, d); // [b, d]
     const logits = matMulRows(xn, need(this.#w, "readout.w", d * K), b, d, K); // [b, K]
     const rb = need(this.#w, "readout.b", K);
     for (let i = 0; i < b; i++) for (let j = 0; j < K; j++) logits[i * K + j] += rb[j];
