@@ -153,6 +153,7 @@ Deno.test("bad lengths, chunks, samples and budgets are ConfigErrors naming the 
     [nope, [2 ** 14 + 1], 8, {}, "lengths"],
     [learned, [learned.maxLen + 1], 8, {}, "lengths"],
     [resolve({ ...TINY, model: "hybrid", d: 64 }), [2 ** 22], 1, { budgetMb: 512 }, "budget-mb"],
+    [resolve({ ...TINY, model: "mamba", d: 6 }), [64], 1, {}, "d"],
   ];
   for (const [config, lengths, samples, opts, flag] of cases) {
     assert.throws(() => checkLongEval(config, lengths, samples, opts), (e: unknown) => {

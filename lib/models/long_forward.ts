@@ -13,9 +13,10 @@
  *   k, l] each, O(l d) floats; each chunk's queries attend to all keys up to their own position (causal) in a
  *   WebAssembly kernel (attention_stream_kernels.ts) that needs one row of l scores per query, never an l x l matrix.
  * - Attention as the last layer (Transformers' layer 2, the Hybrid's attention): its normalised inputs [b, l, d],
- *   O(l d) floats; at `logits()` the last position's query attends to all of them (keys and values projected block
- *   by block, an online softmax). The Hybrid therefore holds l d floats per sequence (32 MB at l = 2^20, d = 8;
- *   256 MB at d = 64): its memory grows with l, the pure Mamba's does not.
+ *   O(l d) floats; at `logits()` the last position's query attends to all of them in one pass with an online
+ *   softmax (without RoPE the key and value projections folded into the query and the weighted sum). The Hybrid
+ *   therefore holds l d floats per sequence (32 MB at l = 2^20, d = 8; 256 MB at d = 64): its memory grows with l,
+ *   the pure Mamba's does not.
  * - The last Mamba layer keeps y, and its input row, at the newest position only: z, the gate and out_proj run at
  *   `logits()` for that one row.
  *

@@ -80,7 +80,7 @@ function requireInt(flag: string, value: unknown, min: number, max: number, why 
 
 /**
  * Check the evaluation's settings against the model; throws ConfigError naming the flag (--lengths, --samples,
- * --chunk, --budget-mb). Returns the chunk and budget with defaults filled.
+ * --chunk, --budget-mb; --d for a Mamba model whose width the kernels cannot stream). Returns the chunk and budget with defaults filled.
  */
 export function checkLongEval(
   config: ResolvedConfig,
@@ -91,6 +91,9 @@ export function checkLongEval(
   const chunk = requireInt("chunk", opts.chunk ?? DEFAULT_CHUNK, 1, MAX_CHUNK);
   const budgetMb = requireInt("budget-mb", opts.budgetMb ?? DEFAULT_BUDGET_MB, MIN_BUDGET_MB, MAX_BUDGET_MB);
   requireInt("samples", samples, 1, MAX_LONG_SAMPLES);
+  if (config.mixers.includes("mamba") && config.d % 4 !== 0) {
+    throw new ConfigError("d", `must be a multiple of 4 for the streaming Mamba (its kernels' rows), got ${config.d}`);
+  }
   if (!Array.isArray(lengths) || lengths.length === 0) {
     throw new ConfigError("lengths", `must list at least one length, got ${JSON.stringify(lengths)}`);
   }
