@@ -25,7 +25,8 @@ const USAGE = `deno task bench [flags]
 Median and min-max training-step time (after warm-up) at B=64, L=64, K=16 for every model at d=8, and Mamba
 also at d=64, each at its recipe's heads (the model table's, as the problems train them; --heads overrides
 for models with attention, ours and PyTorch's); evaluation throughput at length 3L; peak RSS. Writes <out>.
-Where a step's time goes (forward, backward, optimiser, in and around the kernels): bench/step_breakdown.ts.`;
+Where a step's time goes (forward, backward, optimiser, in and around the kernels): bench/step_breakdown.ts.
+--long: the streaming evaluator's benchmark instead (bench/long_eval_bench.ts; deno task bench --long --help).`;
 
 /** Rows benchmarked beyond every model at d=8: Mamba at the width of Problem 3. */
 const WIDER: readonly [ModelName, number][] = [["mamba", 64]];
@@ -245,6 +246,10 @@ async function benchTorch(
 }
 
 await cliMain(async () => {
+  // --long: the streaming evaluator's benchmark instead (bench/long_eval_bench.ts, its own flags)
+  if (Deno.args.includes("--long")) {
+    return (await import("../../bench/long_eval_bench.ts")).longEvalBench(Deno.args.filter((a) => a !== "--long"));
+  }
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
   const wanted = (f.models as string) === "all" ? ALL : (f.models as string).split(",").map((s) => {
