@@ -19,6 +19,7 @@ import { decodeSafetensors, encodeSafetensors, type NamedArray } from "../lib/tr
 import { withTempDir } from "./fixtures/temp_dir.ts";
 import {
   CheckpointError,
+  contentHash,
   loadCheckpoint,
   loadModel,
   modelWeights,
@@ -66,12 +67,15 @@ async function saveInitial(config: ResolvedConfig, path: string): Promise<{ name
 }
 
 /** Rewrite a checkpoint with one array replaced (same metadata), as a foreign or damaged file would be. */
+/** A copy of a checkpoint with one array replaced (and its content hash made to match, as a writer would). */
 async function rewriteArray(from: string, to: string, name: string, shape: number[]): Promise<void> {
   const file = decodeSafetensors(await Deno.readFile(from));
   const tensors = file.tensors.map((t) =>
     t.name === name ? { name, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) } : t
   );
-  await Deno.writeFile(to, encodeSafetensors(tensors, file.metadata));
+  const order = JSON.parse(file.metadata.params!) as string[];
+  const sha256 = await contentHash(order.map((n) => tensors.find((t) => t.name === n)!));
+  await Deno.writeFile(to, encodeSafetensors(tensors, { ...file.metadata, sha256 }));
 }
 
 async function rejection(p: Promise<unknown>): Promise<string> {

@@ -3,6 +3,7 @@
  * probes of a tiny trained checkpoint are deterministic, inside [0, 1] and written beside the checkpoint.
  */
 import assert from "node:assert/strict";
+import { withTempDir } from "./fixtures/temp_dir.ts";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
@@ -112,13 +113,42 @@ Deno.test("probeDir writes a probe file beside each checkpoint, skips runs witho
     const other = { ...r, key: "0000000000000000" };
     const log: string[] = [];
     const counts = await probeDir(dir, [r, other], { options: SMALL, log: (l) => log.push(l) });
-    assert.deepEqual(counts, { probed: 1, present: 0, noCheckpoint: 1 });
+    assert.deepEqual(counts, { probed: 1, present: 0, noCheckpoint: 1, damaged: 0 });
     assert.equal(log.length, 1);
     const p = await readProbe(dir, r.key);
     assert.ok(p !== null && p.key === r.key && p.mamba.length === 2);
     const again = await probeDir(dir, [r], { options: SMALL, log: () => {} });
-    assert.deepEqual(again, { probed: 0, present: 1, noCheckpoint: 0 });
+    assert.deepEqual(again, { probed: 0, present: 1, noCheckpoint: 0, damaged: 0 });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a checkpoint with damaged data, or copied from another run, is named and skipped; the others are probed", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "runs"));
+    const runs = [];
+    for (const seed of [3, 4, 5]) {
+      const r = await runExperiment({ ...tiny("mamba"), seed }, {
+        checkpoint: join(dir, "runs", `s${seed}.safetensors`),
+      });
+      await Deno.rename(join(dir, "runs", `s${seed}.safetensors`), join(dir, "runs", `${r.key}.safetensors`));
+      runs.push(r);
+    }
+    const [damaged, copied, fine] = runs;
+    const bytes = await Deno.readFile(join(dir, "runs", `${damaged.key}.safetensors`));
+    bytes[bytes.length - 5] ^= 0xff; // data, not header: the file still decodes
+    await Deno.writeFile(join(dir, "runs", `${damaged.key}.safetensors`), bytes);
+    await Deno.copyFile(join(dir, "runs", `${fine.key}.safetensors`), join(dir, "runs", `${copied.key}.safetensors`));
+    const log: string[] = [];
+    const counts = await probeDir(dir, runs, { options: SMALL, log: (l) => log.push(l) });
+    assert.deepEqual(counts, { probed: 1, present: 0, noCheckpoint: 0, damaged: 2 });
+    assert.match(
+      log[0],
+      new RegExp(`skipped: .*${damaged.key}\\.safetensors: the weights do not match their content hash`),
+    );
+    assert.match(log[1], new RegExp(`skipped: .*${copied.key}\\.safetensors: it is the checkpoint of run ${fine.key}`));
+    assert.equal(await readProbe(dir, damaged.key), null);
+    assert.ok((await readProbe(dir, fine.key)) !== null);
+  });
 });

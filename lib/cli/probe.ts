@@ -57,7 +57,8 @@ await cliMain(async () => {
     if (only !== undefined && id !== only) continue;
     const counts = await probeDir(join(out, id), r.runs, { fresh: f.fresh === true, options });
     console.error(
-      `${id}: ${counts.probed} probed, ${counts.present} already had a probe file, ${counts.noCheckpoint} without a checkpoint`,
+      `${id}: ${counts.probed} probed, ${counts.present} already had a probe file, ${counts.noCheckpoint} without a ` +
+        `checkpoint${counts.damaged === 0 ? "" : `, ${counts.damaged} with a damaged checkpoint (named above)`}`,
     );
   }
   await writeReports(out, problems);

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { writeTextAtomic } from "../runs/atomic_write.ts";
 import type { RunResult } from "../runs/results.ts";
-import { loadModel } from "../training/checkpoint.ts";
+import { CheckpointError, loadModel } from "../training/checkpoint.ts";
 import { DEFAULT_PROBE_OPTIONS, PROBE_SCHEMA, probeModel, type ProbeOptions, type ProbeResult } from "./probe_run.ts";
 import { exists } from "../runs/run_file.ts";
 
@@ -60,7 +60,7 @@ export async function probeCheckpoint(
   key: string,
   options: ProbeOptions = DEFAULT_PROBE_OPTIONS,
 ): Promise<ProbeResult> {
-  const model = await loadModel(checkpointPath(problemDir, key));
+  const model = await loadModel(checkpointPath(problemDir, key), key);
   try {
     const result = probeModel(model, key, options);
     await writeTextAtomic(probePath(problemDir, key), probeJson(result));
@@ -78,9 +78,9 @@ export async function probeDir(
   problemDir: string,
   runs: readonly RunResult[],
   opts: { fresh?: boolean; options?: ProbeOptions; log?: (line: string) => void } = {},
-): Promise<{ probed: number; present: number; noCheckpoint: number }> {
+): Promise<{ probed: number; present: number; noCheckpoint: number; damaged: number }> {
   const log = opts.log ?? ((line: string) => console.error(line));
-  const counts = { probed: 0, present: 0, noCheckpoint: 0 };
+  const counts = { probed: 0, present: 0, noCheckpoint: 0, damaged: 0 };
   for (const r of runs) {
     if (!(await exists(checkpointPath(problemDir, r.key)))) {
       counts.noCheckpoint++;
@@ -91,7 +91,14 @@ export async function probeDir(
       continue;
     }
     const started = performance.now();
-    await probeCheckpoint(problemDir, r.key, opts.options);
+    try {
+      await probeCheckpoint(problemDir, r.key, opts.options);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      counts.damaged++; // named, skipped; the other runs are still probed
+      log(`skipped: ${e.message}`);
+      continue;
+    }
     counts.probed++;
     const c = r.config;
     log(

@@ -51,7 +51,20 @@ export function modelWeights(model: Model): NamedArray[] {
   }));
 }
 
-/** Save the model's weights to `path` (safetensors), atomically. */
+/** SHA-256 (hex) over the float32 bytes of `arrays` in order: the checkpoint's content hash. */
+export async function contentHash(arrays: readonly NamedArray[]): Promise<string> {
+  const total = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const a of arrays) {
+    all.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), at);
+    at += a.data.byteLength;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Save the model's weights to `path` (safetensors), atomically, with their content hash. */
 export async function saveCheckpoint(model: Model, path: string, meta: CheckpointMeta): Promise<void> {
   const weights = modelWeights(model);
   const bytes = encodeSafetensors(weights, {
@@ -60,6 +73,7 @@ export async function saveCheckpoint(model: Model, path: string, meta: Checkpoin
     revision: String(TRAINING_REVISION),
     params: JSON.stringify(weights.map((w) => w.name)),
     recallLab: RECALL_LAB_VERSION,
+    sha256: await contentHash(weights),
   });
   await writeBytesAtomic(path, bytes);
 }
@@ -73,8 +87,13 @@ function parseJson(path: string, field: string, text: string | undefined): unkno
   }
 }
 
-/** Read and check a checkpoint file; throws CheckpointError (one line naming the file) if it is missing or bad. */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+/**
+ * Read and check a checkpoint file; throws CheckpointError (one line naming the file) if it is missing or bad: not
+ * safetensors, a config that does not resolve, weights that do not match their content hash (damaged data under an
+ * intact header; files saved before the hash existed have none to check), or, when `key` is given, a checkpoint of
+ * another run (a file copied over another).
+ */
+export async function loadCheckpoint(path: string, key?: string): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -105,13 +124,14 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   if (order.length !== byName.size || !order.every((n) => byName.has(n))) {
     throw new CheckpointError(`${path}: __metadata__.params does not list the file's tensors`);
   }
-  return {
-    path,
-    key: metadata.key ?? "",
-    recallLab: metadata.recallLab ?? "",
-    config,
-    arrays: order.map((n) => byName.get(n)!),
-  };
+  const arrays = order.map((n) => byName.get(n)!);
+  if (metadata.sha256 !== undefined && metadata.sha256 !== await contentHash(arrays)) {
+    throw new CheckpointError(`${path}: the weights do not match their content hash (the file is damaged)`);
+  }
+  if (key !== undefined && metadata.key !== key) {
+    throw new CheckpointError(`${path}: it is the checkpoint of run ${metadata.key ?? "(none)"}, not of ${key}`);
+  }
+  return { path, key: metadata.key ?? "", recallLab: metadata.recallLab ?? "", config, arrays };
 }
 
 /**
@@ -159,9 +179,12 @@ export function modelFromCheckpoint(ckpt: Checkpoint): Model {
   return model;
 }
 
-/** Rebuild the trained model saved at `path`; throws CheckpointError naming the file if it is missing or bad. */
-export async function loadModel(path: string): Promise<Model> {
-  const ckpt = await loadCheckpoint(path);
+/**
+ * Rebuild the trained model saved at `path` (of run `key`, when given); throws CheckpointError naming the file if
+ * it is missing, bad or another run's.
+ */
+export async function loadModel(path: string, key?: string): Promise<Model> {
+  const ckpt = await loadCheckpoint(path, key);
   await initBackend();
   return modelFromCheckpoint(ckpt);
 }
