@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
-import { type Claim, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
+import { type Claim, CLAIM_WRITE_GRACE_SECONDS, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
 import { checkProblemResults, checkRunResult } from "../lib/runs/results.ts";
 
 function problem(id: string, args: string[]): Deno.Command {
@@ -51,6 +51,24 @@ Deno.test("a claim left by a dead process on this host is taken over; a live one
     } finally {
       sleeper.kill();
       await sleeper.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an empty or damaged claim file is waited for while it may be being written, then taken over", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    for (const content of ["", '{"host": "x", "pi']) {
+      const path = join(dir, `k${content.length}.claim`);
+      await Deno.writeTextFile(path, content);
+      assert.deepEqual(await tryClaim(path, "k"), { ok: false, holder: null }, "a fresh one may be mid-write");
+      const old = new Date(Date.now() - (CLAIM_WRITE_GRACE_SECONDS + 5) * 1000);
+      await Deno.utime(path, old, old);
+      assert.deepEqual(await tryClaim(path, "k"), { ok: true, tookOver: null }, `${JSON.stringify(content)}: taken`);
+      assert.equal((JSON.parse(await Deno.readTextFile(path)) as Claim).pid, Deno.pid);
+      await releaseClaim(path);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -90,11 +90,33 @@ async function removeStale(path: string, stale: Claim): Promise<void> {
   await Deno.remove(aside).catch(() => {});
 }
 
-/** Claim run `key` at `path` for this process; takes over a stale claim. */
+/**
+ * Seconds a claim file may stay empty or unreadable: the moment between its creation and its write. Older, it is
+ * damaged (a disk filled, a process killed mid-write) and taken over, instead of blocking the run for ever.
+ */
+export const CLAIM_WRITE_GRACE_SECONDS = 10;
+
+/** Whether the claim file at `path` is unreadable and older than the write grace: a damaged claim. */
+async function damagedClaim(path: string): Promise<boolean> {
+  try {
+    const info = await Deno.stat(path);
+    const age = (Date.now() - (info.mtime?.getTime() ?? Date.now())) / 1000;
+    return age > CLAIM_WRITE_GRACE_SECONDS;
+  } catch {
+    return false; // gone meanwhile: the next attempt creates it
+  }
+}
+
+/** Claim run `key` at `path` for this process; takes over a stale or damaged claim. */
 export async function tryClaim(path: string, key: string): Promise<ClaimAttempt> {
   const mine: Claim = { key, host: hostName(), pid: Deno.pid, startedAt: new Date().toISOString() };
   if (await create(path, mine)) return { ok: true, tookOver: null };
   const holder = await readClaim(path);
+  if (holder === null && (await damagedClaim(path)) && (await readClaim(path)) === null) {
+    const aside = `${path}.damaged-${Deno.pid}`;
+    await Deno.rename(path, aside).then(() => Deno.remove(aside), () => {});
+    return (await create(path, mine)) ? { ok: true, tookOver: null } : { ok: false, holder: await readClaim(path) };
+  }
   if (holder === null || !isStale(holder, path)) return { ok: false, holder };
   await removeStale(path, holder);
   return (await create(path, mine)) ? { ok: true, tookOver: holder } : { ok: false, holder: await readClaim(path) };
