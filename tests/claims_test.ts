@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
 import { type Claim, CLAIM_WRITE_GRACE_SECONDS, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
-import { checkProblemResults, checkRunResult } from "../lib/runs/results.ts";
+import { checkProblemResults, type RunResult } from "../lib/runs/results.ts";
 
 function problem(id: string, args: string[]): Deno.Command {
   return problemCommand(id, args, "null");
@@ -114,23 +114,41 @@ Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and res
   }
 });
 
-Deno.test("a damaged run file is named in one line, moved aside as .corrupt, and retrained", async () => {
+Deno.test("a damaged run file is named in one line, moved aside, and restored from results.json, else retrained", async () => {
   const out = await Deno.makeTempDir({ prefix: "claims_" });
   try {
     const first = await problem("p2", ["--quick", "--out", out]).output();
     assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
     const runs = join(out, "p2", "runs");
-    const victim = [...Deno.readDirSync(runs)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort()[0];
+    const [victim, lost] = [...Deno.readDirSync(runs)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
+    const intact = await Deno.readTextFile(join(runs, victim));
     await Deno.writeTextFile(join(runs, victim), '{"schema": 2, "key": "trunc');
+    // A run results.json no longer holds either: its damaged file costs the run.
+    const resultsPath = join(out, "p2", "results.json");
+    const held = JSON.parse(await Deno.readTextFile(resultsPath));
+    const lostKey = lost.replace(".json", "");
+    await Deno.writeTextFile(
+      resultsPath,
+      JSON.stringify({
+        ...held,
+        planned: held.planned - 1,
+        runs: held.runs.filter((r: RunResult) => r.key !== lostKey),
+      }),
+    );
+    await Deno.writeTextFile(join(runs, lost), "");
     const again = await problem("p2", ["--quick", "--out", out]).output();
     const text = new TextDecoder().decode(again.stderr);
     assert.equal(again.code, 0, text);
-    const lines = text.split("\n").filter((l) => l.includes(victim));
-    assert.ok(lines.some((l) => /does not parse.*moved aside to .*\.corrupt; retraining it/.test(l)), text);
-    assert.equal(text.match(/: training \(key/g)?.length, 1, text);
+    const said = (name: string) => text.split("\n").filter((l) => l.includes(name));
+    assert.ok(
+      said(victim).some((l) => /does not parse.*moved aside to .*\.corrupt; restored from .*results\.json/.test(l)),
+      text,
+    );
+    assert.ok(said(lost).some((l) => /moved aside to .*\.corrupt; retraining it/.test(l)), text);
+    assert.equal(text.match(/: training \(key/g)?.length, 1, "only the run results.json did not hold is retrained");
     assert.equal(await Deno.readTextFile(join(runs, `${victim}.corrupt`)), '{"schema": 2, "key": "trunc');
-    checkRunResult(JSON.parse(await Deno.readTextFile(join(runs, victim))));
-    const results = JSON.parse(await Deno.readTextFile(join(out, "p2", "results.json")));
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(join(runs, victim))), JSON.parse(intact));
+    const results = JSON.parse(await Deno.readTextFile(resultsPath));
     assert.equal(results.runs.length, 12);
   } finally {
     await Deno.remove(out, { recursive: true });

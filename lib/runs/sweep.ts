@@ -189,10 +189,16 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   const pending: number[] = [];
   const replacing = new Map<number, number | null>();
   for (let i = 0; i < jobs.length; i++) {
-    const state = await readRunFile(runFile(i), keys[i]);
+    let state = await readRunFile(runFile(i), keys[i]);
     if (state.kind === "damaged") {
       const aside = await moveAside(runFile(i));
-      board.log(`${tag(i)}: ${runFile(i)} ${state.reason}; moved aside to ${aside}; retraining it`);
+      // results.json may still hold the run intact: then the run is restored from it, not retrained.
+      const kept = priorState.kind === "present" ? priorState.results.runs.find((r) => r.key === keys[i]) : undefined;
+      if (kept !== undefined) {
+        await writeJsonAtomic(runFile(i), kept);
+        board.log(`${tag(i)}: ${runFile(i)} ${state.reason}; moved aside to ${aside}; restored from ${resultsPath}`);
+        state = { kind: "finished", run: kept };
+      } else board.log(`${tag(i)}: ${runFile(i)} ${state.reason}; moved aside to ${aside}; retraining it`);
     }
     if (state.kind === "finished" && !opts.fresh) {
       finished[i] = state.run;
