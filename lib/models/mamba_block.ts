@@ -47,14 +47,19 @@ export function mambaBlockLastReference(x: tf.Tensor3D, p: MambaProjections, cor
  */
 export function mambaBlockLast(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
   const [b, l, d] = x.shape;
-  if (d % 4 === 0) return projectedCore(x, p, core, true);
+  if (fusable(x, p)) return projectedCore(x, p, core, true);
   return tf.slice(mambaBlock(x, p, core), [0, l - 1, 0], [b, 1, d]);
 }
 
-/** The fast block: one fused op when d is a multiple of 4, else linear around mambaCore. */
-export function mambaBlock(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
+/** Whether the fused op takes this block: d a multiple of 4 and e = 2d (the expansion its kernels are built for). */
+function fusable(x: tf.Tensor3D, p: MambaProjections): boolean {
   const d = x.shape[2];
-  if (d % 4 === 0) return projectedCore(x, p, core);
+  return d % 4 === 0 && p.inX.shape[1] === 2 * d;
+}
+
+/** The fast block: one fused op when d is a multiple of 4 and e = 2d, else linear around mambaCore. */
+export function mambaBlock(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
+  if (fusable(x, p)) return projectedCore(x, p, core);
   const xIn = linear(x, p.inX) as tf.Tensor3D; // [b, l, e]
   const z = linear(x, p.inZ) as tf.Tensor3D; // [b, l, e]
   return linear(mambaCore(xIn, z, core), p.out) as tf.Tensor3D; // [b, l, d]

@@ -84,13 +84,28 @@ export interface ExperimentConfig {
   readonly farLengths?: readonly number[];
   /** Fresh test sequences at exactly L, 2L and 3L, the lengths headlines and tables quote (evalSamples elsewhere). */
   readonly headlineSamples?: number;
+  /** Mamba's state size n per channel (default 16). */
+  readonly stateSize?: number;
+  /** Mamba's expansion e / d (default 2: e = 2d). */
+  readonly expand?: number;
+  /** Mamba's causal convolution width (default 4). */
+  readonly convWidth?: number;
 }
+
+/**
+ * Mamba's sizes, settings since the ablations: keyed only when they differ from these defaults, so every run from
+ * before they were settings keeps its key (`settingsOf`).
+ */
+export const MAMBA_SIZE_DEFAULTS = { stateSize: 16, expand: 2, convWidth: 4 } as const;
+type MambaSizeField = keyof typeof MAMBA_SIZE_DEFAULTS;
 
 /**
  * The user-facing settings of a run with every default filled in: exactly what can change its result, and so
  * exactly what its key hashes (lib/runs/run_key.ts). Run files store this, never the derived values.
  */
-export type RunSettings = { readonly [F in keyof ExperimentConfig]-?: NonNullable<ExperimentConfig[F]> };
+export type RunSettings =
+  & { readonly [F in Exclude<keyof ExperimentConfig, MambaSizeField>]-?: NonNullable<ExperimentConfig[F]> }
+  & { readonly [F in MambaSizeField]?: number };
 
 /** The fields of RunSettings, in a fixed order: `settingsOf` keeps these and nothing else. */
 export const KEYED_FIELDS = [
@@ -118,24 +133,30 @@ export const KEYED_FIELDS = [
   "init",
 ] as const satisfies readonly (keyof RunSettings)[];
 
+/** Keyed after KEYED_FIELDS, each only when it is not its default (MAMBA_SIZE_DEFAULTS). */
+export const KEYED_WHEN_SET: readonly MambaSizeField[] = ["stateSize", "expand", "convWidth"];
+
 /** Every value a run uses: its settings plus the values derived from them, computed once in `resolve()`. */
 export interface ResolvedConfig extends RunSettings {
   readonly mixers: readonly MixerKind[];
   readonly pe: PositionalEncoding;
   /** Rows of the positional table (the longest evaluated length): only the first L are ever trained. */
   readonly maxLen: number;
-  /** Mamba inner dim e = 2d, state dim n, dt rank r = ceil(d/16), conv width. */
+  /** Mamba sizes: the settings (defaults filled) and the inner dim e = expand d, state dim n, dt rank ceil(d/16). */
+  readonly stateSize: number;
+  readonly expand: number;
+  readonly convWidth: number;
   readonly mambaInner: number;
   readonly mambaState: number;
   readonly dtRank: number;
-  readonly convWidth: number;
   /** Every evaluated length: tau+2 .. 3L, then each of `farLengths` times L. */
   readonly evalLengths: readonly number[];
 }
 
 /** The settings of a resolved config (derived values dropped): what run files store and keys hash. */
 export function settingsOf(c: RunSettings): RunSettings {
-  return Object.fromEntries(KEYED_FIELDS.map((f) => [f, c[f]])) as unknown as RunSettings;
+  const set = KEYED_WHEN_SET.filter((f) => c[f] !== undefined && c[f] !== MAMBA_SIZE_DEFAULTS[f]);
+  return Object.fromEntries([...KEYED_FIELDS, ...set].map((f) => [f, c[f]])) as unknown as RunSettings;
 }
 
 /** A config value that is out of range: `flag` names the command-line flag. */
@@ -248,12 +269,23 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     throw new ConfigError("kernels", `must be one of ${KERNEL_CHOICES.join(", ")}, got ${String(c.kernels)}`);
   }
   const kernels = c.kernels ?? "fast";
-  if (kernels === "fast" && mixers.includes("mamba") && d % 2 !== 0) {
-    throw new ConfigError(
-      "d",
-      `must be even for Mamba's fast kernels (the inner dim e = 2d must be a multiple of 4), got ${d}; ` +
-        "--kernels reference runs any d",
-    );
+  const stateSize = requireInt("state-size", c.stateSize ?? MAMBA_SIZE_DEFAULTS.stateSize, 1, 256);
+  const expand = requireInt("expand", c.expand ?? MAMBA_SIZE_DEFAULTS.expand, 1, 16);
+  const convWidth = requireInt("conv-width", c.convWidth ?? MAMBA_SIZE_DEFAULTS.convWidth, 1, 64);
+  if (kernels === "fast" && mixers.includes("mamba")) {
+    if ((expand * d) % 4 !== 0) {
+      throw new ConfigError(
+        "d",
+        `x --expand must be a multiple of 4 for Mamba's fast kernels (their rows hold 4 channels of e = ${expand} x ` +
+          `${d}); --kernels reference runs any size`,
+      );
+    }
+    if (stateSize % 4 !== 0) {
+      throw new ConfigError(
+        "state-size",
+        `must be a multiple of 4 for Mamba's fast scan, got ${stateSize}; --kernels reference runs any size`,
+      );
+    }
   }
   const farLengths = checkFarLengths(c.farLengths ?? DEFAULT_FAR_LENGTHS, L);
   const evalLengths: number[] = [];
@@ -298,10 +330,12 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     mixers,
     pe,
     maxLen,
-    mambaInner: 2 * d,
-    mambaState: 16,
+    stateSize,
+    expand,
+    convWidth,
+    mambaInner: expand * d,
+    mambaState: stateSize,
     dtRank: Math.ceil(d / 16),
-    convWidth: 4,
     evalLengths,
   };
   const gb = trainStepBytes(resolved) / 2 ** 30;
