@@ -22,6 +22,12 @@ export const BUDGETS = {
   p2Control: 6_000,
   /** Problem 3's d = 64 Mamba runs (M = 4, 8, 16 at tau = 1, M = 16 at tau = 10). */
   p3: 16_000,
+  /** The delay study at d = 8 (every model, M = 1) and its convolution-width comparison. */
+  delay: 20_000,
+  /** The delay study's multi-query Mamba (M = 4, d = 16). */
+  delayWide: 16_000,
+  /** The state-size study (Mamba, M = 8 and 16). */
+  state: 20_000,
 } as const;
 
 /** The learning rates screened for every model and setting: logspace(-3, -2, 4), to three significant figures. */

@@ -32,8 +32,21 @@ export const WORKER_START_SECONDS = 1;
 /** Estimated milliseconds per training step of `config`. */
 export function stepMs(config: ExperimentConfig): number {
   const c = resolve(config);
-  const perLayer = c.mixers.reduce((sum, kind) => sum + MIXER_STEP_MS[kind] * (c.d / 8) ** WIDTH_EXPONENT[kind], 0);
+  const perLayer = c.mixers.reduce(
+    (sum, kind) =>
+      sum + MIXER_STEP_MS[kind] * (c.d / 8) ** WIDTH_EXPONENT[kind] * (kind === "mamba" ? sizeFactor(c) : 1),
+    0,
+  );
   return perLayer * (c.batch * c.L) / (64 * 64);
+}
+
+/**
+ * A Mamba layer's time relative to the default sizes (n = 16, e = 2d): proportional to e, half of it growing with
+ * n (the scan) and half not (projections, convolution, gate). An assumption, not a measurement: the state-size
+ * study's runs will tell.
+ */
+function sizeFactor(c: { expand: number; stateSize: number }): number {
+  return (c.expand / 2) * (0.5 + 0.5 * (c.stateSize / 16));
 }
 
 /** Estimated seconds for the run `config` over its whole budget (see the module comment). */
