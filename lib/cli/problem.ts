@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { type ExperimentConfig, resolve } from "../training/config.ts";
-import { runSweep, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
+import { runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
 import { writeReports } from "../report/write.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../runs/shard.ts";
@@ -266,9 +266,9 @@ export async function runProblem(
       command,
       select: everything ? undefined : (job) => selected[jobs.indexOf(job)],
       reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),
-      onUpdate: () => writeReports(settings.out, problems),
       reporter: new ProgressBoard(),
     });
+    await pages(settings.out, problems);
     const report = `report: ${join(dir, "index.html")}`;
     if (settings.shard === null) {
       console.error(`${problem.id}: ${results.runs.length}/${results.planned} runs; ${report}`);
@@ -285,14 +285,31 @@ export async function runProblem(
     }
   } catch (e) {
     if (e instanceof SweepInterrupted) {
+      await pages(settings.out, problems);
       console.error(`${problem.id}: ${e.message}`);
       Deno.exit(130);
     }
-    if (e instanceof SweepFailures) {
+    if (e instanceof SweepFailures || e instanceof SweepCannotWrite) {
+      if (e instanceof SweepFailures) await pages(settings.out, problems);
       console.error(`${problem.id}: ${e.message}`);
       Deno.exit(1);
     }
     throw e;
+  }
+}
+
+/**
+ * The pages, drawn once the sweep has stopped (the sweep itself only trains and writes results); a page that cannot
+ * be written is one line, the results being safe already.
+ */
+async function pages(out: string, problems: readonly ProblemDefinition[]): Promise<void> {
+  try {
+    await writeReports(out, problems);
+  } catch (e) {
+    console.error(
+      `the pages in ${out} were not rebuilt (${String((e as Error).message).split("\n")[0]}); ` +
+        "deno task report rebuilds them",
+    );
   }
 }
 

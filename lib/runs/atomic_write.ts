@@ -28,3 +28,10 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeTextAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
+
+/** Whether `e` is a failure to write a file (disk full, read-only, over quota, no permission). */
+export function isWriteFailure(e: unknown): boolean {
+  const text = e instanceof Error ? `${e.name} ${e.message}` : String(e);
+  return e instanceof Deno.errors.PermissionDenied ||
+    /No space left|os error 28|Read-only file system|os error 30|Disk quota|os error 122/.test(text);
+}

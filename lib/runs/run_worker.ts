@@ -8,7 +8,7 @@
  * Started by lib/runs/sweep.ts; not meant to be run by hand.
  */
 import { runExperiment } from "../training/experiment.ts";
-import { writeJsonAtomic } from "./atomic_write.ts";
+import { isWriteFailure, writeJsonAtomic } from "./atomic_write.ts";
 import type { ExperimentConfig } from "../training/config.ts";
 import { removeSnapshot, SNAPSHOT_SECONDS, snapshotPath } from "../training/train_snapshot.ts";
 
@@ -35,8 +35,21 @@ async function main(): Promise<void> {
   out({ type: "done" });
 }
 
+/** Exit code of a worker that could not write its files (disk full, read-only, no permission). */
+export const CANNOT_WRITE_EXIT = 3;
+
 if (import.meta.main) {
   // A SIGTERM from the sweep ends the process; nothing is half-written because writes are atomic.
   Deno.addSignalListener("SIGTERM", () => Deno.exit(143));
-  await main();
+  try {
+    await main();
+  } catch (e) {
+    // One line for the sweep to show; the trace goes to a file, not to the user's terminal.
+    const line = String((e as Error).message ?? e).split("\n")[0];
+    const trace = `${Deno.env.get("TMPDIR") ?? "/tmp"}/recall-lab-worker-${Deno.pid}.txt`;
+    await Deno.writeTextFile(trace, String((e as Error).stack ?? e)).catch(() => {});
+    const write = isWriteFailure(e);
+    console.log(JSON.stringify({ type: "failed", text: line, write, trace }));
+    Deno.exit(write ? CANNOT_WRITE_EXIT : 1);
+  }
 }

@@ -20,7 +20,7 @@ import { resolve } from "../training/config.ts";
 import { runKey } from "./run_key.ts";
 import { versions } from "../platform/version.ts";
 import { accuracyAt, type PendingRun, type ProblemResults, type RunResult, SCHEMA_VERSION } from "./results.ts";
-import { writeJsonAtomic } from "./atomic_write.ts";
+import { isWriteFailure, writeJsonAtomic } from "./atomic_write.ts";
 import { removeSnapshot, snapshotPath } from "../training/train_snapshot.ts";
 import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
@@ -66,6 +66,17 @@ export class SweepInterrupted extends Error {
   }
 }
 
+/** Thrown when a run could not write its files: the sweep stops at once rather than train runs it cannot save. */
+export class SweepCannotWrite extends Error {
+  constructor(reason: string, notStarted: number) {
+    super(
+      `stopped: a run could not be saved (${reason}); ${notStarted} run(s) not started; the runs saved before are ` +
+        "kept: make room and run the same command again",
+    );
+    this.name = "SweepCannotWrite";
+  }
+}
+
 /** Thrown when some runs failed (their worker exited with an error); the other runs are saved. */
 export class SweepFailures extends Error {
   constructor(readonly count: number) {
@@ -77,7 +88,10 @@ export class SweepFailures extends Error {
 const WORKER = new URL("./run_worker.ts", import.meta.url).pathname;
 
 interface WorkerMessage {
-  readonly type: "progress" | "note" | "done";
+  readonly type: "progress" | "note" | "done" | "failed";
+  /** For "failed": whether the worker could not write its files, and where its error's trace went. */
+  readonly write?: boolean;
+  readonly trace?: string;
   readonly text?: string;
   readonly step?: number;
   readonly steps?: number;
@@ -145,8 +159,20 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   // The runs this sweep trains or waits for; the others are read from disk at every publish.
   const own = new Set<number>();
   const lockPath = join(opts.dir, "results.json.lock");
-  function publish(): Promise<ProblemResults> {
-    return withFileLock(lockPath, publishLocked, { log: (line) => board.log(line) });
+  /** Why this sweep cannot write its files (disk full, read-only), once a run found out: no further run starts. */
+  let cannotWrite: string | null = null;
+  /**
+   * Write results.json; null when the disk refuses the write, which stops the sweep (`cannotWrite`) instead of
+   * ending it in the middle of a run.
+   */
+  async function publish(): Promise<ProblemResults | null> {
+    try {
+      return await withFileLock(lockPath, publishLocked, { log: (line) => board.log(line) });
+    } catch (e) {
+      if (!isWriteFailure(e)) throw e;
+      cannotWrite ??= String((e as Error).message).split("\n")[0];
+      return null;
+    }
   }
   async function publishLocked(): Promise<ProblemResults> {
     for (let i = 0; i < jobs.length; i++) {
@@ -288,6 +314,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       ),
     );
     await writer.close();
+    let failure: WorkerMessage | null = null;
     await readLines(child.stdout, (line) => {
       let msg: WorkerMessage;
       try {
@@ -296,6 +323,10 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
         return board.log(line);
       }
       if (msg.type === "note") return board.log(`${tag(i)}: ${msg.text}`);
+      if (msg.type === "failed") {
+        failure = msg;
+        return;
+      }
       if (msg.type === "progress") {
         const p: RunProgress = {
           label: label(i),
@@ -322,7 +353,12 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     if (!run && interrupted) return;
     if (!run) {
       failures++;
-      board.log(`${tag(i)}: FAILED (worker exit code ${status.code})`);
+      const why = failure as WorkerMessage | null;
+      board.log(
+        `${tag(i)}: FAILED: ${why?.text ?? `worker exit code ${status.code}`}` +
+          (why?.trace ? ` (trace in ${why.trace})` : ""),
+      );
+      if (why?.write === true) cannotWrite ??= why.text ?? "a write failed";
       return;
     }
     finished[i] = run;
@@ -369,7 +405,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     return mine;
   }
   async function lane(): Promise<void> {
-    while (!interrupted && open.length > 0) {
+    while (!interrupted && cannotWrite === null && open.length > 0) {
       const i = await nextRunInTurn();
       if (i !== null) {
         await runOne(i);
@@ -397,7 +433,11 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     board.close();
   }
-  const results = await publish();
+  const results = cannotWrite === null ? await publish() : null;
+  if (cannotWrite !== null || results === null) {
+    // The run files written before stay; results.json may be out of date until the same command runs again.
+    throw new SweepCannotWrite(cannotWrite ?? "results.json could not be written", open.length);
+  }
   if (interrupted) throw new SweepInterrupted(interrupted);
   if (failures > 0) throw new SweepFailures(failures);
   return results;
