@@ -57,7 +57,7 @@ function chart(results: ProblemResults): string {
   const svg = renderPlot({
     width: 900,
     height: 520,
-    marginRight: 20,
+    marginRight: 60,
     x: { type: "log", base: 2, label: "test length →" },
     y: { domain: [0, 1], label: "↑ accuracy", tickFormat: "%" },
     fx: { label: null },
