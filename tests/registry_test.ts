@@ -16,8 +16,14 @@ Deno.test("every module in problems/ is registered under its file name, and each
   const files: string[] = [];
   for await (const e of Deno.readDir(PROBLEMS_DIR)) if (e.name.endsWith(".ts")) files.push(basename(e.name, ".ts"));
   assert.deepEqual(REGISTRY.map((p) => p.id).sort(), files.sort());
-  const tasks = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks as Record<string, string>;
-  for (const p of REGISTRY) assert.equal(tasks[p.id], `deno run -A lib/cli/problem.ts ${p.id}`);
+  const tasks = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks as Record<
+    string,
+    { command: string; description: string }
+  >;
+  for (const p of REGISTRY) {
+    assert.equal(tasks[p.id]?.command, `deno run -A lib/cli/problem.ts ${p.id}`, p.id);
+    assert.ok((tasks[p.id]?.description ?? "").length > 0, `${p.id}: its task has a description`);
+  }
   assert.deepEqual(REGISTRY.map((p) => p.order), [...REGISTRY.map((p) => p.order)].sort((a, b) => a - b));
 });
 

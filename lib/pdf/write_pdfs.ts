@@ -72,7 +72,7 @@ export async function writeHomeworkPdfs(
   try {
     const printed: { hw: Homework; pdf: string; file: string }[] = [];
     const print = async (hw: Homework, file: string, document: string) => {
-      const html = join(tmp, `${file}.html`), pdf = join(tmp, file);
+      const html = join(tmp, `${file.replace(/\.pdf$/, "")}.html`), pdf = join(tmp, file);
       await Deno.writeTextFile(html, document);
       await printToPdf(options.chromium, html, pdf);
       printed.push({ hw, pdf, file });

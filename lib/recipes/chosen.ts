@@ -33,8 +33,15 @@ function row(
 const P1_MODELS: readonly ModelName[] = MODEL_NAMES;
 const P2_MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 
-/** The learning rate each screen chose, by setting id (absent: not screened yet). */
-const CHOSEN: Readonly<Record<string, number>> = {};
+/**
+ * The learning rate each screen chose, by setting id (absent: not screened yet), as `deno task screens` prints them
+ * from reports/recipes.
+ */
+const CHOSEN: Readonly<Record<string, number>> = {
+  "p1-tf-learned-tau1": 1e-2,
+  "p1-tf-rope-tau1": 4.64e-3,
+  "p1-tf-nope-tau1": 4.64e-3,
+};
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
   // Problem 1: every model at both delays, d = 8, M = 1.
