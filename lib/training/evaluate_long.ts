@@ -95,7 +95,10 @@ export function checkLongEval(
     throw new ConfigError("d", `must be a multiple of 4 for the streaming Mamba (its kernels' rows), got ${config.d}`);
   }
   if (config.mixers.includes("mamba") && config.expand !== 2) {
-    throw new ConfigError("expand", `must be 2 for the streaming Mamba (its kernels fuse e = 2d), got ${config.expand}`);
+    throw new ConfigError(
+      "expand",
+      `must be 2 for the streaming Mamba (its kernels fuse e = 2d), got ${config.expand}`,
+    );
   }
   if (!Array.isArray(lengths) || lengths.length === 0) {
     throw new ConfigError("lengths", `must list at least one length, got ${JSON.stringify(lengths)}`);
