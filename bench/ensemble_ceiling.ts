@@ -10,11 +10,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { MODEL_NAMES, type ModelName, resolve } from "../lib/training/config.ts";
+import { MODEL_NAMES, type ModelName, resolve, type RunModel } from "../lib/training/config.ts";
 import { initBackend } from "../lib/platform/backend.ts";
 import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
-import { buildModel, type Model } from "../lib/models/model.ts";
+import { buildModel } from "../lib/models/model.ts";
 import { Adam } from "../lib/training/adam.ts";
 import { kernelClock } from "../lib/wasm/kernel_clock.ts";
 import { median } from "../lib/stats/median.ts";
@@ -30,7 +30,7 @@ const { values } = parseArgs({
 });
 
 /** A model training at batch `b`: one timed step returns [step ms, kernel ms]. */
-function trainer(model: ModelName, d: number, b: number): { step: () => [number, number]; net: Model } {
+function trainer(model: ModelName, d: number, b: number): { step: () => [number, number]; net: RunModel } {
   const config = resolve({ model, K: 16, d, M: 1, L: 64, tau: 1, seed: 0 });
   const net = buildModel(config, substream(0, "init"));
   const vars = net.params.map((p) => p.variable);

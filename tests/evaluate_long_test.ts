@@ -7,8 +7,15 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { ConfigError, type ExperimentConfig, MODEL_NAMES, type ModelName, resolve } from "../lib/training/config.ts";
-import { buildModel, type Model } from "../lib/models/model.ts";
+import {
+  ConfigError,
+  type ExperimentConfig,
+  MODEL_NAMES,
+  type ModelName,
+  resolve,
+  type RunModel,
+} from "../lib/training/config.ts";
+import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { ArRowStream, rowStarts } from "../lib/task/ar_stream.ts";
@@ -25,13 +32,13 @@ await initBackend();
 
 const TOLERANCE = 1e-5;
 
-function tinyModel(model: ModelName, d = 8, extra: Partial<ExperimentConfig> = {}): Model {
+function tinyModel(model: ModelName, d = 8, extra: Partial<ExperimentConfig> = {}): RunModel {
   const config = resolve({ ...TINY, model, d, ...extra });
   return buildModel(config, substream(config.seed, "init"));
 }
 
 /** Largest |streamed - full| over the last-position logits of b sequences of length l fed in chunks of `chunk`. */
-function streamedError(model: Model, l: number, chunk: number, b = 3): number {
+function streamedError(model: RunModel, l: number, chunk: number, b = 3): number {
   const batch = arBatch(substream(11, `t:${l}`), { K: model.config.K, M: model.config.M, tau: model.config.tau }, b, l);
   const full = tf.tidy(() => model.logits(batch.tokens, b, l).dataSync() as Float32Array); // [b, K]
   const forward = new LongForward(weightsOfModel(model), b, l);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { MODEL_NAMES, resolve } from "../lib/training/config.ts";
-import { buildModel, type Model } from "../lib/models/model.ts";
+import { MODEL_NAMES, resolve, type RunModel } from "../lib/training/config.ts";
+import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { crossEntropy, sequencesPerForward, train } from "../lib/training/train.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
@@ -72,7 +72,7 @@ Deno.test("a NaN loss stops the run as diverged at that step, with no accuracy r
   const config = resolve({ model: "tf-nope", K: 16, d: 8, M: 1, L: 8, tau: 1, seed: 0, steps: 50, checkEvery: 5 });
   const w = tf.variable(tf.ones([1, 16]), true, "diverge.w");
   let calls = 0;
-  const broken: Model = {
+  const broken: RunModel = {
     config,
     params: [{ name: "w", variable: w }],
     paramCount: 16,

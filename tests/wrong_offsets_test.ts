@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import type { Model } from "../lib/models/model.ts";
-import { resolve } from "../lib/training/config.ts";
+import { resolve, type RunModel } from "../lib/training/config.ts";
 import { WRONG_OFFSETS, wrongOffsets } from "../lib/probes/probe_run.ts";
 
 await initBackend();
@@ -11,7 +10,7 @@ await initBackend();
  * A stand-in model that finds the first query and answers with the token `lag` positions after it: the answer of a
  * model that located the query but misjudged the delay.
  */
-function lagged(tau: number, lag: number): Model {
+function lagged(tau: number, lag: number): RunModel {
   const config = resolve({ model: "mamba", K: 16, d: 8, M: 4, L: 64, tau, seed: 1 });
   return {
     config,

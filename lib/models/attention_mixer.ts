@@ -13,14 +13,14 @@
  * Glossary: b batch, l length, d model dim, h heads.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import type { AttentionWeights } from "./attention.ts";
 import type { ParamStore } from "./param_store.ts";
 import type { Mixer } from "./mixer.ts";
 import { layersFor } from "./layers.ts";
 
 /** Draw wq, wk, wv, wo (in that order) and return the layer [b, l, d] -> [b, l, d]. */
-export function attentionMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
+export function attentionMixer(store: ParamStore, name: string, c: ModelConfig): Mixer {
   const d = c.d, bound = 1 / Math.sqrt(d), std = 1 / Math.sqrt(d);
   const draw = (part: string, normalStd: number): tf.Variable<tf.Rank.R2> =>
     (c.init === "pytorch"

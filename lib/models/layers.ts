@@ -2,7 +2,7 @@
  * The layer implementations a config asks for: the fast kernels (the default), or the plain tf-op references
  * they are tested against (`kernels: "reference"`). One choice per model, so mixers never check it themselves.
  */
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import { linear, linearReference } from "./linear.ts";
 import { causalAttention, causalAttentionReference } from "./attention.ts";
 import { mambaCore, mambaCoreReference } from "./mamba_core.ts";
@@ -25,7 +25,7 @@ export interface Layers {
 }
 
 /** The fast layers, or the references when `c.kernels` is "reference". */
-export function layersFor(c: ResolvedConfig): Layers {
+export function layersFor(c: ModelConfig): Layers {
   return c.kernels === "reference"
     ? {
       linear: linearReference,

@@ -30,7 +30,7 @@
  * Glossary: b batch (sequences in lockstep), c rows of the current chunk, l length so far, d model dim, e inner dim
  * (2d), n state dim, r dt rank, w conv width, h heads, k head dim (d / h), K vocabulary, P x_proj row stride.
  */
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import type { Model } from "./model.ts";
 import { embedding } from "../task/embedding.ts";
 import { layerNormRows } from "./layer_norm.ts";
@@ -43,13 +43,13 @@ import { ropeTable } from "./rope.ts";
 import { attentionStreamKernels } from "./attention_stream_kernels.ts";
 
 /** A model's weights as plain arrays, by their `model.params` names (layer0.mamba.in_proj.x, readout.w, ...). */
-export interface StreamWeights {
-  readonly config: ResolvedConfig;
+export interface StreamWeights<C extends ModelConfig = ModelConfig> {
+  readonly config: C;
   readonly arrays: ReadonlyMap<string, Float32Array>;
 }
 
 /** The weights of a built (or trained) model, copied out of its variables. */
-export function weightsOfModel(model: Model): StreamWeights {
+export function weightsOfModel<C extends ModelConfig>(model: Model<C>): StreamWeights<C> {
   const arrays = new Map<string, Float32Array>();
   for (const { name, variable } of model.params) arrays.set(name, (variable.dataSync() as Float32Array).slice());
   return { config: model.config, arrays };

@@ -4,7 +4,7 @@
  * Glossary: b batch, l length, d model dim, e inner dim (2d), n state dim, r dt rank, k conv width.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import type { MambaCoreWeights } from "./mamba_core.ts";
 import type { ParamStore } from "./param_store.ts";
 import type { Mixer } from "./mixer.ts";
@@ -16,7 +16,7 @@ import { layersFor } from "./layers.ts";
  * Initialisation follows the reference Mamba: S4D-real A, dt bias = softplus^-1(dt) with
  * dt log-uniform in [1e-3, 1e-1], D = 1, nn.Linear-style uniform weights.
  */
-export function mambaMixer(store: ParamStore, name: string, c: ResolvedConfig): Mixer {
+export function mambaMixer(store: ParamStore, name: string, c: ModelConfig): Mixer {
   const d = c.d, e = c.mambaInner, n = c.mambaState, r = c.dtRank, k = c.convWidth;
   const inX = store.uniform(`${name}.in_proj.x`, [d, e], 1 / Math.sqrt(d)) as tf.Variable<tf.Rank.R2>;
   const inZ = store.uniform(`${name}.in_proj.z`, [d, e], 1 / Math.sqrt(d)) as tf.Variable<tf.Rank.R2>;

@@ -6,7 +6,7 @@
  * Glossary: b batch, l length, d model dim.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import type { ParamStore } from "./param_store.ts";
 
 /** A sequence mixer: [b, l, d] -> [b, l, d], causal. */
@@ -25,5 +25,5 @@ export interface MixerFactory {
   /** The kind's part of its parameter names: layer `i`'s weights are named `layer<i>.<scope>.<weight>`. */
   readonly scope: string;
   /** Draw the mixer's weights from `store` (always in the same order) and return it; `name` prefixes them. */
-  readonly build: (store: ParamStore, name: string, c: ResolvedConfig) => Mixer;
+  readonly build: (store: ParamStore, name: string, c: ModelConfig) => Mixer;
 }

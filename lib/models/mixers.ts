@@ -1,11 +1,12 @@
 /**
  * Every kind of sequence mixer, by name: the one place a model's mixer list (`config.mixers`, from the model
- * table) is turned into layers. `MixerKind` is derived from this record, so a model row can only name a mixer
- * that exists here, and adding a kind is one file plus one row below.
+ * table) is turned into layers. The record must cover exactly `MixerKind` (model_table.ts), so a model row can only
+ * name a mixer that exists here; adding a kind is one file, one row below and its name in that union.
  *
  * Glossary: b batch, l length, d model dim.
  */
 import type { MixerFactory } from "./mixer.ts";
+import type { MixerKind } from "./model_table.ts";
 import { attentionMixer } from "./attention_mixer.ts";
 import { mambaMixer } from "./mamba_mixer.ts";
 
@@ -13,10 +14,9 @@ import { mambaMixer } from "./mamba_mixer.ts";
 export const MIXERS = {
   attention: { scope: "attn", build: attentionMixer },
   mamba: { scope: "mamba", build: mambaMixer },
-} as const satisfies Record<string, MixerFactory>;
+} as const satisfies Record<MixerKind, MixerFactory>;
 
-/** The name of a mixer kind, as model rows and resolved configs spell it. */
-export type MixerKind = keyof typeof MIXERS;
+export type { MixerKind };
 
 /** Every mixer kind, in the record's order. */
 export const MIXER_KINDS: readonly MixerKind[] = Object.keys(MIXERS) as MixerKind[];

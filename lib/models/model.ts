@@ -10,7 +10,7 @@
  * h heads, K vocabulary size, P rows of the learned position table (3L).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ResolvedConfig } from "../training/config.ts";
+import type { ModelConfig } from "./config.ts";
 import type { RandomStream } from "../task/random.ts";
 import { embedding } from "../task/embedding.ts";
 import type { LayerNormWeights } from "./layer_norm.ts";
@@ -35,8 +35,9 @@ function initLayerNorm(
 // ---------------------------------------------------------------------------------------------------------
 // The model.
 
-export interface Model {
-  readonly config: ResolvedConfig;
+/** A built model; `C` is the config it was built from (a training run's carries the whole run config). */
+export interface Model<C extends ModelConfig = ModelConfig> {
+  readonly config: C;
   readonly params: readonly Param[];
   /**
    * Trained parameter count: every parameter, except that the learned position table counts its first L rows only
@@ -56,10 +57,10 @@ export interface Model {
 }
 
 /** Build the model of `config`, drawing every initial weight from `initRng`. */
-export function buildModel(
-  config: ResolvedConfig,
+export function buildModel<C extends ModelConfig>(
+  config: C,
   initRng: RandomStream,
-): Model {
+): Model<C> {
   const { K, d, maxLen } = config;
   const V = embedding(K, d); // [K, d], fixed
   const store = new ParamStore(initRng);

@@ -5,7 +5,11 @@
  *
  * This file holds data only (no tf), so configs and reports can import it without loading the models.
  */
-import type { MixerKind } from "./mixers.ts";
+/**
+ * The kinds of sequence mixer a model row may list; each has its layer in mixers.ts (`MIXERS` must cover exactly
+ * these, which the compiler checks there).
+ */
+export type MixerKind = "attention" | "mamba";
 
 /** How a model sees positions: a learned table added to the input, RoPE inside attention, or nothing. */
 export type PositionalEncoding = "learned" | "rope" | "none";

@@ -9,8 +9,8 @@
  *
  * Glossary: b batch, l length, d model dim, e Mamba inner dim, h heads, K vocabulary.
  */
+import type { RunModel } from "../training/config.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Model } from "../models/model.ts";
 import type { MixerKind } from "../models/mixers.ts";
 import { MIXERS } from "../models/mixers.ts";
 import { layerNorm, type LayerNormWeights } from "../models/layer_norm.ts";
@@ -32,7 +32,7 @@ export interface ForwardTrace {
 }
 
 /** The model's parameters by name (throws naming a missing one). */
-function paramGetter(model: Model): (name: string) => tf.Variable {
+function paramGetter(model: RunModel): (name: string) => tf.Variable {
   const byName = new Map(model.params.map((p) => [p.name, p.variable]));
   return (name) => {
     const v = byName.get(name);
@@ -62,7 +62,7 @@ export function mambaWeightsOf(get: (name: string) => tf.Variable, p: string): M
 const TRACED: Record<MixerKind, true> = { attention: true, mamba: true };
 
 /** Run `model` on tokens [b, l] and keep every layer's trace; leaves no tensor behind. */
-export function traceForward(model: Model, tokens: Int32Array, b: number, l: number): ForwardTrace {
+export function traceForward(model: RunModel, tokens: Int32Array, b: number, l: number): ForwardTrace {
   const c = model.config;
   if (tokens.length !== b * l) throw new Error(`probe: tokens has ${tokens.length} entries, expected ${b}x${l}`);
   if (c.pe === "learned" && l > c.maxLen) throw new Error(`probe: length ${l} exceeds the position table`);

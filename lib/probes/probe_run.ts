@@ -11,8 +11,7 @@
  * distance = (l-1) - i, the gap between the two queries.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Model } from "../models/model.ts";
-import { type RunSettings, settingsOf } from "../training/config.ts";
+import { type RunModel, type RunSettings, settingsOf } from "../training/config.ts";
 import { sequencesPerForward } from "../training/train.ts";
 import { substream } from "../task/random.ts";
 import type { ArBatch } from "../task/ar_data.ts";
@@ -114,13 +113,13 @@ export interface ProbeResult {
 }
 
 /** [b] 1 where the model's argmax at the last position is the label. */
-export function correctness(model: Model, batch: ArBatch): Uint8Array {
+export function correctness(model: RunModel, batch: ArBatch): Uint8Array {
   const predicted = predictions(model, batch);
   return Uint8Array.from(predicted, (p, r) => (p === batch.labels[r] ? 1 : 0));
 }
 
 /** [b] the model's argmax at the last position (its answer) for every row of `batch`. */
-export function predictions(model: Model, batch: ArBatch): Int32Array {
+export function predictions(model: RunModel, batch: ArBatch): Int32Array {
   const { K, d } = model.config;
   const l = batch.length, chunk = sequencesPerForward(l, d);
   const out = new Int32Array(batch.batch);
@@ -153,7 +152,7 @@ function groupMeans(hits: Uint8Array, size: number): number[] {
   return out;
 }
 
-function accuracyByDistance(model: Model, length: number, o: ProbeOptions): AccuracyCurve {
+function accuracyByDistance(model: RunModel, length: number, o: ProbeOptions): AccuracyCurve {
   const c = model.config;
   const grid = distanceGrid(length, c.tau, o.distances);
   const place = { firstQuery: repeatEach(grid.map((dist) => length - 1 - dist), o.accuracySamples) };
@@ -166,7 +165,7 @@ function accuracyByDistance(model: Model, length: number, o: ProbeOptions): Accu
   };
 }
 
-function accuracyByQuery(model: Model, length: number, o: ProbeOptions): AccuracyCurve {
+function accuracyByQuery(model: RunModel, length: number, o: ProbeOptions): AccuracyCurve {
   const c = model.config;
   const rng = substream(c.seed, `probe:query:length=${length}`);
   const queries = Array.from({ length: c.M }, (_, q) => q);
@@ -181,7 +180,7 @@ function accuracyByQuery(model: Model, length: number, o: ProbeOptions): Accurac
   };
 }
 
-function shortLengthAccuracy(model: Model, o: ProbeOptions): ShortLengthAccuracy {
+function shortLengthAccuracy(model: RunModel, o: ProbeOptions): ShortLengthAccuracy {
   const c = model.config;
   const lengths = Array.from({ length: o.shortLengths }, (_, k) => c.tau + 2 + k).filter((l) => l <= c.maxLen);
   const maxPos = lengths[lengths.length - 1] - 2 - c.tau;
@@ -201,7 +200,7 @@ function shortLengthAccuracy(model: Model, o: ProbeOptions): ShortLengthAccuracy
 const WRONG_SAMPLES = 1024;
 
 /** The wrong-answer offsets at length L (see WrongOffsets), or null when L leaves no room for 20 offsets. */
-export function wrongOffsets(model: Model, samples: number = WRONG_SAMPLES): WrongOffsets | null {
+export function wrongOffsets(model: RunModel, samples: number = WRONG_SAMPLES): WrongOffsets | null {
   const c = model.config, length = c.L;
   const last = length - 2 - Math.max(c.tau, WRONG_OFFSETS); // the first query leaves 20 tokens before the last
   if (last < 0) return null;
@@ -223,7 +222,7 @@ export function wrongOffsets(model: Model, samples: number = WRONG_SAMPLES): Wro
 }
 
 /** Sequences traced at one length: the distance grid, each distance repeated to about `traceSamples` rows. */
-function traceBatch(model: Model, length: number, o: ProbeOptions): ArBatch {
+function traceBatch(model: RunModel, length: number, o: ProbeOptions): ArBatch {
   const c = model.config;
   const grid = distanceGrid(length, c.tau, o.distances);
   const times = Math.max(1, Math.round(o.traceSamples / grid.length));
@@ -232,19 +231,19 @@ function traceBatch(model: Model, length: number, o: ProbeOptions): ArBatch {
 }
 
 /** Sequences per traced forward: keeps the [b, h, l, l] weights near 2M floats. */
-function traceChunk(model: Model, length: number): number {
+function traceChunk(model: RunModel, length: number): number {
   const h = Math.max(1, model.config.heads);
   return Math.max(1, Math.min(64, Math.floor(2_000_000 / (h * length * length))));
 }
 
-function aLogOf(model: Model, layer: number): Float32Array {
+function aLogOf(model: RunModel, layer: number): Float32Array {
   const p = model.params.find((x) => x.name === `layer${layer}.mamba.A_log`);
   if (p === undefined) throw new Error(`probe: no A_log in layer ${layer}`);
   return p.variable.dataSync() as Float32Array;
 }
 
 /** Every probe of `model` (trained weights loaded); `key` names the run. Leaves no tensor behind. */
-export function probeModel(model: Model, key: string, options: ProbeOptions = DEFAULT_PROBE_OPTIONS): ProbeResult {
+export function probeModel(model: RunModel, key: string, options: ProbeOptions = DEFAULT_PROBE_OPTIONS): ProbeResult {
   const c = model.config;
   const lengths = [...new Set([c.L, 2 * c.L, 3 * c.L])].filter((l) => l <= c.maxLen && l >= c.tau + 2);
   const kinds = c.mixers;

@@ -11,9 +11,9 @@
  * run would reuse on a freshly built model.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type ExperimentConfig, resolve, type ResolvedConfig, settingsOf } from "./config.ts";
+import { type ExperimentConfig, resolve, type ResolvedConfig, type RunModel, settingsOf } from "./config.ts";
 import { TRAINING_REVISION } from "./revision.ts";
-import { buildModel, type Model } from "../models/model.ts";
+import { buildModel } from "../models/model.ts";
 import { substream } from "../task/random.ts";
 import { initBackend } from "../platform/backend.ts";
 import { writeBytesAtomic } from "../runs/atomic_write.ts";
@@ -43,7 +43,7 @@ export interface Checkpoint {
 }
 
 /** The model's parameters as named float32 arrays (copies), in `model.params` order. */
-export function modelWeights(model: Model): NamedArray[] {
+export function modelWeights(model: RunModel): NamedArray[] {
   return model.params.map(({ name, variable }) => ({
     name,
     shape: variable.shape,
@@ -65,7 +65,7 @@ export async function contentHash(arrays: readonly NamedArray[]): Promise<string
 }
 
 /** Save the model's weights to `path` (safetensors), atomically, with their content hash. */
-export async function saveCheckpoint(model: Model, path: string, meta: CheckpointMeta): Promise<void> {
+export async function saveCheckpoint(model: RunModel, path: string, meta: CheckpointMeta): Promise<void> {
   const weights = modelWeights(model);
   const bytes = encodeSafetensors(weights, {
     key: meta.key,
@@ -139,7 +139,7 @@ export async function loadCheckpoint(path: string, key?: string): Promise<Checkp
  * exactly, every parameter present and no array left over; otherwise nothing is assigned and a
  * CheckpointError names `source` and the first mismatched parameter.
  */
-export function assignWeights(model: Model, arrays: readonly NamedArray[], source: string): void {
+export function assignWeights(model: RunModel, arrays: readonly NamedArray[], source: string): void {
   const byName = new Map(arrays.map((a) => [a.name, a]));
   const known = new Set(model.params.map((p) => p.name));
   const extra = arrays.find((a) => !known.has(a.name));
@@ -168,7 +168,7 @@ export function assignWeights(model: Model, arrays: readonly NamedArray[], sourc
 }
 
 /** Build the model of a decoded checkpoint and assign its weights (the model is disposed if they do not fit). */
-export function modelFromCheckpoint(ckpt: Checkpoint): Model {
+export function modelFromCheckpoint(ckpt: Checkpoint): RunModel {
   const model = buildModel(ckpt.config, substream(ckpt.config.seed, "init"));
   try {
     assignWeights(model, ckpt.arrays, ckpt.path);
@@ -183,7 +183,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint): Model {
  * Rebuild the trained model saved at `path` (of run `key`, when given); throws CheckpointError naming the file if
  * it is missing, bad or another run's.
  */
-export async function loadModel(path: string, key?: string): Promise<Model> {
+export async function loadModel(path: string, key?: string): Promise<RunModel> {
   const ckpt = await loadCheckpoint(path, key);
   await initBackend();
   return modelFromCheckpoint(ckpt);

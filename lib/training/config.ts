@@ -8,12 +8,14 @@
 
 import {
   defaultRecipe,
+  type MixerKind,
   MODEL_NAMES,
   type ModelName,
   modelSpec,
   type PositionalEncoding,
 } from "../models/model_table.ts";
-import type { MixerKind } from "../models/mixers.ts";
+import { type InitScheme, type Kernels, type ModelConfig, modelDims } from "../models/config.ts";
+import type { Model } from "../models/model.ts";
 
 // The model table (lib/models/model_table.ts) defines the models; these names are re-exported for the code that
 // has always imported them from here.
@@ -26,8 +28,8 @@ export type { MixerKind };
  * "reference" (the same models from plain tf ops, differentiated by tf: the slow references the kernel tests
  * compare against), for checking that the kernels change no result.
  */
-export const KERNEL_CHOICES = ["fast", "reference"] as const;
-export type Kernels = typeof KERNEL_CHOICES[number];
+export const KERNEL_CHOICES = ["fast", "reference"] as const satisfies readonly Kernels[];
+export type { Kernels };
 
 /**
  * How the trainable weights start (lib/models/ draws them; tests/init_test.ts checks their statistics):
@@ -40,8 +42,8 @@ export type Kernels = typeof KERNEL_CHOICES[number];
  * Learned positions (N(0, 0.1^2)), LayerNorms (gain 1, bias 0) and Mamba's A_log, D and dt bias are the same
  * under both.
  */
-export const INIT_CHOICES = ["pytorch", "scaled-normal"] as const;
-export type InitScheme = typeof INIT_CHOICES[number];
+export const INIT_CHOICES = ["pytorch", "scaled-normal"] as const satisfies readonly InitScheme[];
+export type { InitScheme };
 
 /** What a user may set. Optional fields take per-model defaults in `resolve()`. */
 export interface ExperimentConfig {
@@ -136,22 +138,18 @@ export const KEYED_FIELDS = [
 /** Keyed after KEYED_FIELDS, each only when it is not its default (MAMBA_SIZE_DEFAULTS). */
 export const KEYED_WHEN_SET: readonly MambaSizeField[] = ["stateSize", "expand", "convWidth"];
 
-/** Every value a run uses: its settings plus the values derived from them, computed once in `resolve()`. */
-export interface ResolvedConfig extends RunSettings {
-  readonly mixers: readonly MixerKind[];
-  readonly pe: PositionalEncoding;
-  /** Rows of the positional table (the longest evaluated length): only the first L are ever trained. */
-  readonly maxLen: number;
-  /** Mamba sizes: the settings (defaults filled) and the inner dim e = expand d, state dim n, dt rank ceil(d/16). */
-  readonly stateSize: number;
-  readonly expand: number;
-  readonly convWidth: number;
-  readonly mambaInner: number;
-  readonly mambaState: number;
-  readonly dtRank: number;
+/**
+ * Every value a run uses: its settings plus the values derived from them, computed once in `resolve()`; the
+ * model's part (lib/models/config.ts `ModelConfig`: mixers, positions, Mamba's dimensions, the position table's
+ * rows) is what the model code reads.
+ */
+export type ResolvedConfig = RunSettings & ModelConfig & {
   /** Every evaluated length: tau+2 .. 3L, then each of `farLengths` times L. */
   readonly evalLengths: readonly number[];
-}
+};
+
+/** A model built from a run's resolved config (its `config` carries the task and training settings too). */
+export type RunModel = Model<ResolvedConfig>;
 
 /** The settings of a resolved config (derived values dropped): what run files store and keys hash. */
 export function settingsOf(c: RunSettings): RunSettings {
@@ -327,15 +325,11 @@ export function resolve(c: ExperimentConfig): ResolvedConfig {
     target: requireNumber("target", c.target ?? 0.99, 0, 1, "in [0, 1]"),
     kernels,
     init: c.init ?? "pytorch",
-    mixers,
-    pe,
     maxLen,
     stateSize,
     expand,
     convWidth,
-    mambaInner: expand * d,
-    mambaState: stateSize,
-    dtRank: Math.ceil(d / 16),
+    ...modelDims(c.model, d, { stateSize, expand, convWidth }),
     evalLengths,
   };
   const gb = trainStepBytes(resolved) / 2 ** 30;

@@ -2,8 +2,7 @@
  * Length generalisation: accuracy at every length tau+2 .. 3L on fresh test sequences, from a stream of its
  * own per length so that adding or removing lengths never changes the sequences of the others.
  */
-import type { ResolvedConfig } from "./config.ts";
-import type { Model } from "../models/model.ts";
+import type { ResolvedConfig, RunModel } from "./config.ts";
 import { substream } from "../task/random.ts";
 import { arBatch } from "../task/ar_data.ts";
 import { batchAccuracy, sequencesPerForward } from "./train.ts";
@@ -27,7 +26,7 @@ export function samplesAt(
  * sequences are the first ones of its stream, so a larger count only adds sequences after the same ones.
  */
 export function evaluateByLength(
-  model: Model,
+  model: RunModel,
   config: ResolvedConfig,
 ): LengthAccuracy[] {
   const spec = { K: config.K, M: config.M, tau: config.tau };

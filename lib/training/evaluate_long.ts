@@ -12,8 +12,7 @@
  *
  * Glossary: b sequences in lockstep, c chunk, l length, d model dim.
  */
-import { ConfigError, MAX_EVAL_LENGTH, type ResolvedConfig } from "./config.ts";
-import type { Model } from "../models/model.ts";
+import { ConfigError, MAX_EVAL_LENGTH, type ResolvedConfig, type RunModel } from "./config.ts";
 import { LongForward, type StreamWeights, weightsOfModel } from "../models/long_forward.ts";
 import { restoreStream, substream } from "../task/random.ts";
 import { ArRowStream, rowStarts } from "../task/ar_stream.ts";
@@ -46,7 +45,7 @@ export const MAX_ATTENTION_LENGTH = MAX_EVAL_LENGTH;
 export const MAX_LONG_SAMPLES = 1_000_000;
 
 /** A checkpoint's weights (lib/training/checkpoint.ts `loadCheckpoint`) for `evaluateLong`, without building a model. */
-export function weightsOfCheckpoint(ckpt: Checkpoint): StreamWeights {
+export function weightsOfCheckpoint(ckpt: Checkpoint): StreamWeights<ResolvedConfig> {
   return { config: ckpt.config, arrays: new Map(ckpt.arrays.map((a) => [a.name, a.data])) };
 }
 
@@ -127,7 +126,7 @@ export function checkLongEval(
  * forward. `source`: a built or trained model, or its weights with its config (e.g. from a checkpoint).
  */
 export function evaluateLong(
-  source: Model | StreamWeights,
+  source: RunModel | StreamWeights<ResolvedConfig>,
   lengths: readonly number[],
   samples: number,
   opts: LongEvalOptions = {},

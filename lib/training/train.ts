@@ -14,8 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { median } from "../stats/median.ts";
-import type { ResolvedConfig } from "./config.ts";
-import type { Model } from "../models/model.ts";
+import type { ResolvedConfig, RunModel } from "./config.ts";
 import type { RandomStream } from "../task/random.ts";
 import { type ArBatch, arBatch } from "../task/ar_data.ts";
 import { Adam } from "./adam.ts";
@@ -92,7 +91,7 @@ export function sequencesPerForward(length: number, d: number): number {
 
 /** Accuracy of the model on one batch, in chunks of at most `chunk` sequences. */
 export function batchAccuracy(
-  model: Model,
+  model: RunModel,
   batch: ArBatch,
   chunk = 256,
 ): number {
@@ -123,7 +122,7 @@ export function convergenceStep(history: readonly HistoryPoint[], target: number
 
 /** Train `model` per `config`; `onCheck` is called after every held-out check. */
 export async function train(
-  model: Model,
+  model: RunModel,
   config: ResolvedConfig,
   streams: TrainStreams,
   onCheck?: (p: TrainProgress) => void,
