@@ -313,6 +313,24 @@ Deno.test("run files without a results.json are shown, not reported as 'not run 
   });
 });
 
+Deno.test("a bad value inside a results file is named with the file and the setting, not as a command-line flag", async () => {
+  await withTempDir(async (dir) => {
+    const fixture = fixtureResults("p2");
+    const rope = fixture.runs.findIndex((r) => r.config.model === "tf-rope");
+    const bad = {
+      ...fixture,
+      runs: fixture.runs.map((r, i) => i === rope ? { ...r, config: { ...r.config, heads: 3 } } : r),
+    };
+    await Deno.mkdir(join(dir, "p2"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "p2", "results.json"), JSON.stringify(bad));
+    const lines: string[] = [];
+    await readAllResults(dir, REGISTRY, (line) => lines.push(line));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /p2\/results\.json fails the schema .*runs\[\d+\]: its config is not valid: setting heads /);
+    assert.ok(!lines[0].includes("--heads"));
+  });
+});
+
 /** Whether `color` is `hue` mixed toward white or black (to within rounding). */
 function isShadeOf(color: string, hue: string): boolean {
   return [...Array(101).keys()].some((i) =>

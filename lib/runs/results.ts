@@ -6,7 +6,7 @@
  * these files, so a report can always be rebuilt without retraining.
  */
 import type { BackendInfo } from "../platform/backend.ts";
-import type { RunSettings } from "../training/config.ts";
+import { ConfigError, type ExperimentConfig, resolve, type RunSettings } from "../training/config.ts";
 
 /**
  * 2: `config` holds the run's settings only (no derived values), `revision` the training revision its key
@@ -154,6 +154,13 @@ export function checkRunResult(
   if (typeof o.variant !== "string") fail(where, "missing variant");
   if (typeof o.config !== "object" || o.config === null) {
     fail(where, "missing config");
+  }
+  try {
+    resolve(o.config as ExperimentConfig);
+  } catch (e) {
+    // A bad value in a file is the file's fault, not a command-line flag's: name the setting, not "--flag".
+    if (!(e instanceof ConfigError)) throw e;
+    fail(where, `its config is not valid: setting ${e.message.replace(/^--/, "")}`);
   }
   if (!["converged", "cap", "diverged"].includes(o.status as string)) {
     fail(where, `bad status ${String(o.status)}`);
