@@ -14,7 +14,7 @@ function dom(html: string): Dom {
   return (parseHTML(html) as unknown as { document: Dom }).document;
 }
 
-async function quick(problem: string, out: string): Promise<{ results: ProblemResults; html: string }> {
+async function quick(problem: string, out: string): Promise<{ results: ProblemResults; html: string; stderr: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", join(ROOT, "lib", "cli", "problem.ts"), problem, "--quick", "--out", out],
     cwd: ROOT,
@@ -25,7 +25,7 @@ async function quick(problem: string, out: string): Promise<{ results: ProblemRe
   assert.equal(r.code, 0, stderr);
   const results = JSON.parse(await Deno.readTextFile(join(out, problem, "results.json")));
   checkProblemResults(results);
-  return { results, html: await Deno.readTextFile(join(out, problem, "index.html")) };
+  return { results, html: await Deno.readTextFile(join(out, problem, "index.html")), stderr };
 }
 
 const EXPECTED: Record<string, { runs: number; models: string[]; lines: number }> = {
@@ -38,8 +38,11 @@ Deno.test("--quick runs of p1, p2 and p3 write valid results and offline reports
   const out = await Deno.makeTempDir();
   try {
     for (const problem of ["p1", "p2", "p3"]) {
-      const { results, html } = await quick(problem, out);
+      const { results, html, stderr } = await quick(problem, out);
       const want = EXPECTED[problem];
+      // The sweep says how much is left as it goes, and what it did at the end, with the problem's headline.
+      assert.match(stderr, /\d+\/\d+ runs finished; about .* of training left for the \d+ not started/);
+      assert.match(stderr, new RegExp(`${problem}: \\d+ run\\(s\\) trained, \\d+ found finished in .*\\. \\S`));
       assert.equal(results.runs.length, want.runs, problem);
       assert.equal(results.planned, want.runs, problem);
       assert.deepEqual([...new Set(results.runs.map((r) => r.config.model))].sort(), [...want.models].sort());

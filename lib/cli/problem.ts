@@ -6,7 +6,9 @@
  */
 import { join } from "node:path";
 import { type ExperimentConfig, resolve } from "../training/config.ts";
-import { runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
+import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
+import { rebuildResults } from "../runs/results_file.ts";
+import type { ProblemResults, RunResult } from "../runs/results.ts";
 import { writeReports } from "../report/write.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../runs/shard.ts";
@@ -256,6 +258,8 @@ export async function runProblem(
   const dir = join(settings.out, problem.id);
   const command = sweepCommand(problem.id, argv);
   const everything = selected.every((x) => x);
+  const t0 = performance.now();
+  const before = new Set((await readFinished(dir)).map((r) => r.key));
   try {
     const results = await runSweep(jobs, {
       problem: problem.id,
@@ -269,6 +273,7 @@ export async function runProblem(
       reporter: new ProgressBoard(),
     });
     await pages(settings.out, problems);
+    console.error(doneText(problem, results, before, (performance.now() - t0) / 1000));
     const report = `report: ${join(dir, "index.html")}`;
     if (settings.shard === null) {
       console.error(`${problem.id}: ${results.runs.length}/${results.planned} runs; ${report}`);
@@ -296,6 +301,27 @@ export async function runProblem(
     }
     throw e;
   }
+}
+
+/** The run files already in `dir` (finished before this command). */
+async function readFinished(dir: string): Promise<readonly RunResult[]> {
+  return (await rebuildResults("", dir)).runs;
+}
+
+/** What the command did: runs trained here, found finished, failed; its wall time; the problem's headline. */
+function doneText(problem: ProblemDefinition, results: ProblemResults, before: Set<string>, seconds: number): string {
+  const trained = results.runs.filter((r) => !before.has(r.key)).length;
+  const skipped = results.runs.length - trained;
+  const left = results.planned - results.runs.length;
+  let headline = "";
+  try {
+    headline = ` ${problem.view(results, { results: new Map([[problem.id, results]]) }).headline}`;
+  } catch {
+    headline = "";
+  }
+  return `${problem.id}: ${trained} run(s) trained, ${skipped} found finished${
+    left > 0 ? `, ${left} not finished` : ""
+  } in ${hoursText(seconds)}.${headline}`;
 }
 
 /**

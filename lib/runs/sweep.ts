@@ -26,6 +26,7 @@ import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
 import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
 import { withFileLock } from "./file_lock.ts";
+import { estimatedSeconds } from "./run_cost.ts";
 import type { RunProgress, SweepReporter } from "./progress.ts";
 import type { SweepJob } from "../problems/definition.ts";
 
@@ -364,12 +365,21 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     finished[i] = run;
     trainedHere = true;
     board.log(`${tag(i)}: ${outcomeText(run)} (${run.timing.trainSeconds.toFixed(0)} s)`);
+    if (open.length > 0) board.log(timeLeftText());
     await publish();
   }
 
   // Runs not yet finished nor started here; a lane takes the first it can claim, and when every remaining run is
   // held by another sweep, waits and looks again (they may finish, or their holder may die).
   const open = [...pending];
+  /** The whole sweep's time left: the cost table's estimate of the runs not started, over the lanes. */
+  const timeLeftText = (): string => {
+    const left = open.reduce((sum, i) => sum + estimatedSeconds(jobs[i].config), 0) / Math.max(1, opts.jobs);
+    const done = finished.filter((r) => r !== null).length;
+    return `${done}/${jobs.length} runs finished; about ${hoursText(left)} of training left for the ${open.length} ` +
+      `not started (cost table estimate at --jobs ${opts.jobs}, besides the runs in progress)`;
+  };
+  if (open.length > 0) board.log(timeLeftText());
   const held = new Map<number, Claim | null>();
   let lastWaitLog = -Infinity;
   async function nextRun(): Promise<number | null> {
@@ -441,6 +451,14 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   if (interrupted) throw new SweepInterrupted(interrupted);
   if (failures > 0) throw new SweepFailures(failures);
   return results;
+}
+
+/** "2 h 05 min", "12 min", "40 s": an estimate's size, no more precise than it is. */
+export function hoursText(seconds: number): string {
+  if (seconds >= 3600) {
+    return `${Math.floor(seconds / 3600)} h ${String(Math.round((seconds % 3600) / 60)).padStart(2, "0")} min`;
+  }
+  return seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`;
 }
 
 /** "converged at step 400; accuracy at L 99.6%" and the like. */
