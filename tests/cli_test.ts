@@ -74,6 +74,7 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--out", ""], "--out must be a folder, got an empty path"],
   ["problem:p1", ["--out", "/proc/reports"], '--out "/proc/reports" is not writable'],
   ["lib/cli/report.ts", ["--out", "/proc/r"], '--out "/proc/r" is not writable'],
+  ["lib/cli/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
   ["lib/cli/summary.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
 ];
 

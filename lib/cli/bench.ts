@@ -62,7 +62,7 @@ const FLAGS: readonly FlagSpec[] = [
     default: "all",
     help: `Comma-separated subset of ${ALL.map(([m, d]) => `${m}:${d}`).join(",")}, or all.`,
   },
-  { name: "out", type: "string", default: "reports/bench.json", help: "Where to write the JSON." },
+  { name: "out", type: "file", default: "reports/bench.json", help: "Where to write the JSON." },
   {
     name: "rounds",
     type: "int",
