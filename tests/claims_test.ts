@@ -97,7 +97,7 @@ Deno.test("a claim naming this process that it did not make (a restarted contain
 Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and results.json holds all 10", async () => {
   const out = await Deno.makeTempDir({ prefix: "claims_" });
   try {
-    const args = ["--quick", "--out", out, "--jobs", "1"];
+    const args = ["--quick", "--steps", "30", "--out", out, "--jobs", "1"];
     const [a, b] = await Promise.all([problem("p1", args).output(), problem("p1", args).output()]);
     const text = [a, b].map((r) => new TextDecoder().decode(r.stderr));
     assert.equal(a.code, 0, text[0]);
@@ -117,7 +117,7 @@ Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and res
 Deno.test("a damaged run file is named in one line, moved aside, and restored from results.json, else retrained", async () => {
   const out = await Deno.makeTempDir({ prefix: "claims_" });
   try {
-    const first = await problem("p2", ["--quick", "--out", out]).output();
+    const first = await problem("p2", ["--quick", "--steps", "30", "--out", out]).output();
     assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
     const runs = join(out, "p2", "runs");
     const [victim, lost] = [...Deno.readDirSync(runs)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
@@ -136,7 +136,7 @@ Deno.test("a damaged run file is named in one line, moved aside, and restored fr
       }),
     );
     await Deno.writeTextFile(join(runs, lost), "");
-    const again = await problem("p2", ["--quick", "--out", out]).output();
+    const again = await problem("p2", ["--quick", "--steps", "30", "--out", out]).output();
     const text = new TextDecoder().decode(again.stderr);
     assert.equal(again.code, 0, text);
     const said = (name: string) => text.split("\n").filter((l) => l.includes(name));

@@ -31,7 +31,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "disk_full_" });
     assert.equal(await mountTmpfs(dir, "72k"), null);
     try {
-      const r = await problemCommand("p1", ["--quick", "--jobs", "1", "--out", dir]).output();
+      const r = await problemCommand("p1", ["--quick", "--steps", "30", "--jobs", "1", "--out", dir]).output();
       const stderr = new TextDecoder().decode(r.stderr);
       assert.equal(r.code, 1, stderr);
       assert.ok(!/^\s+at /m.test(stderr), `a stack trace reached the user:\n${stderr}`);

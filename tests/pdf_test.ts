@@ -105,7 +105,7 @@ Deno.test({
   const out = await Deno.makeTempDir({ prefix: "pdf_test_" });
   try {
     for (const id of ["p1", "p2", "p3"]) {
-      const r = await problemCommand(id, ["--quick", "--out", out], "null").output();
+      const r = await problemCommand(id, ["--quick", "--steps", "30", "--out", out], "null").output();
       assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
     }
     const pdf = await new Deno.Command(Deno.execPath(), {

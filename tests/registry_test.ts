@@ -39,7 +39,7 @@ Deno.test("a problem added as one module runs, and the index page lists it besid
   const out = await Deno.makeTempDir({ prefix: "registry_" });
   const registry = [...REGISTRY, kSweep];
   try {
-    await runProblem(kSweep, registry, ["--quick", "--out", out, "--jobs", "2"]);
+    await runProblem(kSweep, registry, ["--quick", "--steps", "30", "--out", out, "--jobs", "2"]);
     const results = JSON.parse(await Deno.readTextFile(join(out, "k_sweep", "results.json")));
     checkProblemResults(results);
     assert.equal(results.problem, "k_sweep");

@@ -51,7 +51,7 @@ interface PlanLine {
 }
 
 async function plan(out: string, extra: string[]): Promise<PlanLine[]> {
-  const r = await script("plan", ["p1", "--quick", "--out", out, ...extra]);
+  const r = await script("plan", ["p1", "--quick", "--steps", "30", "--out", out, ...extra]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim().split("\n").map((l) => JSON.parse(l));
 }
@@ -66,7 +66,7 @@ Deno.test("p1 --quick as 3 shards into one folder merges into the single-machine
   const single = await Deno.makeTempDir({ prefix: "shards_single_" });
   const shared = await Deno.makeTempDir({ prefix: "shards_shared_" });
   try {
-    const flags = (out: string) => ["--quick", "--out", out, "--jobs", "1"];
+    const flags = (out: string) => ["--quick", "--steps", "30", "--out", out, "--jobs", "1"];
     const [, first] = await Promise.all([run("p1", flags(single)), run("p1", [...flags(shared), "--shard", "0/3"])]);
     const expected = await results(single);
     assert.equal(expected.pending, undefined, "a complete sweep lists nothing pending");
@@ -112,7 +112,7 @@ Deno.test("p1 --quick as 3 shards into one folder merges into the single-machine
     assert.match(a + b, /the sweep is complete \(10\/10 runs, merged into results\.json\)/);
     const merged = await results(shared);
     assert.equal(merged.pending, undefined);
-    assert.equal(merged.command, `deno task p1 --quick --out ${shared} --jobs 1`);
+    assert.equal(merged.command, `deno task p1 --quick --steps 30 --out ${shared} --jobs 1`);
     assert.deepEqual(comparable(merged, shared), comparable(expected, single));
     const left = [...Deno.readDirSync(runsDir)].filter((e) => /\.(claim|lock)/.test(e.name)).map((e) => e.name);
     assert.deepEqual(left, [], "no claim or lock file is left");
@@ -127,7 +127,7 @@ Deno.test("p1 --quick as 3 shards into one folder merges into the single-machine
 Deno.test("deno task report merges runs that other shards finished into a results.json listing them as pending", async () => {
   const out = await Deno.makeTempDir({ prefix: "shards_report_" });
   try {
-    await run("p1", ["--quick", "--out", out, "--jobs", "2"]);
+    await run("p1", ["--quick", "--steps", "30", "--out", out, "--jobs", "2"]);
     const complete = await results(out);
     const path = join(out, "p1", "results.json");
     // As a shard that finished first leaves it: runs 2, 5 and 7 pending. Runs 2 and 5 have their files (their

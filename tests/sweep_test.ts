@@ -35,14 +35,14 @@ function withoutTiming(r: ProblemResults): unknown {
 Deno.test("a rerun skips finished runs and says so; --fresh retrains to identical results apart from timing", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const first = await runProblem("p2", ["--quick", "--out", out]);
+    const first = await runProblem("p2", ["--quick", "--steps", "30", "--out", out]);
     assert.equal(first.code, 0, first.stderr);
     const dir = join(out, "p2");
     assert.equal(await checkAllFiles(dir), 12);
     const a: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
     assert.equal(a.runs.length, 12);
 
-    const again = await runProblem("p2", ["--quick", "--out", out]);
+    const again = await runProblem("p2", ["--quick", "--steps", "30", "--out", out]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stderr.match(/finished run found .*skipped/g)?.length, 12, again.stderr);
     assert.ok(!again.stderr.includes("training (key"), again.stderr);
@@ -53,11 +53,11 @@ Deno.test("a rerun skips finished runs and says so; --fresh retrains to identica
     assert.equal(skipped.finishedAt, a.finishedAt);
     // The same runs asked for with another flag that changes no result (--jobs) keep the file byte for byte.
     const bytes = await Deno.readTextFile(join(dir, "results.json"));
-    const otherJobs = await runProblem("p2", ["--quick", "--out", out, "--jobs", "1"]);
+    const otherJobs = await runProblem("p2", ["--quick", "--steps", "30", "--out", out, "--jobs", "1"]);
     assert.equal(otherJobs.code, 0, otherJobs.stderr);
     assert.equal(await Deno.readTextFile(join(dir, "results.json")), bytes);
 
-    const fresh = await runProblem("p2", ["--quick", "--out", out, "--fresh"]);
+    const fresh = await runProblem("p2", ["--quick", "--steps", "30", "--out", out, "--fresh"]);
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.equal(fresh.stderr.match(/training \(key/g)?.length, 12);
     const b: ProblemResults = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
@@ -72,7 +72,7 @@ Deno.test("SIGINT mid-sweep leaves only valid files, and rerunning completes the
   const out = await Deno.makeTempDir();
   try {
     const dir = join(out, "p1");
-    const child = problem("p1", ["--quick", "--jobs", "1", "--out", out]).spawn();
+    const child = problem("p1", ["--quick", "--steps", "30", "--jobs", "1", "--out", out]).spawn();
     const stderr = new Response(child.stderr).text();
     void child.stdout.cancel();
     // Wait until at least one run has finished, then interrupt.
@@ -98,7 +98,7 @@ Deno.test("SIGINT mid-sweep leaves only valid files, and rerunning completes the
     assert.equal(partial.planned, 10);
     assert.ok((await Deno.readTextFile(join(dir, "index.html"))).includes("<svg"));
 
-    const resume = await runProblem("p1", ["--quick", "--out", out]);
+    const resume = await runProblem("p1", ["--quick", "--steps", "30", "--out", out]);
     assert.equal(resume.code, 0, resume.stderr);
     assert.equal(resume.stderr.match(/skipped/g)?.length, runs, resume.stderr);
     assert.equal(await checkAllFiles(dir), 10);
@@ -112,7 +112,7 @@ Deno.test("SIGINT mid-sweep leaves only valid files, and rerunning completes the
 Deno.test("a run reused from another problem's folder brings its checkpoint and probe, replacing neither", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const first = await runProblem("p2", ["--quick", "--out", out]);
+    const first = await runProblem("p2", ["--quick", "--steps", "30", "--out", out]);
     assert.equal(first.code, 0, first.stderr);
     const from = join(out, "p2", "runs");
     const to = join(out, "p3", "runs");
@@ -130,7 +130,7 @@ Deno.test("a run reused from another problem's folder brings its checkpoint and 
     await Deno.mkdir(to, { recursive: true });
     await Deno.writeTextFile(join(to, `${shared[0]}.probe.json`), "p3's own probe");
 
-    const p3 = await runProblem("p3", ["--quick", "--out", out]);
+    const p3 = await runProblem("p3", ["--quick", "--steps", "30", "--out", out]);
     assert.equal(p3.code, 0, p3.stderr);
     assert.equal(p3.stderr.match(/reused with its checkpoint and probe/g)?.length, shared.length - 1, p3.stderr);
     assert.equal(p3.stderr.match(/reused with its checkpoint$/gm)?.length, 1, p3.stderr);

@@ -119,7 +119,8 @@ Deno.test("a snapshot from an older training revision is not used", async () => 
 
 Deno.test("a sweep resumes a run from the snapshot it finds and removes the snapshot once the run file is written", async () => {
   await withTempDir(async (dir) => {
-    const first = await problemCommand("p1", ["--quick", "--out", join(dir, "a"), "--jobs", "1"]).output();
+    const first = await problemCommand("p1", ["--quick", "--steps", "30", "--out", join(dir, "a"), "--jobs", "1"])
+      .output();
     assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
     const runsA = join(dir, "a", "p1", "runs");
     const name = [...Deno.readDirSync(runsA)].map((e) =>
@@ -129,12 +130,13 @@ Deno.test("a sweep resumes a run from the snapshot it finds and removes the snap
     const runsB = join(dir, "b", "p1", "runs");
     await Deno.mkdir(runsB, { recursive: true });
     const partial = snapshotPath(join(runsB, name));
-    await stoppedAt(run.config, partial, 10);
+    await stoppedAt(run.config, partial, 20); // quick mode checks (and so may snapshot) every 20 steps
 
-    const out = await problemCommand("p1", ["--quick", "--out", join(dir, "b"), "--jobs", "1"]).output();
+    const out = await problemCommand("p1", ["--quick", "--steps", "30", "--out", join(dir, "b"), "--jobs", "1"])
+      .output();
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stderr);
-    assert.match(stderr, new RegExp(`resuming from the snapshot at step 10 \\(${partial.replace(/[.]/g, "\\.")}\\)`));
+    assert.match(stderr, new RegExp(`resuming from the snapshot at step 20 \\(${partial.replace(/[.]/g, "\\.")}\\)`));
     assert.equal(stderr.match(/resuming from the snapshot/g)?.length, 1, stderr);
     const resumed: RunResult = JSON.parse(await Deno.readTextFile(join(runsB, name)));
     assert.deepEqual(withoutTiming(resumed), withoutTiming(run));

@@ -95,17 +95,23 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-/** Quick mode: the same pipeline on a small setting, for smoke tests. */
+/**
+ * Quick mode: the same pipeline on a small setting, in about a minute, on real learning: at L = 16, lr 1e-2 and a
+ * 20-step warm-up, Mamba and the Hybrid converge on induction heads within 600 steps (measured: 240 and 400 steps).
+ * The learning rate is quick mode's own, not the screened one (a screen's grid keeps its rates).
+ */
 const QUICK: Partial<ExperimentConfig> = {
   evalSamples: 16,
   headlineSamples: 64,
-  checkEvery: 10,
+  checkEvery: 20,
   testBatch: 64,
   batch: 32,
   farLengths: [4],
+  lr: 1e-2,
+  warmup: 20,
 };
 const QUICK_L = 16;
-const QUICK_STEPS = 30;
+const QUICK_STEPS = 600;
 
 /** The shared settings plus where and how to run them. */
 export interface ProblemFlags extends ProblemSettings {

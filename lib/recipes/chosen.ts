@@ -41,6 +41,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-tf-learned-tau1": 1e-2,
   "p1-tf-rope-tau1": 4.64e-3,
   "p1-tf-nope-tau1": 4.64e-3,
+  "p1-mamba-tau1": 4.64e-3,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [

@@ -60,10 +60,10 @@ export function screenConfig(
     L,
     tau: s.tau,
     seed,
-    lr: r.lr,
     ...(r.heads === 0 ? {} : { heads: r.heads }),
     ...(r.init === null ? {} : { init: r.init }),
     ...common,
+    lr: r.lr, // the grid's rate, whatever else common sets
     steps: common.steps ?? s.steps,
   } as ExperimentConfig;
 }
