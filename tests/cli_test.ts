@@ -75,6 +75,9 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--out", "/proc/reports"], '--out "/proc/reports" is not writable'],
   ["lib/cli/report.ts", ["--out", "/proc/r"], '--out "/proc/r" is not writable'],
   ["lib/cli/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
+  ["problem:p1", ["--lr", "5"], "--lr must be a number in [0.00001, 1]"],
+  ["problem:p1", ["--heads", "3"], "--heads must divide d=8"],
+  ["problem:p1", ["--config", "/nonexistent/c.json"], "--config /nonexistent/c.json: "],
   ["lib/cli/summary.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
 ];
 

@@ -89,3 +89,24 @@ Deno.test("the plan tells finished, copied, claimed, stale and pending runs apar
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("--lr, --heads, --init and --config override every run's setting, and so its key", async () => {
+  const problems = await loadProblems();
+  const p1 = problems.find((p) => p.id === "p1")!;
+  const plan = async (argv: string[]) => problemPlan(p1, parseProblemFlags(argv, "")!.settings);
+  const base = await plan([]);
+  const over = await plan(["--lr", "0.003", "--heads", "4", "--init", "scaled-normal"]);
+  assert.ok(over.jobs.every((j) => j.config.lr === 0.003 && j.config.init === "scaled-normal"));
+  assert.ok(over.jobs.filter((j) => j.config.model.startsWith("tf-")).every((j) => j.config.heads === 4));
+  assert.ok(over.keys.every((k) => !base.keys.includes(k)), "an override is a different run");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "c.json"), JSON.stringify({ warmup: 7, lr: 0.002 }));
+    const file = await plan(["--config", join(dir, "c.json")]);
+    assert.ok(file.jobs.every((j) => j.config.warmup === 7 && j.config.lr === 0.002));
+    await Deno.writeTextFile(join(dir, "bad.json"), JSON.stringify({ tau: 3 }));
+    await assert.rejects(plan(["--config", join(dir, "bad.json")]), /"tau" is not a setting it may override/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,7 +5,7 @@
  * (lib/runs/shard.ts) into the shared folder; the other shards train the rest.
  */
 import { join } from "node:path";
-import { type ExperimentConfig, resolve } from "../training/config.ts";
+import { type ExperimentConfig, INIT_CHOICES, type InitScheme, resolve } from "../training/config.ts";
 import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
 import { rebuildResults } from "../runs/results_file.ts";
 import type { ProblemResults, RunResult } from "../runs/results.ts";
@@ -26,6 +26,31 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 20,
     help: "Seeds per setting (default: 5 at d = 8, 3 at d = 64; findings claim an order only when every seed agrees).",
+  },
+  {
+    name: "lr",
+    type: "number",
+    min: 1e-5,
+    max: 1,
+    help: "Override: this learning rate for every run instead of the screened ones (recorded in each run's key).",
+  },
+  {
+    name: "heads",
+    type: "int",
+    min: 1,
+    max: 64,
+    help: "Override: attention heads for every attention model (must divide d; recorded in each run's key).",
+  },
+  {
+    name: "init",
+    type: "string",
+    choices: INIT_CHOICES,
+    help: "Override: the initialisation of every run (recorded in each run's key).",
+  },
+  {
+    name: "config",
+    type: "string",
+    help: "Override from a JSON file: any run settings (lr, heads, init, warmup, clip, batch, ...) for every run.",
   },
   {
     name: "lrs",
@@ -126,6 +151,30 @@ export interface ProblemFlags extends ProblemSettings {
   readonly shard: Shard | null;
 }
 
+/** Settings a --config file may override for every run (the task, the seed and the budget have flags of their own). */
+const CONFIG_FIELDS = ["lr", "heads", "init", "warmup", "clip", "batch", "stateSize", "expand", "convWidth"] as const;
+
+/** The --config file's settings, checked: a JSON object of CONFIG_FIELDS; one line naming the file otherwise. */
+function configFile(raw: FlagValue): Partial<ExperimentConfig> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(Deno.readTextFileSync(String(raw)));
+  } catch (e) {
+    throw new UsageError(`--config ${raw}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UsageError(`--config ${raw}: must hold a JSON object of run settings`);
+  }
+  const unknown = Object.keys(value).find((k) => !(CONFIG_FIELDS as readonly string[]).includes(k));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      `--config ${raw}: "${unknown}" is not a setting it may override (${CONFIG_FIELDS.join(", ")})`,
+    );
+  }
+  return value as Partial<ExperimentConfig>;
+}
+
 /** The --lrs value: learning rates in LR_RANGE, increasing; undefined when not given. */
 export function lrsFlag(raw: FlagValue): number[] | undefined {
   if (raw === undefined) return undefined;
@@ -177,6 +226,12 @@ export function parseProblemFlags(
   const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
   const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds;
   const seeds = count === undefined ? undefined : Array.from({ length: count }, (_, i) => i);
+  const overrides = {
+    ...configFile(f.config),
+    ...(f.lr === undefined ? {} : { lr: f.lr as number }),
+    ...(f.heads === undefined ? {} : { heads: f.heads as number }),
+    ...(f.init === undefined ? {} : { init: f.init as InitScheme }),
+  };
   const settings: ProblemFlags = {
     L: quick ? QUICK_L : f.L as number,
     seeds,
@@ -189,11 +244,13 @@ export function parseProblemFlags(
         evalSamples: Math.min(QUICK.evalSamples!, f["eval-samples"] as number),
         headlineSamples: Math.min(QUICK.headlineSamples!, f["headline-samples"] as number),
         farLengths: farLengthsFlag(f["far-lengths"]) ?? QUICK.farLengths,
+        ...overrides,
       }
       : {
         evalSamples: f["eval-samples"] as number,
         headlineSamples: f["headline-samples"] as number,
         ...(f["far-lengths"] === undefined ? {} : { farLengths: farLengthsFlag(f["far-lengths"]) }),
+        ...overrides,
       },
     out: f.out as string,
     jobs: f.jobs as number,
