@@ -5,7 +5,10 @@ import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { convergenceStep, train, type TrainOutcome } from "../lib/training/train.ts";
 import { stillImproving } from "../lib/training/plateau.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
+import { convergedPath, runExperiment } from "../lib/training/experiment.ts";
+import { loadCheckpoint } from "../lib/training/checkpoint.ts";
+import { join } from "node:path";
+import { withTempDir } from "./fixtures/temp_dir.ts";
 import { TINY } from "./fixtures/tiny_run.ts";
 
 await initBackend();
@@ -63,4 +66,19 @@ Deno.test("L, 2L and 3L are scored on headlineSamples sequences, the far lengths
     assert.ok(Number.isInteger(p.accuracy * p.samples), `length ${p.length}: a count of correct sequences`);
   }
   assert.deepEqual(r.accuracyByLength.slice(-3).map((p) => p.length), [48, 64, 128]);
+});
+
+Deno.test("the weights at convergence are kept beside the checkpoint: those of the run stopped there, bit for bit", async () => {
+  await withTempDir(async (dir) => {
+    // target 0: the checks at 5, 10, 15 pass, so an early-stopping run would have stopped at step 15.
+    const on = join(dir, "on.safetensors"), stopped = join(dir, "stopped.safetensors");
+    await runExperiment({ ...TINY, steps: 40, checkEvery: 5, target: 0 }, { checkpoint: on });
+    await runExperiment({ ...TINY, steps: 15, checkEvery: 5, target: 0 }, { checkpoint: stopped });
+    const at = await loadCheckpoint(convergedPath(on));
+    const ref = await loadCheckpoint(stopped);
+    assert.deepEqual(at.arrays.map((a) => a.data), ref.arrays.map((a) => a.data));
+    const never = join(dir, "never.safetensors");
+    await runExperiment({ ...TINY, lr: 1e-12 }, { checkpoint: never });
+    assert.equal(await Deno.stat(convergedPath(never)).then(() => true, () => false), false, "no convergence, no file");
+  });
 });

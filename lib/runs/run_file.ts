@@ -77,6 +77,7 @@ export async function moveAside(path: string): Promise<string> {
 /** Files that live beside a run file and belong to its run: the checkpoint and the probe (`deno task probe`). */
 export const RUN_COMPANIONS: readonly { readonly suffix: string; readonly name: string }[] = [
   { suffix: ".safetensors", name: "checkpoint" },
+  { suffix: ".converged.safetensors", name: "checkpoint at convergence" },
   { suffix: ".probe.json", name: "probe" },
 ];
 

@@ -20,7 +20,11 @@ export interface ExperimentOptions {
   /** Label of the run inside its sweep, e.g. "tau=5". */
   readonly variant?: string;
   readonly onProgress?: (p: TrainProgress) => void;
-  /** Save the trained weights to this path (safetensors, lib/training/checkpoint.ts) before the model is disposed. */
+  /**
+   * Save the trained weights to this path (safetensors, lib/training/checkpoint.ts) before the model is disposed, and
+   * the weights at the moment the run first held the target for `patience` checks (where an early-stopping run
+   * would have stopped) to `convergedPath(checkpoint)`.
+   */
   readonly checkpoint?: string;
   /**
    * Keep a snapshot of the run in progress at `path` (lib/training/train_snapshot.ts), rewritten at a check once
@@ -54,6 +58,11 @@ async function resumable(
   }
 }
 
+/** Where a run keeps its weights at convergence, beside its checkpoint `<key>.safetensors`: `<key>.converged.safetensors`. */
+export function convergedPath(checkpoint: string): string {
+  return checkpoint.replace(/\.safetensors$/, "") + ".converged.safetensors";
+}
+
 /** Train and evaluate one model; the config is validated before any work. */
 export async function runExperiment(
   input: ExperimentConfig,
@@ -82,8 +91,10 @@ export async function runExperiment(
       test: substream(config.seed, "test"),
     };
     const snap = opts.snapshot;
+    const ckpt = opts.checkpoint;
     const outcome = await train(model, config, streams, opts.onProgress, {
       from: resume?.from,
+      onConverged: ckpt === undefined ? undefined : () => saveCheckpoint(model, convergedPath(ckpt), { key }),
       snapshot: snap && {
         everySeconds: snap.everySeconds,
         save: async (s) => {

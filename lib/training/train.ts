@@ -52,6 +52,11 @@ export interface TrainResume {
   readonly from?: TrainSnapshot;
   /** Hand a snapshot to `save` at a check once `everySeconds` have passed since the start or the last one. */
   readonly snapshot?: { readonly everySeconds: number; readonly save: (s: TrainSnapshot) => Promise<void> };
+  /**
+   * Called once, at the check that first completes `patience` passing checks: the moment an early-stopping run would
+   * have stopped (revision 2's runs did), with the model as it is then. Changes nothing in training.
+   */
+  readonly onConverged?: (step: number) => Promise<void>;
 }
 
 export interface TrainStreams {
@@ -177,6 +182,9 @@ export async function train(
       lastCheckTime = now;
       lastCheckStep = step;
       passing = accuracy >= config.target ? passing + 1 : 0;
+      const first = passing === config.patience &&
+        convergenceStep(history, config.target, config.patience) === history[history.length - passing].step;
+      if (first) await resume.onConverged?.(step);
       if (resume.snapshot && (now - lastSnapshot) / 1000 >= resume.snapshot.everySeconds) {
         await resume.snapshot.save({
           step,
