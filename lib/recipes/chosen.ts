@@ -42,6 +42,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-tf-rope-tau1": 4.64e-3,
   "p1-tf-nope-tau1": 4.64e-3,
   "p1-mamba-tau1": 4.64e-3,
+  "p1-hybrid-tau1": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [

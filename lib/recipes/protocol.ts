@@ -28,6 +28,12 @@ export const BUDGETS = {
   delayWide: 16_000,
   /** The state-size study (Mamba, M = 8 and 16). */
   state: 20_000,
+  /** The length study's factorial (Mamba and the Hybrid at M = 1: L 64 or 256, d 8 or 64). */
+  length: 12_000,
+  /** The Mamba paper's induction-heads row: 204,800 steps at batch 8 (Gu and Dao, appendix E.1). */
+  paper: 204_800,
+  /** The attention baselines beside it: what the cost table allows, not the paper's budget (their pages say so). */
+  paperAttention: 20_000,
 } as const;
 
 /** The learning rates screened for every model and setting: logspace(-3, -2, 4), to three significant figures. */

@@ -34,10 +34,19 @@ export function stepMs(config: ExperimentConfig): number {
   const c = resolve(config);
   const perLayer = c.mixers.reduce(
     (sum, kind) =>
-      sum + MIXER_STEP_MS[kind] * (c.d / 8) ** WIDTH_EXPONENT[kind] * (kind === "mamba" ? sizeFactor(c) : 1),
+      sum +
+      MIXER_STEP_MS[kind] * (c.d / 8) ** WIDTH_EXPONENT[kind] * (kind === "mamba" ? sizeFactor(c) : lengthFactor(c.L)),
     0,
   );
   return perLayer * (c.batch * c.L) / (64 * 64);
+}
+
+/**
+ * An attention layer's time per token relative to L = 64: the projections cost the same per token, the scores grow
+ * with the positions attended to; assumed half and half at L = 64 (not measured at other L).
+ */
+function lengthFactor(L: number): number {
+  return 0.5 + 0.5 * (L / 64);
 }
 
 /**
