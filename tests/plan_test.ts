@@ -93,7 +93,7 @@ Deno.test("the plan tells finished, copied, claimed, stale and pending runs apar
 Deno.test("--lr, --heads, --init and --config override every run's setting, and so its key", async () => {
   const problems = await loadProblems();
   const p1 = problems.find((p) => p.id === "p1")!;
-  const plan = async (argv: string[]) => problemPlan(p1, parseProblemFlags(argv, "")!.settings);
+  const plan = async (argv: string[]) => await problemPlan(p1, parseProblemFlags(argv, "")!.settings);
   const base = await plan([]);
   const over = await plan(["--lr", "0.003", "--heads", "4", "--init", "scaled-normal"]);
   assert.ok(over.jobs.every((j) => j.config.lr === 0.003 && j.config.init === "scaled-normal"));

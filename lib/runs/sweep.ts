@@ -24,7 +24,7 @@ import { isWriteFailure, writeJsonAtomic } from "./atomic_write.ts";
 import { removeSnapshot, snapshotPath } from "../training/train_snapshot.ts";
 import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
-import { type Claim, releaseClaim, tryClaim } from "./claims.ts";
+import { type Claim, pidAlive, releaseClaim, tryClaim } from "./claims.ts";
 import { withFileLock } from "./file_lock.ts";
 import { estimatedSeconds } from "./run_cost.ts";
 import type { RunProgress, SweepReporter } from "./progress.ts";
@@ -291,6 +291,14 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   };
   const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  // The README's launcher (npx -> sh -> deno task -> this process) does not pass signals on: when the npx above
+  // this sweep ends (killed with SIGTERM), stop as on a signal instead of training on, detached. Only an npm or npx
+  // process is watched: a shell that started the sweep in the background may end without meaning "stop".
+  const launchers = launcherPids();
+  const watch = setInterval(() => {
+    const gone = launchers.find((pid) => !pidAlive(pid));
+    if (gone !== undefined) onSignal(`the end of its launcher (npx, pid ${gone})` as Deno.Signal)();
+  }, 1000);
 
   let failures = 0;
   async function runOne(i: number): Promise<void> {
@@ -441,6 +449,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, open.length)) }, lane));
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    clearInterval(watch);
     board.close();
   }
   const results = cannotWrite === null ? await publish() : null;
@@ -451,6 +460,26 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   if (interrupted) throw new SweepInterrupted(interrupted);
   if (failures > 0) throw new SweepFailures(failures);
   return results;
+}
+
+/** The npm / npx processes above this one (Linux /proc; none elsewhere), nearest first. */
+export function launcherPids(): number[] {
+  const out: number[] = [];
+  let pid = Deno.pid;
+  for (let hops = 0; hops < 16; hops++) {
+    let ppid: number, cmd: string;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      cmd = Deno.readTextFileSync(`/proc/${ppid}/cmdline`).replaceAll("\0", " ");
+    } catch {
+      break;
+    }
+    if (!Number.isInteger(ppid) || ppid <= 1) break;
+    if (/\bnpm exec\b|\bnpx\b|npm-cli\.js|npx-cli\.js/.test(cmd)) out.push(ppid);
+    pid = ppid;
+  }
+  return out;
 }
 
 /** "2 h 05 min", "12 min", "40 s": an estimate's size, no more precise than it is. */
