@@ -76,6 +76,7 @@ const BAD: [string, string[], string][] = [
   ["lib/cli/report.ts", ["--out", "/proc/r"], '--out "/proc/r" is not writable'],
   ["lib/cli/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
   ["problem:p1", ["--lr", "5"], "--lr must be a number in [0.00001, 1]"],
+  ["lib/cli/long_eval.ts", ["--from", "21", "--to", "20"], "--from must not exceed --to"],
   ["problem:p1", ["--heads", "3"], "--heads must divide d=8"],
   ["problem:p1", ["--config", "/nonexistent/c.json"], "--config /nonexistent/c.json: "],
   ["lib/cli/summary.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
@@ -123,6 +124,7 @@ Deno.test("--help prints the usage and every flag, and exits 0", async () => {
       "lib/cli/report.ts",
       "lib/cli/summary.ts",
       "lib/cli/screens.ts",
+      "lib/cli/long_eval.ts",
       "problem:recipes",
     ]
   ) {
