@@ -24,7 +24,7 @@ async function copyTree(from: string, to: string): Promise<void> {
 
 Deno.test("a model added as one row of the model table trains through Problem 1's quick sweep and is on its page", async () => {
   await withTempDir(async (dir) => {
-    for (const part of ["lib", "problems", "deno.json", "deno.lock"]) await copyTree(join(ROOT, part), join(dir, part));
+    for (const part of ["lib", "studies", "deno.json", "deno.lock"]) await copyTree(join(ROOT, part), join(dir, part));
     await Deno.symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
     const table = join(dir, "lib", "models", "model_table.ts");
     const text = await Deno.readTextFile(table);

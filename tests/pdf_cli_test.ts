@@ -150,14 +150,15 @@ Deno.test("homeworks come from the problems' own homework field: 3 is Problem 1,
 Deno.test("a problem whose homework is not a positive integer is refused by the registry", async () => {
   const dir = await Deno.makeTempDir({ prefix: "registry_" });
   try {
+    await Deno.mkdir(join(dir, "bad"));
     await Deno.writeTextFile(
-      join(dir, "bad.ts"),
+      join(dir, "bad", "study.ts"),
       `export const problem = { id: "bad", title: "t", summary: "s", order: 1, homework: 0, jobs() { return []; }, ` +
         `view() { return {}; } };\n`,
     );
     await assert.rejects(
       loadProblems(new URL(`file://${dir}/`)),
-      /bad\.ts: problem homework must be a positive integer/,
+      /bad\/study\.ts: problem homework must be a positive integer/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -171,16 +172,16 @@ Deno.test("the code appendix lists the problem scripts, the model assembly and e
   }
   const of = (id: string) => ({ problem: REGISTRY.find((p) => p.id === id)!, results: fixtureResults(id as "p1") });
   assert.deepEqual(listedFiles([of("p1")]), [
-    "problems/p1.ts",
+    "studies/p1/study.ts",
     ...MODEL_ASSEMBLY,
     "lib/models/attention_mixer.ts",
     "lib/models/mamba_mixer.ts",
   ]);
   // Problem 3 trains only Mamba: no attention mixer in its listing
-  assert.deepEqual(listedFiles([of("p3")]), ["problems/p3.ts", ...MODEL_ASSEMBLY, "lib/models/mamba_mixer.ts"]);
+  assert.deepEqual(listedFiles([of("p3")]), ["studies/p3/study.ts", ...MODEL_ASSEMBLY, "lib/models/mamba_mixer.ts"]);
   const files = listedFiles([of("p2"), of("p3")]);
-  assert.equal(files[0], "problems/p2.ts");
-  assert.equal(files[1], "problems/p3.ts");
+  assert.equal(files[0], "studies/p2/study.ts");
+  assert.equal(files[1], "studies/p3/study.ts");
   const imported = await importedFiles(files);
   for (const f of ["lib/models/attention.ts", "lib/models/mamba_core.ts", "lib/report/view.ts"]) {
     assert.ok(imported.includes(f), `${f} in ${imported.join(", ")}`);

@@ -1,6 +1,6 @@
 /**
  * The appendix of a homework PDF: the code that produced its results, in monospace with line numbers and each
- * file's path: every problem's script (problems/<id>.ts), the model assembly (lib/models/model.ts, the model
+ * file's path: every study's script (studies/<id>/study.ts), the model assembly (lib/models/model.ts, the model
  * table and the mixer registry) and the file of each mixer kind its runs' models use, then the paths of the
  * further files those import. The files are read from the working tree at the moment the PDF is made; the
  * appendix names the git commit and says whether any listed file differs from it.
@@ -36,7 +36,9 @@ export function listedFiles(problems: readonly { problem: ProblemDefinition; res
     for (const r of results.runs) for (const kind of modelSpec(r.config.model).mixers) kinds.add(kind);
   }
   const mixers = (Object.keys(MIXER_SOURCES) as MixerKind[]).filter((k) => kinds.has(k)).map((k) => MIXER_SOURCES[k]);
-  return [...new Set([...problems.map(({ problem }) => `problems/${problem.id}.ts`), ...MODEL_ASSEMBLY, ...mixers])];
+  return [
+    ...new Set([...problems.map(({ problem }) => `studies/${problem.id}/study.ts`), ...MODEL_ASSEMBLY, ...mixers]),
+  ];
 }
 
 /** Repository files imported (relative imports) by `files` and not among them, sorted. */

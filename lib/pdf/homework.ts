@@ -1,6 +1,6 @@
 /**
  * Homeworks: which registered problems go into which PDF report. A problem names its homework in its own
- * definition (`homework` in problems/<id>.ts); this groups the registry by it, so no problem id is written here.
+ * definition (`homework` in studies/<id>/study.ts); this groups the registry by it, so no problem id is written here.
  */
 import type { ProblemDefinition } from "../problems/definition.ts";
 import { listText } from "../report/format.ts";

@@ -1,18 +1,19 @@
 /**
- * The problem registry: every module in problems/ that exports `problem` (a ProblemDefinition), in index
- * order. Adding a problem is adding one such file (plus its deno.json task); nothing else lists problems.
+ * The registry of studies (the assignment's problems and the studies beyond them): every folder of studies/ whose
+ * study.ts exports `problem` (a ProblemDefinition), in index order. Adding one is adding such a folder (plus its
+ * deno.json task); nothing else lists them.
  */
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import type { ProblemDefinition } from "./definition.ts";
 
-/** Where the problem modules live. */
-export const PROBLEMS_DIR = new URL("../../problems/", import.meta.url);
+/** Where the studies live: one folder each, `studies/<id>/study.ts` exporting its definition. */
+export const PROBLEMS_DIR = new URL("../../studies/", import.meta.url);
 
 function checkDefinition(value: unknown, file: string): ProblemDefinition {
   const p = value as Partial<ProblemDefinition> | undefined;
-  const id = basename(file, ".ts");
+  const id = basename(dirname(file));
   if (typeof p !== "object" || p === null) throw new Error(`${file}: exports no \`problem\` definition`);
-  if (p.id !== id) throw new Error(`${file}: problem id ${JSON.stringify(p.id)} must equal the file name "${id}"`);
+  if (p.id !== id) throw new Error(`${file}: problem id ${JSON.stringify(p.id)} must equal its folder's name "${id}"`);
   for (const f of ["title", "summary"] as const) {
     if (typeof p[f] !== "string" || p[f]!.length === 0) throw new Error(`${file}: problem ${f} missing`);
   }
@@ -26,10 +27,14 @@ function checkDefinition(value: unknown, file: string): ProblemDefinition {
   return p as ProblemDefinition;
 }
 
-/** Every problem module in `dir`, sorted by `order` then id. */
+/** Every study in `dir` (each folder's study.ts), sorted by `order` then id. */
 export async function loadProblems(dir: URL = PROBLEMS_DIR): Promise<readonly ProblemDefinition[]> {
   const files: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".ts")) files.push(e.name);
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isDirectory) continue;
+    const file = `${e.name}/study.ts`;
+    if (await Deno.stat(new URL(file, dir)).then((i) => i.isFile, () => false)) files.push(file);
+  }
   const problems: ProblemDefinition[] = [];
   for (const name of files.sort()) {
     const module = await import(new URL(name, dir).href);

@@ -92,7 +92,7 @@ export interface RunResult {
 
 export interface ProblemResults {
   readonly schema: typeof SCHEMA_VERSION;
-  /** The id of the problem (problems/<id>.ts) whose sweep wrote it. */
+  /** The id of the problem (studies/<id>/study.ts) whose sweep wrote it. */
   readonly problem: string;
   /** The command line that produced this file. */
   readonly command: string;

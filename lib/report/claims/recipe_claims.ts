@@ -9,7 +9,7 @@ import { recipeOfRun, runOf } from "../../recipes/screen.ts";
 import type { Series } from "../series.ts";
 import { listText, steps } from "../format.ts";
 
-/** The seed the recipe screens train (problems/recipes.ts: one seed, the default first). */
+/** The seed the recipe screens train (studies/recipes/study.ts: one seed, the default first). */
 export const SCREEN_SEED = 0;
 
 function screenedRow(s: Series): (typeof RECIPE_TABLE)[number] | null {

@@ -8,13 +8,13 @@
  * Every run trains a fixed budget (training revision 3's protocol); the learning rate is the one Problem 1's screens
  * chose for the model at tau = 1 (tau = 1) or tau = 5 (longer delays), and Problem 3's for the wider Mamba.
  */
-import type { ExperimentConfig, ModelName } from "../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
-import { recipeFor } from "../lib/recipes/chosen.ts";
-import { BUDGETS } from "../lib/recipes/protocol.ts";
-import { markdownHtml } from "../lib/report/markdown.ts";
-import { glanceTable } from "../lib/report/glance.ts";
-import type { Part } from "../lib/report/view.ts";
+import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
+import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import { recipeFor } from "../../lib/recipes/chosen.ts";
+import { BUDGETS } from "../../lib/recipes/protocol.ts";
+import { markdownHtml } from "../../lib/report/markdown.ts";
+import { glanceTable } from "../../lib/report/glance.ts";
+import type { Part } from "../../lib/report/view.ts";
 
 /** Delays for every model at M = 1, d = 8. */
 export const DELAYS = [1, 3, 5, 6, 7, 8, 10, 12];

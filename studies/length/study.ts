@@ -10,15 +10,15 @@
  * - The paper's row: Mamba, d = 64, K = 16, L = 256, batch 8, fresh data every step, Adam at lr 1e-3, 204,800 steps,
  *   one seed; learned-PE and RoPE attention beside it at lr 2e-4 but 20,000 steps (what the cost table allows).
  */
-import type { ExperimentConfig, ModelName } from "../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
-import { BUDGETS, seedsFor } from "../lib/recipes/protocol.ts";
-import { markdownHtml } from "../lib/report/markdown.ts";
-import { glanceTable, rangeText } from "../lib/report/glance.ts";
-import type { Part } from "../lib/report/view.ts";
-import type { RunResult } from "../lib/runs/results.ts";
-import { accuracyAt } from "../lib/runs/results.ts";
-import { groupSeries } from "../lib/report/series.ts";
+import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
+import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
+import { markdownHtml } from "../../lib/report/markdown.ts";
+import { glanceTable, rangeText } from "../../lib/report/glance.ts";
+import type { Part } from "../../lib/report/view.ts";
+import type { RunResult } from "../../lib/runs/results.ts";
+import { accuracyAt } from "../../lib/runs/results.ts";
+import { groupSeries } from "../../lib/report/series.ts";
 
 /** Multiples of L evaluated in the run: every power of two of tokens from 4L to 2^14. */
 export function powerLengths(L: number): number[] {

@@ -3,9 +3,9 @@
  * (a) tau=1 and (b) tau=5 for the five models, accuracy at every length tau+2..3L;
  * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
  */
-import { MODEL_NAMES } from "../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../lib/problems/definition.ts";
-import type { ProblemResults } from "../lib/runs/results.ts";
+import { MODEL_NAMES } from "../../lib/training/config.ts";
+import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemResults } from "../../lib/runs/results.ts";
 import {
   accuracyPart,
   compact,
@@ -14,25 +14,25 @@ import {
   noRuns,
   type Part,
   settingText,
-} from "../lib/report/view.ts";
-import { effectSentences, effectSummary, HOLD } from "../lib/report/findings.ts";
-import { fieldText, listText, pct, seriesName } from "../lib/report/format.ts";
-import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../lib/report/series.ts";
-import { screenParts } from "../lib/report/screen_parts.ts";
-import { type Answer, answersPart, within } from "../lib/report/answers.ts";
-import { evidenceOf } from "../lib/report/evidence.ts";
+} from "../../lib/report/view.ts";
+import { effectSentences, effectSummary, HOLD } from "../../lib/report/findings.ts";
+import { fieldText, listText, pct, seriesName } from "../../lib/report/format.ts";
+import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../../lib/report/series.ts";
+import { screenParts } from "../../lib/report/screen_parts.ts";
+import { type Answer, answersPart, within } from "../../lib/report/answers.ts";
+import { evidenceOf } from "../../lib/report/evidence.ts";
 import {
   hybridLookupClaim,
   lagHeadClaim,
   learnedPositionsClaim,
   noPositionsClaim,
   ropeOffsetsClaim,
-} from "../lib/report/claims/attention_claims.ts";
-import { delayWindowClaim, recurrenceClaim } from "../lib/report/claims/mamba_claims.ts";
-import { batchClaim, fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
-import { paperPart } from "../lib/report/paper_table.ts";
-import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
-import { BUDGETS, seedsFor } from "../lib/recipes/protocol.ts";
+} from "../../lib/report/claims/attention_claims.ts";
+import { delayWindowClaim, recurrenceClaim } from "../../lib/report/claims/mamba_claims.ts";
+import { batchClaim, fastestClaim, shortLengthClaim } from "../../lib/report/claims/training_claims.ts";
+import { paperPart } from "../../lib/report/paper_table.ts";
+import { RECIPE_TABLE, recipeFor } from "../../lib/recipes/chosen.ts";
+import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
 
 const TAUS = [1, 5];
 
