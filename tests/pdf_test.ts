@@ -168,7 +168,9 @@ Deno.test({
       assert.ok(!all.text.includes(bare("← all problems")), `${hw}: the navigation link is printed`);
       const appendix = all.text.indexOf(bare("Appendix: the code that produced these results"));
       assert.ok(appendix > 0, `${hw}: no appendix`);
-      for (const f of [...ids.map((id) => `problems/${id}.ts`), "lib/models/model.ts", "lib/models/mamba_mixer.ts"]) {
+      for (
+        const f of [...ids.map((id) => `studies/${id}/study.ts`), "lib/models/model.ts", "lib/models/mamba_mixer.ts"]
+      ) {
         assert.ok(all.text.indexOf(f, appendix) > 0, `${hw}: appendix lacks ${f}`);
       }
 
