@@ -14,7 +14,7 @@ function clock(seconds: number): string {
     : `${m}:${String(r).padStart(2, "0")}`;
 }
 
-/** One compact description of a run's state; the ETA is to the step cap (early stopping may end it sooner). */
+/** One compact description of a run's state; the ETA is to the end of its budget. */
 export function describe(p: RunProgress): string {
   const eta = (p.steps - p.step) / p.stepsPerSecond;
   return `[${p.index}/${p.total}] ${p.label} step ${p.step}/${p.steps} loss ${p.loss.toFixed(3)} ` +

@@ -44,6 +44,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-mamba-tau1": 4.64e-3,
   "p1-hybrid-tau1": 1e-2,
   "p1-tf-learned-tau5": 1e-2,
+  "p1-tf-rope-tau5": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [

@@ -210,7 +210,7 @@ function runsTableHtml(runs: readonly RunResult[], open: boolean): string {
     "seed",
     "ending",
     "steps run",
-    "base cap",
+    "budget",
     "converged at",
     "params",
     "acc at L [95% CI]",

@@ -56,14 +56,14 @@ export interface Series {
 export interface Convergence {
   /** Steps at which converged seeds first passed the target (sorted). */
   readonly convergedSteps: readonly number[];
-  /** Seeds that stopped at their (possibly extended) step cap without converging: plateaued or still improving. */
+  /** Seeds that trained their budget without converging: plateaued or still improving. */
   readonly capped: readonly RunResult[];
   /** Seeds whose loss became NaN or infinite. */
   readonly diverged: readonly RunResult[];
   /** The target accuracy on the test batch (e.g. 0.99) and the consecutive checks it needed. */
   readonly target: number;
   readonly patience: number;
-  /** The most steps any seed ran (its extended cap when it did not converge). */
+  /** The most steps any seed ran (its budget, unless it diverged). */
   readonly cap: number;
 }
 

@@ -43,7 +43,8 @@ export type RunStatus = "converged" | "cap" | "diverged";
 /**
  * How training ended, in the words reports use: "converged" (as status); "plateaued": not learned within the
  * steps run, no longer improving (lib/training/plateau.ts); "still improving": stopped at the largest cap
- * (`extendUpTo` x the base cap) while still improving; "diverged" (as status).
+ * while still improving (revision 2: its largest cap, `extendUpTo` x the base cap; revision 3: its budget);
+ * "diverged" (as status).
  */
 export type RunVerdict = "converged" | "plateaued" | "still improving" | "diverged";
 
@@ -68,7 +69,7 @@ export interface RunResult {
   readonly config: RunSettings;
   readonly status: RunStatus;
   readonly verdict: RunVerdict;
-  /** The base step cap (`config.steps`); `stepsRun` may exceed it when the run was extended. */
+  /** The step budget (`config.steps`); revision 2's runs could exceed it when extended (`stepsRun`). */
   readonly baseSteps: number;
   /** First step of the run of `patience` passing checks that ended training, or null. */
   readonly convergedStep: number | null;

@@ -497,7 +497,7 @@ export function outcomeText(run: RunResult): string {
     : run.status === "diverged"
     ? `DIVERGED at step ${run.divergedStep}`
     : run.verdict === "still improving"
-    ? `still improving at ${run.stepsRun} steps (base cap ${run.baseSteps})`
+    ? `still improving at ${run.stepsRun} steps (its budget)`
     : `not learned within ${run.stepsRun} steps, plateaued`;
   const a = accuracyAt(run, run.config.L);
   return `${where}; accuracy at L ${a === null ? "—" : `${(100 * a).toFixed(1)}%`}`;

@@ -1,6 +1,6 @@
 /**
- * When a run that has not converged is still improving: the rule that decides whether the training loop
- * extends a run's step cap (lib/training/train.ts) and how a finished run that did not converge is described
+ * When a run that has not converged is still improving: the rule that says how a finished run that did not converge
+ * is described
  * ("still improving at N steps" or "not learned within N steps, plateaued at x%"), so a budget never
  * manufactures a negative result.
  */

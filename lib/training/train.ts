@@ -28,7 +28,7 @@ export { crossEntropy } from "../models/cross_entropy.ts";
 /** What a training run reports at every check (for progress lines). */
 export interface TrainProgress {
   readonly step: number;
-  /** The current step cap (the base cap, or an extension of it). */
+  /** The run's step budget. */
   readonly steps: number;
   readonly loss: number;
   readonly accuracy: number;
