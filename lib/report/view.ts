@@ -4,7 +4,8 @@
  * a view returns. Runs are selected and grouped by config fields (model, d, M, tau, L, K); `variant` labels
  * are never parsed.
  */
-import type { ProblemResults } from "../runs/results.ts";
+import type { ProblemResults, RunResult } from "../runs/results.ts";
+import { markdownHtml } from "./markdown.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
 import { BINS_PER_OCTAVE } from "./binned_curve.ts";
 import {
@@ -135,6 +136,17 @@ function accuracyCaption(series: readonly Series[], what: string): string {
     `several seeds the band is the seeds' min–max of the pooled accuracy. The x axis is ` +
     `log₂ from τ+2 to 3L = ${t.L3}. Solid vertical line: the training length L = ${t.L}; dashed horizontal ` +
     `line: chance 1/K = ${t.chance}. Hover a point for its numbers and 95% Wilson interval.`;
+}
+
+/** A part that is a Markdown table of the runs (`table` renders it), or a note while there are none. */
+export function tablePart(
+  id: string,
+  title: string,
+  runs: readonly RunResult[],
+  table: (runs: readonly RunResult[]) => string,
+): Part {
+  if (runs.length === 0) return emptyPart(id, title, "No finished runs yet.");
+  return { id, title, chart: () => markdownHtml(table(runs)), findings: [], note: null };
 }
 
 export function emptyPart(id: string, title: string, note: string): Part {

@@ -12,9 +12,8 @@ import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
 import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { markdownHtml } from "../../lib/report/markdown.ts";
 import { glanceTable } from "../../lib/report/glance.ts";
-import type { Part } from "../../lib/report/view.ts";
+import { tablePart } from "../../lib/report/view.ts";
 
 /** Delays for every model at M = 1, d = 8. */
 export const DELAYS = [1, 3, 5, 6, 7, 8, 10, 12];
@@ -68,13 +67,7 @@ export const problem: ProblemDefinition = {
     return jobs;
   },
   view(results) {
-    const part: Part = {
-      id: "delay-glance",
-      title: "Accuracy by setting",
-      chart: () => markdownHtml(glanceTable(results.runs)),
-      findings: [],
-      note: results.runs.length === 0 ? "No finished runs yet." : null,
-    };
+    const part = tablePart("delay-glance", "Accuracy by setting", results.runs, glanceTable);
     return {
       howToRead: "The prediction, stated before any run finished: a two-layer Mamba (convolution width 4 in each " +
         "layer, so 6 tokens of reach) learns a delay of up to 6 from its convolutions, and beyond that only by " +

@@ -13,9 +13,8 @@
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
 import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
-import { markdownHtml } from "../../lib/report/markdown.ts";
 import { glanceTable, rangeText } from "../../lib/report/glance.ts";
-import type { Part } from "../../lib/report/view.ts";
+import { tablePart } from "../../lib/report/view.ts";
 import type { RunResult } from "../../lib/runs/results.ts";
 import { accuracyAt } from "../../lib/runs/results.ts";
 import { groupSeries } from "../../lib/report/series.ts";
@@ -122,19 +121,10 @@ export const problem: ProblemDefinition = {
     return jobs;
   },
   view(results) {
-    const parts: Part[] = [{
-      id: "length-powers",
-      title: "Accuracy at every power of two",
-      chart: () => markdownHtml(powersTable(results.runs)),
-      findings: [],
-      note: results.runs.length === 0 ? "No finished runs yet." : null,
-    }, {
-      id: "length-glance",
-      title: "Accuracy at L, 2L, 3L",
-      chart: () => markdownHtml(glanceTable(results.runs)),
-      findings: [],
-      note: results.runs.length === 0 ? "No finished runs yet." : null,
-    }];
+    const parts = [
+      tablePart("length-powers", "Accuracy at every power of two", results.runs, powersTable),
+      tablePart("length-glance", "Accuracy at L, 2L, 3L", results.runs, glanceTable),
+    ];
     return {
       howToRead: "The Mamba paper trains on induction heads at length 256 and reports Mamba at 100% to 2^20 tokens " +
         "while attention falls past 2x (MHA-RoPE 83.6% at 2x, 31.3% at 4x; MHA-Abs 58.6% at 2x). Each row here is " +

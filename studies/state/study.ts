@@ -9,9 +9,8 @@
 import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { markdownHtml } from "../../lib/report/markdown.ts";
 import { glanceTable } from "../../lib/report/glance.ts";
-import type { Part } from "../../lib/report/view.ts";
+import { tablePart } from "../../lib/report/view.ts";
 
 export const STATE_SIZES = [4, 16, 64];
 export const EXPANSIONS = [2, 4];
@@ -49,13 +48,7 @@ export const problem: ProblemDefinition = {
     return jobs;
   },
   view(results) {
-    const part: Part = {
-      id: "state-glance",
-      title: "Accuracy by setting",
-      chart: () => markdownHtml(glanceTable(results.runs)),
-      findings: [],
-      note: results.runs.length === 0 ? "No finished runs yet." : null,
-    };
+    const part = tablePart("state-glance", "Accuracy by setting", results.runs, glanceTable);
     return {
       howToRead: "Each row keeps everything but the state or the width: a Mamba layer holds 2 x n x e numbers of " +
         "state per sequence (e = expansion x d). Zoology found that recurrent models need a state that grows with " +
