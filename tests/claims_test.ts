@@ -114,6 +114,25 @@ Deno.test("two sweeps on one folder train 10 runs in total, both exit 0, and res
   }
 });
 
+Deno.test("two concurrent --fresh sweeps retrain every run once between them, not twice", async () => {
+  const out = await Deno.makeTempDir({ prefix: "claims_" });
+  try {
+    const args = ["--quick", "--steps", "30", "--out", out, "--jobs", "1"];
+    assert.equal((await problem("p1", args).output()).code, 0);
+    const fresh = [...args, "--fresh"];
+    const a = problem("p1", fresh).output();
+    await new Promise((r) => setTimeout(r, 1500)); // the second starts after the first has retrained a run or two
+    const b = problem("p1", fresh).output();
+    const text = (await Promise.all([a, b])).map((r) => new TextDecoder().decode(r.stderr));
+    const trained = text.map((t) => t.match(/: training \(key/g)?.length ?? 0);
+    assert.equal(trained[0] + trained[1], 10, `trained ${trained.join(" + ")}\n${text.join("\n---\n")}`);
+    const left = [...Deno.readDirSync(join(out, "p1", "runs"))].filter((e) => e.name.startsWith(".fresh-"));
+    assert.deepEqual(left, [], "no marker is left behind");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("a damaged run file is named in one line, moved aside, and restored from results.json, else retrained", async () => {
   const out = await Deno.makeTempDir({ prefix: "claims_" });
   try {

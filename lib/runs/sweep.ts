@@ -24,7 +24,7 @@ import { isWriteFailure, writeJsonAtomic } from "./atomic_write.ts";
 import { removeSnapshot, snapshotPath } from "../training/train_snapshot.ts";
 import { copyCompanions, moveAside, readRunFile } from "./run_file.ts";
 import { readResultsFile } from "./results_file.ts";
-import { type Claim, pidAlive, releaseClaim, tryClaim } from "./claims.ts";
+import { type Claim, hostName, pidAlive, releaseClaim, tryClaim } from "./claims.ts";
 import { withFileLock } from "./file_lock.ts";
 import { estimatedSeconds } from "./run_cost.ts";
 import type { RunProgress, SweepReporter } from "./progress.ts";
@@ -211,6 +211,9 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   }
 
   await Deno.mkdir(runsDir, { recursive: true });
+  // --fresh retrains what was written before it began; a run file written since by a concurrent --fresh sweep on
+  // this host (its marker names its start) is already fresh, so two such sweeps share the work.
+  const freshSince = opts.fresh ? await freshMarker(runsDir) : null;
   // Pending runs, in order; for --fresh, the modification time of the file being replaced, so a file another
   // sweep writes meanwhile can be told from the old one.
   const pending: number[] = [];
@@ -240,6 +243,12 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
       }
     }
     if (opts.select && !opts.select(jobs[i], keys[i])) continue; // not selected: neither trained nor waited for
+    const written = state.kind === "finished" ? await mtime(runFile(i)) : null;
+    if (freshSince !== null && state.kind === "finished" && written !== null && written >= freshSince.since) {
+      finished[i] = state.run;
+      board.log(`${tag(i)}: retrained by a concurrent --fresh sweep (${keys[i]}), skipped`);
+      continue;
+    }
     if (opts.fresh) {
       replacing.set(i, await mtime(runFile(i)));
       await removeSnapshot(snapshotPath(runFile(i))); // --fresh: no resuming either
@@ -450,6 +459,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     clearInterval(watch);
+    if (freshSince !== null) await Deno.remove(freshSince.marker).catch(() => {});
     board.close();
   }
   const results = cannotWrite === null ? await publish() : null;
@@ -460,6 +470,25 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
   if (interrupted) throw new SweepInterrupted(interrupted);
   if (failures > 0) throw new SweepFailures(failures);
   return results;
+}
+
+/**
+ * Mark this --fresh sweep in `runsDir` (`.fresh-<host>-<pid>`, its start time) and return the earliest start of the
+ * --fresh sweeps alive on this host (its own included): run files written since then are already fresh.
+ */
+async function freshMarker(runsDir: string): Promise<{ since: number; marker: string }> {
+  const now = Date.now();
+  const marker = join(runsDir, `.fresh-${hostName()}-${Deno.pid}`);
+  await Deno.writeTextFile(marker, JSON.stringify({ host: hostName(), pid: Deno.pid, since: now }));
+  let since = now;
+  for await (const e of Deno.readDir(runsDir)) {
+    if (!e.name.startsWith(".fresh-")) continue;
+    try {
+      const m = JSON.parse(await Deno.readTextFile(join(runsDir, e.name)));
+      if (m.host === hostName() && pidAlive(m.pid) && Number.isFinite(m.since)) since = Math.min(since, m.since);
+    } catch { /* being written or gone */ }
+  }
+  return { since, marker };
 }
 
 /** The npm / npx processes above this one (Linux /proc; none elsewhere), nearest first. */
