@@ -9,19 +9,9 @@ import {
 } from "../lib/models/attention.ts";
 import { attentionKernels } from "../lib/models/attention_kernels.ts";
 import { ropeScores } from "../lib/models/rope.ts";
+import { lcgValues, relativeError } from "./fixtures/numeric.ts";
 
 await initBackend();
-
-/** Uniform values in [-1, 1) from a 32-bit LCG (deterministic, test-local). */
-function lcgValues(seed: number, n: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 function randomX(seed: number, b: number, l: number, d: number): tf.Tensor3D {
   return tf.tensor3d(lcgValues(seed, b * l * d), [b, l, d]);
@@ -35,21 +25,6 @@ function randomWeights(seed: number, d: number): AttentionWeights {
 
 function disposeWeights(w: AttentionWeights): void {
   tf.dispose([w.wq, w.wk, w.wv, w.wo]);
-}
-
-/** max |a - b| / max |b|. */
-function relativeError(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync();
-  const bv = b.dataSync();
-  assert.equal(av.length, bv.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < av.length; i++) {
-    diff = Math.max(diff, Math.abs(av[i] - bv[i]));
-    scale = Math.max(scale, Math.abs(bv[i]));
-  }
-  assert.ok(scale > 0, "reference is all zeros");
-  return diff / scale;
 }
 
 const CASES: AttentionOptions[] = [1, 2, 4].flatMap((heads) => [

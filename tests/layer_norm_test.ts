@@ -2,32 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
 import { layerNorm, layerNormReference, type LayerNormWeights } from "../lib/models/layer_norm.ts";
+import { lcgValues, relativeError } from "./fixtures/numeric.ts";
 
 await initBackend();
-
-/** Uniform values in [lo, hi) from a 32-bit LCG (deterministic, test-local). */
-function lcgValues(seed: number, n: number, lo = -1, hi = 1): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (state / 2 ** 32) * (hi - lo);
-  }
-  return out;
-}
-
-/** max |a - b| / max |b|. */
-function relativeError(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync(), bv = b.dataSync();
-  assert.equal(av.length, bv.length);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < av.length; i++) {
-    diff = Math.max(diff, Math.abs(av[i] - bv[i]));
-    scale = Math.max(scale, Math.abs(bv[i]));
-  }
-  assert.ok(scale > 0, "reference is all zeros");
-  return diff / scale;
-}
 
 // widths 8, 64, 16 run the SIMD kernels; 6 (not a multiple of 4) the plain loops
 const SHAPES: number[][] = [[2, 5, 8], [3, 64], [1, 7, 1, 16], [4, 3, 6]];

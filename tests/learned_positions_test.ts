@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
 import { addPositions, addPositionsReference } from "../lib/models/learned_positions.ts";
+import { lcgValues } from "./fixtures/numeric.ts";
 
 await initBackend();
-
-/** Uniform values in [-1, 1) from a 32-bit LCG (deterministic, test-local). */
-function lcgValues(seed: number, n: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = (state / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 const B = 64, L = 10, P = 30, D = 8;
 

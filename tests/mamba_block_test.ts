@@ -12,14 +12,10 @@ import { mambaCore, type MambaCoreWeights, setStoredExpBudget } from "../lib/mod
 import { ROW_PROJECTION_MAX_DIM } from "../lib/models/mamba_kernels.ts";
 import { linear } from "../lib/models/linear.ts";
 import { setOffsetMode } from "../lib/wasm/assembler.ts";
-import { mt19937, type RandomStream } from "../lib/task/random.ts";
+import { mt19937 } from "../lib/task/random.ts";
+import { gaussian } from "./fixtures/numeric.ts";
 
 await initBackend();
-
-function gaussian(rng: RandomStream, shape: number[], scale: number, shift = 0): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => shift + scale * rng.gaussian()), shape);
-}
 
 const NAMES = ["x", "inX", "inZ", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D", "out"];
 

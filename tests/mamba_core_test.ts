@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
 import { mambaCore, mambaCoreReference, type MambaCoreWeights, setStoredExpBudget } from "../lib/models/mamba_core.ts";
 import { vectorExp } from "../lib/models/mamba_kernels.ts";
-import { mt19937, type RandomStream } from "../lib/task/random.ts";
+import { mt19937 } from "../lib/task/random.ts";
+import { gaussian } from "./fixtures/numeric.ts";
 
 await initBackend();
 
@@ -24,11 +25,6 @@ const CASES: readonly Case[] = [
 ];
 
 const INPUT_NAMES = ["xIn", "z", "convW", "convB", "xProj", "dtProj", "dtBias", "aLog", "D"];
-
-function gaussian(rng: RandomStream, shape: number[], scale: number, shift = 0): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => shift + scale * rng.gaussian()), shape);
-}
 
 /** The nine inputs in op order, with values in the ranges a trained Mamba sees. */
 function makeInputs(c: Case, seed: number): tf.Tensor[] {
