@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../lib/platform/backend.ts";
 import { runExperiment } from "../lib/training/experiment.ts";
-import { evaluateLongDir, longPath, readLong } from "../lib/probes/long_file.ts";
+import { evaluateLongDir, longPath, readLong, readLongs } from "../lib/probes/long_file.ts";
+import { longTable } from "../studies/length/study.ts";
 import { evaluateLong, weightsOfCheckpoint } from "../lib/training/evaluate_long.ts";
 import { loadCheckpoint } from "../lib/training/checkpoint.ts";
 import { TINY } from "./fixtures/tiny_run.ts";
@@ -43,6 +44,9 @@ Deno.test("long evaluations are written length by length beside the run, resume 
     assert.deepEqual(final.lengths[2], direct[0], "the same numbers as the evaluator on the checkpoint");
     assert.ok((await readLong(dir, run.key, "converged")) !== null);
     assert.ok(longPath(dir, run.key, "converged").endsWith(`${run.key}.converged.long.json`));
+    const table = longTable([run], await readLongs(dir, [run]))!;
+    assert.match(table, /\| mamba \| 8 \| 16 \| at 99% \| 1 \| .* \|\n\| mamba \| 8 \| 16 \| trained on \| 1 \| .*\|$/);
+    assert.equal(longTable([run], new Map()), null, "no table before any long evaluation");
     const done = await evaluateLongDir(dir, [run], {
       lengths: [64, 256],
       samples: 8,

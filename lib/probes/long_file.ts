@@ -108,3 +108,20 @@ export async function evaluateLongDir(
   }
   return counts;
 }
+
+/** The long evaluations on disk for these runs, by run key (final and converged weights, where present). */
+export async function readLongs(
+  problemDir: string,
+  runs: readonly RunResult[],
+): Promise<Map<string, Partial<Record<WhichWeights, LongEval>>>> {
+  const out = new Map<string, Partial<Record<WhichWeights, LongEval>>>();
+  for (const r of runs) {
+    const entry: Partial<Record<WhichWeights, LongEval>> = {};
+    for (const which of ["final", "converged"] as const) {
+      const found = await readLong(problemDir, r.key, which);
+      if (found !== null) entry[which] = found;
+    }
+    if (Object.keys(entry).length > 0) out.set(r.key, entry);
+  }
+  return out;
+}

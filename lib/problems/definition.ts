@@ -7,6 +7,7 @@ import type { ExperimentConfig } from "../training/config.ts";
 import type { ProblemResults } from "../runs/results.ts";
 import type { ProblemView } from "../report/view.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
+import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import type { AuthoredAnswers } from "../report/answers_document.ts";
 
 /** One run of a sweep: a label for the report ("tau=5") and the config to train. */
@@ -35,6 +36,8 @@ export interface ViewContext {
   readonly results: ReadonlyMap<string, ProblemResults>;
   /** The probe results of this problem's runs, by run key (absent or empty when none were computed). */
   readonly probes?: ReadonlyMap<string, ProbeResult>;
+  /** Accuracy beyond the runs' own lengths (`deno task long-eval`), by run key: final and converged weights. */
+  readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
 }
 
 export interface ProblemDefinition {

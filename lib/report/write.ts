@@ -16,6 +16,7 @@ import { loadProblems } from "../problems/registry.ts";
 import { renderIndexPage, renderProblemPage } from "./page.ts";
 import { probeParts } from "./probe_parts.ts";
 import { readProbes } from "../probes/probe_file.ts";
+import { readLongs } from "../probes/long_file.ts";
 
 /** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
 export async function readAllResults(
@@ -86,8 +87,9 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
     const r = results.get(p.id);
     if (r === undefined) continue;
     const probes = await readProbes(join(dir, p.id), r.runs); // runs with a <key>.probe.json
+    const long = await readLongs(join(dir, p.id), r.runs); // runs with a <key>.long.json
     const parts = probeParts(r, probes);
-    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, { results, probes }, parts));
+    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, { results, probes, long }, parts));
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }

@@ -11,7 +11,7 @@
  *   one seed; learned-PE and RoPE attention beside it at lr 2e-4 but 20,000 steps (what the cost table allows).
  */
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition, SweepJob, ViewContext } from "../../lib/problems/definition.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
 import { glanceTable, rangeText } from "../../lib/report/glance.ts";
 import { tablePart } from "../../lib/report/view.ts";
@@ -84,6 +84,37 @@ export function powersTable(runs: readonly RunResult[]): string {
   return [head, head.map((_, i) => (i < 4 ? "---" : "--:")), ...rows].map((c) => `| ${c.join(" | ")} |`).join("\n");
 }
 
+/**
+ * Accuracy from the checkpoints beyond the runs' own lengths (`deno task long-eval`), per setting and weights (final
+ * or at 99%), mean [range] over the seeds that have them, as a Markdown table; null when none were evaluated.
+ */
+export function longTable(runs: readonly RunResult[], long: ViewContext["long"]): string | null {
+  if (long === undefined || long.size === 0) return null;
+  const series = groupSeries(runs);
+  const lengths = [
+    ...new Set([...long.values()].flatMap((e) => Object.values(e).flatMap((x) => x.lengths.map((p) => p.length)))),
+  ]
+    .sort((a, b) => a - b);
+  const rows: string[][] = [];
+  for (const s of series) {
+    for (const which of ["converged", "final"] as const) {
+      const evals = s.runs.flatMap((r) => long.get(r.key)?.[which] ?? []);
+      if (evals.length === 0) continue;
+      const at = (n: number) => rangeText(evals.flatMap((e) => e.lengths.find((p) => p.length === n)?.accuracy ?? []));
+      rows.push([
+        s.model,
+        String(s.d),
+        String(s.L),
+        which === "final" ? "trained on" : "at 99%",
+        `${evals.length}`,
+        ...lengths.map(at),
+      ]);
+    }
+  }
+  const head = ["model", "d", "L", "weights", "seeds", ...lengths.map((n) => `2^${Math.log2(n)}`)];
+  return [head, head.map((_, i) => (i < 5 ? "---" : "--:")), ...rows].map((c) => `| ${c.join(" | ")} |`).join("\n");
+}
+
 export const problem: ProblemDefinition = {
   id: "length",
   title: "The length study — the Mamba paper's induction-heads table, to a million tokens",
@@ -120,9 +151,13 @@ export const problem: ProblemDefinition = {
     }
     return jobs;
   },
-  view(results) {
+  view(results, context) {
+    const beyond = longTable(results.runs, context.long);
     const parts = [
       tablePart("length-powers", "Accuracy at every power of two", results.runs, powersTable),
+      ...(beyond === null
+        ? []
+        : [tablePart("length-beyond", "Beyond 2^14, from the checkpoints", results.runs, () => beyond)]),
       tablePart("length-glance", "Accuracy at L, 2L, 3L", results.runs, glanceTable),
     ];
     return {
