@@ -62,6 +62,8 @@ Deno.test("--quick runs of p1, p2 and p3 write valid results and offline reports
       const lines = Array.from(dom(html).querySelectorAll(`#${problem}-accuracy path[aria-label^="accuracy line: "]`));
       assert.equal(lines.length, want.lines, `${problem}: accuracy lines`);
       assert.ok(!html.includes("NaN"), `${problem}: NaN in the page`);
+      // Every figure's caption states the budget and each model's learning rate.
+      assert.match(html, new RegExp(`Every run trained ${problem === "p1" ? 600 : 30} steps at batch 32`), problem);
       assert.ok(!/<script|https?:\/\//.test(html), `${problem}: page is not self-contained`);
       const findings = Array.from(dom(html).querySelectorAll(".findings li")).map((e) => e.textContent).join("\n");
       for (const model of want.models) assert.ok(findings.includes(model), `${problem}: findings miss ${model}`);

@@ -6,6 +6,7 @@
  */
 import type { ProblemResults, RunResult } from "../runs/results.ts";
 import { markdownHtml } from "./markdown.ts";
+import { recipeCaption } from "./answer_figures.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
 import { BINS_PER_OCTAVE } from "./binned_curve.ts";
 import {
@@ -121,8 +122,8 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  } (the dashed horizontal line); dashed curves did not converge (not learned within their steps, or still improving at their largest ` +
-    `cap), a cross marks a divergence. Hover a point for its numbers.`;
+  } (the dashed horizontal line); dashed curves did not converge (not learned within their budget, or still improving ` +
+    `at its end), a cross marks a divergence. ${recipeCaption(series.flatMap((x) => x.runs))}`;
 }
 
 function accuracyCaption(series: readonly Series[], what: string): string {
@@ -135,7 +136,7 @@ function accuracyCaption(series: readonly Series[], what: string): string {
     `neighbouring lengths pooled in bins 1/${BINS_PER_OCTAVE} octave wide, L, 2L and 3L each on its own; with ` +
     `several seeds the band is the seeds' min–max of the pooled accuracy. The x axis is ` +
     `log₂ from τ+2 to 3L = ${t.L3}. Solid vertical line: the training length L = ${t.L}; dashed horizontal ` +
-    `line: chance 1/K = ${t.chance}. Hover a point for its numbers and 95% Wilson interval.`;
+    `line: chance 1/K = ${t.chance}. ${recipeCaption(series.flatMap((x) => x.runs))}`;
 }
 
 /** A part that is a Markdown table of the runs (`table` renders it), or a note while there are none. */
