@@ -59,7 +59,7 @@ Deno.test("more sequences separate a difference that fewer cannot", () => {
   assert.equal(comparePoints(point([0.5], 2048), point([0.55], 2048)).winner, "b");
 });
 
-Deno.test("a ranking says > where the order is supported and ≈ with the reason where it is not", () => {
+Deno.test("a ranking says > where the order is supported and 'then' with the reason where it is not, never ≈", () => {
   const p2 = fixtureResults("p2");
   const atM4 = (r: { config: { M: number } }) => r.config.M === 4;
   const set = (results: typeof p2, model: string, acc: number) =>
@@ -67,7 +67,7 @@ Deno.test("a ranking says > where the order is supported and ≈ with the reason
   const close = set(set(set(p2, "mamba", 0.62), "hybrid", 0.6), "tf-rope", 0.1);
   const series = groupSeries(close.runs).filter((s) => s.M === 4);
   const text = rankingText(series, 1, ["model"]);
-  assert.equal(text, "mamba 62% ≈ hybrid 60% > tf-rope 10% (mamba vs hybrid: intervals overlap)");
+  assert.equal(text, "mamba 62% then hybrid 60% > tf-rope 10% (mamba vs hybrid: intervals overlap)");
   const apart = set(close, "hybrid", 0.4);
   assert.equal(
     rankingText(groupSeries(apart.runs).filter((s) => s.M === 4), 1, ["model"]),

@@ -253,8 +253,8 @@ export function convergenceSummary(series: readonly Series[], nameFields: readon
 
 /**
  * Series ranked best first by mean accuracy at k·L (k = 1 for L, 3 for 3L), with ">" where the rule of
- * lib/report/comparison.ts allows claiming the order and "≈" where it does not, e.g.
- * "hybrid 100% > tf-rope 72% ≈ mamba 70% (tf-rope vs mamba: tf-rope higher on 2 of 3 seeds)".
+ * lib/report/comparison.ts allows claiming the order and "then" where it does not (never "≈" between numbers that
+ * differ), e.g. "hybrid 100% > tf-rope 72% then mamba 70% (tf-rope vs mamba: tf-rope higher on 2 of 3 seeds)".
  */
 export function rankingText(series: readonly Series[], k: number, nameFields: readonly SettingField[]): string | null {
   const ranked = series
@@ -269,7 +269,7 @@ export function rankingText(series: readonly Series[], k: number, nameFields: re
     const names = [seriesName(prev.s, nameFields), seriesName(cur.s, nameFields)] as const;
     const caveat = caveatOf(comparePoints(prev.p, cur.p), names);
     if (caveat !== null) caveats.push(`${names[0]} vs ${names[1]}: ${caveat}`);
-    text += ` ${caveat === null ? ">" : "≈"} ${seriesName(cur.s, nameFields)} ${pct(cur.p.mean)}`;
+    text += ` ${caveat === null ? ">" : "then"} ${seriesName(cur.s, nameFields)} ${pct(cur.p.mean)}`;
   }
   return caveats.length === 0 ? text : `${text} (${caveats.join("; ")})`;
 }

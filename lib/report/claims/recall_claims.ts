@@ -76,7 +76,7 @@ export const architecturesClaim: Claim = (e) => {
       const names = [nm(group[i - 1]), nm(group[i])] as const;
       const caveat = c === null ? "no curve" : caveatOf(c, names);
       if (caveat !== null) caveats.push(`${names[0]} vs ${names[1]}: ${caveat}`);
-      text += ` ${caveat === null ? ">" : "≈"} ${nm(group[i])} ${pct(mean(accAtL(e, group[i])) ?? 0)}`;
+      text += ` ${caveat === null ? ">" : "then"} ${nm(group[i])} ${pct(mean(accAtL(e, group[i])) ?? 0)}`;
     }
     return [
       `At ${fieldText("M", M)}, accuracy at L: ${text}${caveats.length === 0 ? "" : ` (${caveats.join("; ")})`}.`,
