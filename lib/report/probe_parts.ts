@@ -81,7 +81,7 @@ function distancePart(id: string, runs: readonly Probed[]): Part {
           `fixed total length (one panel per length: L, 2L, 3L), ${samples} fresh sequences per point with the ` +
           `first query placed at that distance. Within one panel only the distance changes: a curve that falls ` +
           `with distance at a fixed length says the model loses the value with distance, a panel that is low ` +
-          `everywhere says the length itself (positions never trained) breaks it. Hover a point for its number.`,
+          `everywhere says the length itself (positions never trained) breaks it.`,
       }),
     findings: sentences.length === 0 ? [] : [{ heading: null, sentences }],
     note: null,

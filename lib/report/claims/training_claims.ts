@@ -195,8 +195,8 @@ export const stairsClaim: Claim = (e) =>
         out.push(
           `Seed ${p.run.config.seed} stopped at ${at} after ${steps(lengthOf(end))} flat steps, no longer than the ` +
             `${steps(most.n)} steps seed ${most.p.run.config.seed} stayed flat before rising: its ` +
-            `"plateaued" at ${steps(p.run.stepsRun)} steps is the stopping rule's verdict (no 2-point gain in the ` +
-            `last fifth of its checks), not evidence that more steps would not lift it.`,
+            `"plateaued" at ${steps(p.run.stepsRun)} steps only means no 2-point gain in the last fifth of its ` +
+            `checks, not evidence that more steps would not lift it.`,
         );
       } else if (others.length > 0) {
         out.push(
