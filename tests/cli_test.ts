@@ -112,7 +112,7 @@ Deno.test("bad flags exit with code 2, one line naming the flag, and nothing wri
   }
 });
 
-Deno.test("--help prints the usage and every flag, and exits 0", async () => {
+Deno.test("--help (or -h) prints the usage and every flag, and exits 0", async () => {
   for (
     const script of [
       "problem:p1",
@@ -130,7 +130,12 @@ Deno.test("--help prints the usage and every flag, and exits 0", async () => {
   ) {
     const r = await run(script, ["--help"]);
     assert.equal(r.code, 0, script);
-    assert.ok(r.stdout.includes("Flags:") && r.stdout.includes("--help"), script);
+    assert.ok(r.stdout.includes("Flags:") && r.stdout.includes("-h, --help"), script);
+  }
+  for (const script of ["problem:p1", "lib/cli/run.ts"]) {
+    const short = await run(script, ["-h"]);
+    assert.equal(short.code, 0, `${script} -h`);
+    assert.ok(short.stdout.includes("Flags:"), `${script} -h`);
   }
 });
 

@@ -125,7 +125,7 @@ export function helpText(usage: string, specs: readonly FlagSpec[]): string {
     const def = s.default === undefined ? (range ? ")" : "") : `${range ? "; " : " ("}default ${s.default})`;
     return `  --${s.name}${arg}\n      ${s.help}${range}${def}`;
   });
-  return `${usage}\n\nFlags:\n${rows.join("\n")}\n  --help\n      Show this help and exit.`;
+  return `${usage}\n\nFlags:\n${rows.join("\n")}\n  -h, --help\n      Show this help and exit.`;
 }
 
 /**
@@ -137,7 +137,9 @@ export function parseFlags(
   specs: readonly FlagSpec[],
   usage: string,
 ): Record<string, FlagValue> | null {
-  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
   // parseArgs refuses a value that starts with "-" ("--steps -3"); join negative numbers to their flag so the
   // range check can name the flag and the bad value.
