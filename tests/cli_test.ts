@@ -175,3 +175,19 @@ Deno.test("deno task bench times every step of every round and writes them with 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task figure writes a study's chart as a standalone SVG from the committed results", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "f.svg");
+    const r = await run("lib/cli/figure.ts", ["--study", "protocol", "--part", "protocol-stopped", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const svg = await Deno.readTextFile(out);
+    assert.ok(svg.startsWith("<svg") && svg.includes('xmlns="http://www.w3.org/2000/svg"'));
+    const bad = await run("lib/cli/figure.ts", ["--study", "protocol", "--part", "nope", "--out", out]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--part must be one of protocol-stopped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
