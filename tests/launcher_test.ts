@@ -18,6 +18,17 @@ const probe = await new Deno.Command("sh", {
 const ok = probe?.success === true;
 if (!ok) console.error("launcher_test: ignored: npx cannot start deno@2.9.6 here");
 
+/** Whether a process whose command line contains `text` is running (read from /proc, no pgrep needed). */
+function processRunning(text: string): boolean {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ").includes(text)) return true;
+    } catch { /* gone meanwhile */ }
+  }
+  return false;
+}
+
 async function waitFor(what: () => Promise<boolean>, seconds: number): Promise<boolean> {
   for (let t = 0; t < seconds * 10; t++) {
     if (await what()) return true;
@@ -43,10 +54,7 @@ Deno.test({
       assert.ok(started, "the sweep started");
       const pid = Number((await Deno.readTextFile(pidFile)).trim());
       Deno.kill(pid, "SIGTERM");
-      const stopped = await waitFor(async () => {
-        const ps = await new Deno.Command("pgrep", { args: ["-f", `problem.ts p1 --quick --out ${out}`] }).output();
-        return !ps.success; // no process left
-      }, 20);
+      const stopped = await waitFor(() => Promise.resolve(!processRunning(`problem.ts p1 --quick --out ${out}`)), 20);
       await shell.status;
       const text = await Deno.readTextFile(log);
       assert.ok(stopped, `the sweep went on after its launcher ended:\n${text}`);
