@@ -9,7 +9,7 @@ import { runExperiment } from "../lib/training/experiment.ts";
 import type { ProblemResults } from "../lib/runs/results.ts";
 import { probeDir, readProbes } from "../lib/probes/probe_file.ts";
 import { probeParts } from "../lib/report/probe_parts.ts";
-import { renderProblemPage } from "../lib/report/page.ts";
+import { renderPartsPage, renderProblemPage } from "../lib/report/page.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 import { problemOf } from "./fixtures/registry.ts";
 
@@ -50,6 +50,11 @@ Deno.test("runs with a probe file get heat maps and line charts on a self-contai
     assert.doesNotMatch(html, /https?:\/\//i);
     const plain = renderProblemPage(problemOf(results), results, { results: new Map() });
     assert.ok(!plain.includes("p2-probe-"));
+    // The pages keep the probes on a page of their own, linked from the problem's, so the problem's page stays light.
+    const linked = renderProblemPage(problemOf(results), results, { results: new Map() }, [], "probes.html");
+    assert.ok(linked.includes('href="probes.html"') && !linked.includes("p2-probe-"));
+    const probesPage = renderPartsPage(problemOf(results), "Problem 2: probes", parts);
+    assert.ok(probesPage.includes('id="p2-probe-attention-aligned"') && probesPage.includes('href="index.html"'));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -298,17 +298,32 @@ ${[...view.parts, ...extraParts].map(partHtml).join("\n")}
 ${runsTableHtml(results.runs, options.print)}`;
 }
 
-/** The full HTML document of one problem's report. */
+/** The full HTML document of one problem's report; `probesPage` links a page of its probes when there is one. */
 export function renderProblemPage(
   problem: ProblemDefinition,
   results: ProblemResults,
   context: ViewContext = NO_CONTEXT,
-  extraParts: readonly Part[] = [], // appended after the view's parts (the probes: lib/report/probe_parts.ts)
+  extraParts: readonly Part[] = [], // appended after the view's parts
+  probesPage: string | null = null,
 ): string {
-  const body = problemBodyHtml(problem, results, context, extraParts);
+  const link = probesPage === null
+    ? ""
+    : `\n<p class="nav"><a href="${escapeHtml(probesPage)}">The probes of these runs: what the models attend to and ` +
+      `keep →</a></p>`;
+  const body = problemBodyHtml(problem, results, context, extraParts) + link;
   return problem.answers === undefined
     ? documentHtml(`Recall Lab — ${problem.title}`, body)
     : documentHtml(`Recall Lab — ${problem.title}`, `${body}\n${LEGEND_SCRIPT}`, ANSWERS_CSS);
+}
+
+/**
+ * A page of further parts of a problem (its probes), linked from the problem's page, so that page stays light: the
+ * probes' heat maps weigh more than everything else on it.
+ */
+export function renderPartsPage(problem: ProblemDefinition, title: string, parts: readonly Part[]): string {
+  const body = `<header><p class="nav"><a href="index.html">← ${escapeHtml(problem.title)}</a></p>` +
+    `<h1>${escapeHtml(title)}</h1></header>\n${parts.map(partHtml).join("\n")}`;
+  return documentHtml(`Recall Lab — ${title}`, body);
 }
 
 /** The index document: a link to each registered problem with its headline finding (or "not run yet"). */

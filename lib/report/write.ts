@@ -13,7 +13,7 @@ import { mergePending, readResultsFile, rebuildResults } from "../runs/results_f
 import { withFileLock } from "../runs/file_lock.ts";
 import type { ProblemDefinition } from "../problems/definition.ts";
 import { loadProblems } from "../problems/registry.ts";
-import { renderIndexPage, renderProblemPage } from "./page.ts";
+import { renderIndexPage, renderPartsPage, renderProblemPage } from "./page.ts";
 import { probeParts } from "./probe_parts.ts";
 import { readProbes } from "../probes/probe_file.ts";
 import { readLongs } from "../probes/long_file.ts";
@@ -89,7 +89,14 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
     const probes = await readProbes(join(dir, p.id), r.runs); // runs with a <key>.probe.json
     const long = await readLongs(join(dir, p.id), r.runs); // runs with a <key>.long.json
     const parts = probeParts(r, probes);
-    await writeTextAtomic(join(dir, p.id, "index.html"), renderProblemPage(p, r, { results, probes, long }, parts));
+    const probesPage = parts.length === 0 ? null : "probes.html";
+    await writeTextAtomic(
+      join(dir, p.id, "index.html"),
+      renderProblemPage(p, r, { results, probes, long }, [], probesPage),
+    );
+    if (probesPage !== null) {
+      await writeTextAtomic(join(dir, p.id, probesPage), renderPartsPage(p, `${p.title}: probes`, parts));
+    }
   }
   await writeTextAtomic(join(dir, "index.html"), renderIndexPage(registry, context));
 }
