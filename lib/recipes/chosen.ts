@@ -46,6 +46,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-tf-learned-tau5": 1e-2,
   "p1-tf-rope-tau5": 1e-2,
   "p1-tf-nope-tau5": 2.15e-3,
+  "p1-mamba-tau5": 2.15e-3,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
