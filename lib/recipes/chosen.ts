@@ -47,6 +47,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-tf-rope-tau5": 1e-2,
   "p1-tf-nope-tau5": 2.15e-3,
   "p1-mamba-tau5": 2.15e-3,
+  "p1-hybrid-tau5": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
