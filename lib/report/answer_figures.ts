@@ -126,25 +126,18 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
       Plot.frame({ stroke: "#d0d0d0" }),
       Plot.ruleX([L], { stroke: "#333" }),
       Plot.ruleY([1 / K], { stroke: "#777", strokeDasharray: "4 3" }),
-      Plot.lineY(lines.filter((l) => !l.dashed), {
-        x: "x",
-        y: "y",
-        z: "series",
-        fx: "panel",
-        stroke: "series",
-        strokeWidth: 1.8,
-        ariaLabel: "series",
-      }),
-      Plot.lineY(lines.filter((l) => l.dashed), {
-        x: "x",
-        y: "y",
-        z: "series",
-        fx: "panel",
-        stroke: "series",
-        strokeWidth: 1.8,
-        strokeDasharray: "5 3",
-        ariaLabel: "series",
-      }),
+      ...[false, true].map((dashed) =>
+        Plot.lineY(lines.filter((l) => l.dashed === dashed), {
+          x: "x",
+          y: "y",
+          z: "series",
+          fx: "panel",
+          stroke: "series",
+          strokeWidth: 1.8,
+          ...(dashed ? { strokeDasharray: "5 3" } : {}),
+          ariaLabel: "series",
+        })
+      ),
       Plot.dot(lines, { x: "x", y: "y", fx: "panel", r: 2.5, fill: "series", fillOpacity: 0, title: "title" }),
     ],
   });
