@@ -3,7 +3,7 @@
  * seeds does each member's arithmetic exactly as its single run does (bit for bit), so its step can at best cost
  * what one model's step costs on a batch of S*b sequences, with the tf dispatch around the kernels paid once.
  * Times one model's training step at batch b and at S*b, alternating step by step in one process, with the fused
- * kernels' share (lib/wasm/kernel_clock.ts); the ceiling on the speed-up is S step(b) / step(S b).
+ * kernels' share (lib/kernels/kernel_clock.ts); the ceiling on the speed-up is S step(b) / step(S b).
  *
  *   deno run -A bench/ensemble_ceiling.ts                        # every model at d=8, Mamba also at d=64, S=5
  *   deno run -A bench/ensemble_ceiling.ts --models tf-rope:8 --seeds 5 --steps 100
@@ -16,7 +16,7 @@ import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { Adam } from "../lib/training/adam.ts";
-import { kernelClock } from "../lib/wasm/kernel_clock.ts";
+import { kernelClock } from "../lib/kernels/kernel_clock.ts";
 import { median } from "../lib/stats/median.ts";
 
 const { values } = parseArgs({

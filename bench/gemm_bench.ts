@@ -1,5 +1,5 @@
 /**
- * Benchmark (prints numbers; not a test): the GEMM kernels of lib/wasm/gemm.ts against tf.matMul (XNNPACK) at
+ * Benchmark (prints numbers; not a test): the GEMM kernels of lib/kernels/gemm.ts against tf.matMul (XNNPACK) at
  * the Mamba block's d = 64 shapes (b l = 4096 rows), per tile shape; "tn" products also per reduction chunk.
  * Median and min of 40 runs after 5, ms. tf.matMul's "tn" row gets A already transposed (the kernels need no
  * transposed copy).
@@ -11,8 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/platform/backend.ts";
 import { mt19937 } from "../lib/task/random.ts";
-import { instantiate, reserve, view } from "../lib/wasm/assembler.ts";
-import { gemmKernel, nnLayout, tnLayout } from "../lib/wasm/gemm.ts";
+import { instantiate, reserve, view } from "../lib/kernels/assembler.ts";
+import { gemmKernel, nnLayout, tnLayout } from "../lib/kernels/gemm.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

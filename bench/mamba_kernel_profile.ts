@@ -12,9 +12,9 @@ import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { Adam } from "../lib/training/adam.ts";
-import { coreKernels } from "../lib/models/mamba_kernels.ts";
-import type { Kernel } from "../lib/wasm/assembler.ts";
-import { kernelClock } from "../lib/wasm/kernel_clock.ts";
+import { coreKernels } from "../lib/kernels/mamba_kernels.ts";
+import type { Kernel } from "../lib/kernels/assembler.ts";
+import { kernelClock } from "../lib/kernels/kernel_clock.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

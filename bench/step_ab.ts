@@ -6,7 +6,7 @@
  * from one minute to the next. Also checks that both give the same losses bit for bit (the kernels are separate
  * module instances, tfjs is shared). Per side it also prints the medians of the step's parts as
  * bench/step_breakdown.ts does: forward (recording the tape), backward, optimiser, the fused kernels' share of
- * forward and backward (each side's lib/wasm/kernel_clock.ts) and "around" (the step minus those kernels).
+ * forward and backward (each side's lib/kernels/kernel_clock.ts) and "around" (the step minus those kernels).
  *
  *   git worktree add --detach /tmp/base main
  *   deno run -A bench/step_ab.ts --base /tmp/base --models mamba:8,hybrid:8 --steps 300
@@ -19,7 +19,7 @@ import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { Adam } from "../lib/training/adam.ts";
-import { kernelClock } from "../lib/wasm/kernel_clock.ts";
+import { kernelClock } from "../lib/kernels/kernel_clock.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,7 +42,7 @@ try {
   Deno.exit(2);
 }
 const buildBase = (await import(`file://${baseModel}`)).buildModel as typeof buildModel;
-const baseClock = (await import(`file://${values.base.replace(/\/$/, "")}/lib/wasm/kernel_clock.ts`))
+const baseClock = (await import(`file://${values.base.replace(/\/$/, "")}/lib/kernels/kernel_clock.ts`))
   .kernelClock as typeof kernelClock;
 
 /** One timed step's parts, ms. */

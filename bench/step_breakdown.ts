@@ -2,7 +2,7 @@
  * Benchmark (prints numbers; not a test): where one training step's time goes, per model, at B=64, L=64, K=16:
  * forward (recording the tape), backward (tf.variableGrads after the forward, loss read back), optimiser
  * (Adam), and of forward and backward the part spent inside the mixers' fused kernels (attention layer, Mamba
- * core: lib/wasm/kernel_clock.ts); "around" is the step minus those kernels (embedding, LayerNorms, residual
+ * core: lib/kernels/kernel_clock.ts); "around" is the step minus those kernels (embedding, LayerNorms, residual
  * adds, Mamba's in/out projections, readout and loss, the tape, Adam). Prints a Markdown table: median over
  * the timed steps for each part, and the step's min and median. Warm-up matters: the wasm kernels are
  * tiered up by the engine during the first model's first few dozen steps (with 10 warm-up steps the first
@@ -19,7 +19,7 @@ import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { Adam } from "../lib/training/adam.ts";
-import { kernelClock } from "../lib/wasm/kernel_clock.ts";
+import { kernelClock } from "../lib/kernels/kernel_clock.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

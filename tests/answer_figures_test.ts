@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
-import { lengthFigure, recipeCaption, trainingFigure } from "../lib/report/answer_figures.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import { lengthFigure, recipeCaption, trainingFigure } from "../lib/site/answer_figures.ts";
+import type { RunResult } from "../lib/store/results.ts";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 
 function runs(ropeConverged: readonly boolean[]): RunResult[] {

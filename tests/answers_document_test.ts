@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { answersHtml, type AuthoredAnswers } from "../lib/report/answers_document.ts";
-import { renderProblemPage } from "../lib/report/page.ts";
-import { lengthFigure } from "../lib/report/answer_figures.ts";
-import { CheckedTextError } from "../lib/report/checked_text.ts";
+import { answersHtml, type AuthoredAnswers } from "../lib/site/answers_document.ts";
+import { renderProblemPage } from "../lib/site/page.ts";
+import { lengthFigure } from "../lib/site/answer_figures.ts";
+import { CheckedTextError } from "../lib/site/checked_text.ts";
 import { fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CHROMIUM_INSTALL, chromiumPath, probeChromium } from "../lib/platform/chromium.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
-import { writeHomeworkPdfs } from "../lib/pdf/write_pdfs.ts";
-import { lengthFigure, trainingFigure } from "../lib/report/answer_figures.ts";
+import { writeHomeworkPdfs } from "../lib/site/write_pdfs.ts";
+import { lengthFigure, trainingFigure } from "../lib/site/answer_figures.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";
 

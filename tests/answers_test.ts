@@ -5,31 +5,32 @@
  */
 import assert from "node:assert/strict";
 import type { InitScheme, ModelName } from "../lib/training/config.ts";
-import type { HistoryPoint, RunResult } from "../lib/runs/results.ts";
+import type { RunResult } from "../lib/store/results.ts";
+import type { HistoryPoint } from "../lib/training/record.ts";
 import type { ProbeResult } from "../lib/probes/probe_run.ts";
-import { groupSeries } from "../lib/report/series.ts";
-import { evidenceOf } from "../lib/report/evidence.ts";
-import { nameFieldsOf } from "../lib/report/view.ts";
-import type { Claim } from "../lib/report/answers.ts";
-import { answerGroups } from "../lib/report/answers.ts";
+import { groupSeries } from "../lib/site/series.ts";
+import { evidenceOf } from "../lib/site/evidence.ts";
+import { nameFieldsOf } from "../lib/site/view.ts";
+import type { Claim } from "../lib/site/answers.ts";
+import { answerGroups } from "../lib/site/answers.ts";
 import {
   hybridLookupClaim,
   lagHeadClaim,
   learnedPositionsClaim,
   noPositionsClaim,
   ropeOffsetsClaim,
-} from "../lib/report/claims/attention_claims.ts";
+} from "../lib/site/claims/attention_claims.ts";
 import {
   delayWindowClaim,
   perQueryClaim,
   queriesClaim,
   recurrenceClaim,
   widthClaim,
-} from "../lib/report/claims/mamba_claims.ts";
-import { fastestClaim, shortLengthClaim } from "../lib/report/claims/training_claims.ts";
-import { architecturesClaim, capacityClaim } from "../lib/report/claims/recall_claims.ts";
-import { stairsClaim } from "../lib/report/claims/training_claims.ts";
-import { paperSentence } from "../lib/report/paper_table.ts";
+} from "../lib/site/claims/mamba_claims.ts";
+import { fastestClaim, shortLengthClaim } from "../lib/site/claims/training_claims.ts";
+import { architecturesClaim, capacityClaim } from "../lib/site/claims/recall_claims.ts";
+import { stairsClaim } from "../lib/site/claims/training_claims.ts";
+import { paperSentence } from "../lib/site/paper_table.ts";
 import { FIXTURE_L, fixtureRun } from "./fixtures/results_fixture.ts";
 import { fixtureProbe, type ProbeSpec } from "./fixtures/probe_fixture.ts";
 

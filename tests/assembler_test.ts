@@ -27,7 +27,7 @@ import {
   vSumPair,
   vSumReference,
   type WasmFunction,
-} from "../lib/wasm/assembler.ts";
+} from "../lib/kernels/assembler.ts";
 import { mt19937 } from "../lib/task/random.ts";
 
 Deno.test("LEB128 encodes the spec's examples", () => {

@@ -7,7 +7,7 @@ import {
   causalAttention,
   causalAttentionReference,
 } from "../lib/models/attention.ts";
-import { attentionKernels } from "../lib/models/attention_kernels.ts";
+import { attentionKernels } from "../lib/kernels/attention_kernels.ts";
 import { ropeScores } from "../lib/models/rope.ts";
 import { lcgValues, relativeError } from "./fixtures/numeric.ts";
 

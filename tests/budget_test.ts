@@ -5,7 +5,7 @@ import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { convergenceStep, train, type TrainOutcome } from "../lib/training/train.ts";
 import { stillImproving } from "../lib/training/plateau.ts";
-import { convergedPath, runExperiment } from "../lib/training/experiment.ts";
+import { convergedPath, runExperiment } from "../lib/store/experiment.ts";
 import { loadCheckpoint } from "../lib/training/checkpoint.ts";
 import { join } from "node:path";
 import { withTempDir } from "./fixtures/temp_dir.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
-import { binnedCurve } from "../lib/report/binned_curve.ts";
-import { stepTickText } from "../lib/report/charts.ts";
-import { groupSeries, type Series } from "../lib/report/series.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import { binnedCurve } from "../lib/site/binned_curve.ts";
+import { stepTickText } from "../lib/site/charts.ts";
+import { groupSeries, type Series } from "../lib/site/series.ts";
+import type { RunResult } from "../lib/store/results.ts";
 import { renderPage } from "./fixtures/registry.ts";
 import { FIXTURE_L, fixtureResults, fixtureRun } from "./fixtures/results_fixture.ts";
 import { mt19937 } from "../lib/task/random.ts";

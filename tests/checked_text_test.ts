@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { CheckedTextError, evaluate, fill, parseExpression, sentenceAround } from "../lib/report/checked_text.ts";
-import { ANSWER_FORMATS, answerFunctions } from "../lib/report/answer_functions.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import { CheckedTextError, evaluate, fill, parseExpression, sentenceAround } from "../lib/site/checked_text.ts";
+import { ANSWER_FORMATS, answerFunctions } from "../lib/site/answer_functions.ts";
+import type { RunResult } from "../lib/store/results.ts";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 
 /** Three Mamba seeds whose accuracy at 3L is set by hand, and one RoPE seed. */

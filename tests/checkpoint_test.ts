@@ -12,8 +12,8 @@ import {
 import { TRAINING_REVISION } from "../lib/training/revision.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
-import type { LengthAccuracy } from "../lib/runs/results.ts";
+import { runExperiment } from "../lib/store/experiment.ts";
+import type { LengthAccuracy } from "../lib/training/record.ts";
 import { evaluateByLength } from "../lib/training/evaluate.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from "../lib/training/safetensors.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";

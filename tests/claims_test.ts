@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
-import { type Claim, CLAIM_WRITE_GRACE_SECONDS, hostName, releaseClaim, tryClaim } from "../lib/runs/claims.ts";
-import { checkProblemResults, type RunResult } from "../lib/runs/results.ts";
+import { type Claim, CLAIM_WRITE_GRACE_SECONDS, hostName, releaseClaim, tryClaim } from "../lib/store/claims.ts";
+import { checkProblemResults, type RunResult } from "../lib/store/results.ts";
 
 function problem(id: string, args: string[]): Deno.Command {
   return problemCommand(id, args, "null");

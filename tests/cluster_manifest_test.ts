@@ -5,7 +5,7 @@ import { parseYamlDocuments } from "../lib/cluster/yaml_subset.ts";
 import { podArgs, readIndexedJob } from "../lib/cluster/indexed_job.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
 import { parseProblemFlags, type ProblemPlan, problemPlan } from "../lib/cli/problem.ts";
-import { shardsOfPlan } from "../lib/runs/shard.ts";
+import { shardsOfPlan } from "../lib/store/shard.ts";
 
 const MANIFEST = join(ROOT, "cluster", "k8s", "indexed_job.yaml");
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { caveatOf, comparePoints } from "../lib/report/comparison.ts";
-import { effectSentences, rankingText } from "../lib/report/findings.ts";
-import { type CurvePoint, groupSeries } from "../lib/report/series.ts";
+import { caveatOf, comparePoints } from "../lib/site/comparison.ts";
+import { effectSentences, rankingText } from "../lib/site/findings.ts";
+import { type CurvePoint, groupSeries } from "../lib/site/series.ts";
 import { wilsonInterval } from "../lib/stats/wilson.ts";
 import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
-import { checkRunResult } from "../lib/runs/results.ts";
+import { checkRunResult } from "../lib/store/results.ts";
 
 async function mountTmpfs(dir: string, size: string): Promise<string | null> {
   try {

@@ -23,9 +23,9 @@ import { LongForward, weightsOfModel } from "../lib/models/long_forward.ts";
 import { bytesPerSequence, checkLongEval, evaluateLong } from "../lib/training/evaluate_long.ts";
 import { batchAccuracy } from "../lib/training/train.ts";
 import { TINY } from "./fixtures/tiny_run.ts";
-import { coreKernels } from "../lib/models/mamba_kernels.ts";
-import { streamScan } from "../lib/models/mamba_stream_kernels.ts";
-import { reserve, view } from "../lib/wasm/assembler.ts";
+import { coreKernels } from "../lib/kernels/mamba_kernels.ts";
+import { streamScan } from "../lib/kernels/mamba_stream_kernels.ts";
+import { reserve, view } from "../lib/kernels/assembler.ts";
 import { mt19937 } from "../lib/task/random.ts";
 
 await initBackend();

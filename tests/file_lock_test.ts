@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withFileLock } from "../lib/runs/file_lock.ts";
+import { withFileLock } from "../lib/store/file_lock.ts";
 import { ROOT } from "./fixtures/spawn.ts";
-import type { Claim } from "../lib/runs/claims.ts";
+import type { Claim } from "../lib/store/claims.ts";
 
 Deno.test("the results lock lets one section in at a time, within a process too, and is gone afterwards", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lock_" });

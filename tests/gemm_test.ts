@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { gemmKernel, type GemmLayout, nnLayout, tnLayout } from "../lib/wasm/gemm.ts";
-import { instantiate, reserve, view } from "../lib/wasm/assembler.ts";
+import { gemmKernel, type GemmLayout, nnLayout, tnLayout } from "../lib/kernels/gemm.ts";
+import { instantiate, reserve, view } from "../lib/kernels/assembler.ts";
 import { mt19937 } from "../lib/task/random.ts";
 
 await initBackend();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../lib/platform/backend.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
+import { runExperiment } from "../lib/store/experiment.ts";
 import { evaluateLongDir, longPath, readLong, readLongs } from "../lib/probes/long_file.ts";
 import { longTable } from "../studies/length/study.ts";
 import { evaluateLong, weightsOfCheckpoint } from "../lib/training/evaluate_long.ts";

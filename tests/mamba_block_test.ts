@@ -9,9 +9,9 @@ import {
   type MambaProjections,
 } from "../lib/models/mamba_block.ts";
 import { mambaCore, type MambaCoreWeights, setStoredExpBudget } from "../lib/models/mamba_core.ts";
-import { ROW_PROJECTION_MAX_DIM } from "../lib/models/mamba_kernels.ts";
+import { ROW_PROJECTION_MAX_DIM } from "../lib/kernels/mamba_kernels.ts";
 import { linear } from "../lib/models/linear.ts";
-import { setOffsetMode } from "../lib/wasm/assembler.ts";
+import { setOffsetMode } from "../lib/kernels/assembler.ts";
 import { mt19937 } from "../lib/task/random.ts";
 import { gaussian } from "./fixtures/numeric.ts";
 

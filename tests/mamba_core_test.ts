@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
 import { mambaCore, mambaCoreReference, type MambaCoreWeights, setStoredExpBudget } from "../lib/models/mamba_core.ts";
-import { vectorExp } from "../lib/models/mamba_kernels.ts";
+import { vectorExp } from "../lib/kernels/mamba_kernels.ts";
 import { mt19937 } from "../lib/task/random.ts";
 import { gaussian } from "./fixtures/numeric.ts";
 

@@ -5,7 +5,7 @@ import { type ExperimentConfig, resolve, settingsOf } from "../lib/training/conf
 import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
-import { runKey } from "../lib/runs/run_key.ts";
+import { runKey } from "../lib/store/run_key.ts";
 
 await initBackend();
 

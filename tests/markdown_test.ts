@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { inline, markdownHtml } from "../lib/report/markdown.ts";
-import { glanceTable, rangeText } from "../lib/report/glance.ts";
+import { inline, markdownHtml } from "../lib/site/markdown.ts";
+import { glanceTable, rangeText } from "../lib/site/glance.ts";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 
 Deno.test("markdown: headings, paragraphs, lists, tables, emphasis and code, with HTML escaped", () => {

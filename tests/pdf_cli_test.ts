@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { homeworksOf, homeworkTitle } from "../lib/pdf/homework.ts";
-import { importedFiles, listedFiles, MIXER_SOURCES, MODEL_ASSEMBLY, REPO_ROOT } from "../lib/pdf/code_listing.ts";
+import { homeworksOf, homeworkTitle } from "../lib/site/homework.ts";
+import { importedFiles, listedFiles, MIXER_SOURCES, MODEL_ASSEMBLY, REPO_ROOT } from "../lib/site/code_listing.ts";
 import { MIXER_KINDS, MIXERS } from "../lib/models/mixers.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
 import { REGISTRY } from "./fixtures/registry.ts";
@@ -183,7 +183,7 @@ Deno.test("the code appendix lists the problem scripts, the model assembly and e
   assert.equal(files[0], "studies/p2/study.ts");
   assert.equal(files[1], "studies/p3/study.ts");
   const imported = await importedFiles(files);
-  for (const f of ["lib/models/attention.ts", "lib/models/mamba_core.ts", "lib/report/view.ts"]) {
+  for (const f of ["lib/models/attention.ts", "lib/models/mamba_core.ts", "lib/site/view.ts"]) {
     assert.ok(imported.includes(f), `${f} in ${imported.join(", ")}`);
   }
   for (const f of imported) {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
 import { CHROMIUM_INSTALL, probeChromium } from "../lib/platform/chromium.ts";
-import type { ProblemResults } from "../lib/runs/results.ts";
+import type { ProblemResults } from "../lib/store/results.ts";
 import { REGISTRY } from "./fixtures/registry.ts";
 import { problemCommand, ROOT } from "./fixtures/spawn.ts";
 

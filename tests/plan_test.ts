@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
 import { parseProblemFlags, problemPlan } from "../lib/cli/problem.ts";
-import { planCounts, planRows, statusText } from "../lib/runs/plan.ts";
-import { shardsOfPlan } from "../lib/runs/shard.ts";
+import { planCounts, planRows, statusText } from "../lib/store/plan.ts";
+import { shardsOfPlan } from "../lib/store/shard.ts";
 import { countsText, planTable } from "../lib/cli/plan_table.ts";
-import { type Claim, hostName } from "../lib/runs/claims.ts";
+import { type Claim, hostName } from "../lib/store/claims.ts";
 import { saveSnapshot, snapshotPath } from "../lib/training/train_snapshot.ts";
 import { substream } from "../lib/task/random.ts";
 

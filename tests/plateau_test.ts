@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { plateauLevel, recentCount, stillImproving } from "../lib/training/plateau.ts";
-import type { HistoryPoint } from "../lib/runs/results.ts";
+import type { HistoryPoint } from "../lib/training/record.ts";
 
 /** A history with one check every 50 steps at the given accuracies. */
 function checks(...accuracies: number[]): HistoryPoint[] {

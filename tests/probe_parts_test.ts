@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../lib/platform/backend.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
-import type { ProblemResults } from "../lib/runs/results.ts";
+import { runExperiment } from "../lib/store/experiment.ts";
+import type { ProblemResults } from "../lib/store/results.ts";
 import { probeDir, readProbes } from "../lib/probes/probe_file.ts";
-import { probeParts } from "../lib/report/probe_parts.ts";
-import { renderPartsPage, renderProblemPage } from "../lib/report/page.ts";
+import { probeParts } from "../lib/site/probe_parts.ts";
+import { renderPartsPage, renderProblemPage } from "../lib/site/page.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 import { problemOf } from "./fixtures/registry.ts";
 

@@ -11,7 +11,7 @@ import { type ExperimentConfig, MODEL_NAMES, resolve } from "../lib/training/con
 import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { arBatch } from "../lib/task/ar_data.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
+import { runExperiment } from "../lib/store/experiment.ts";
 import { loadModel } from "../lib/training/checkpoint.ts";
 import { traceForward } from "../lib/probes/probe_forward.ts";
 import { probeModel, type ProbeOptions, type ProbeResult } from "../lib/probes/probe_run.ts";

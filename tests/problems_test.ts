@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
-import { checkProblemResults, type ProblemResults } from "../lib/runs/results.ts";
+import { checkProblemResults, type ProblemResults } from "../lib/store/results.ts";
 import { MODEL_NAMES } from "../lib/models/model_table.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

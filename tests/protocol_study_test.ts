@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readResultsFile } from "../lib/runs/results_file.ts";
-import { upToThreeL } from "../lib/report/series.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import { readResultsFile } from "../lib/store/results_file.ts";
+import { upToThreeL } from "../lib/site/series.ts";
+import type { RunResult } from "../lib/store/results.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

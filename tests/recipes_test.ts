@@ -11,10 +11,10 @@ import {
   screenConfig,
 } from "../lib/recipes/screen.ts";
 import { modelSpec } from "../lib/models/model_table.ts";
-import { screenSentences } from "../lib/report/screen_parts.ts";
-import { readResultsFile } from "../lib/runs/results_file.ts";
-import type { RunResult } from "../lib/runs/results.ts";
-import { runKey } from "../lib/runs/run_key.ts";
+import { screenSentences } from "../lib/site/screen_parts.ts";
+import { readResultsFile } from "../lib/store/results_file.ts";
+import type { RunResult } from "../lib/store/results.ts";
+import { runKey } from "../lib/store/run_key.ts";
 import { resolve } from "../lib/training/config.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 

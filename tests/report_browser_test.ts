@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeReports } from "../lib/report/write.ts";
+import { writeReports } from "../lib/site/write.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 import { CHROMIUM_INSTALL, chromiumPath, HEADLESS_FLAGS, probeChromium } from "../lib/platform/chromium.ts";
 

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { withTempDir } from "./fixtures/temp_dir.ts";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
-import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/runs/results.ts";
-import { lineOffset } from "../lib/report/plot_dom.ts";
-import { readAllResults, writeReports } from "../lib/report/write.ts";
+import { checkProblemResults, type ProblemResults, type RunResult } from "../lib/store/results.ts";
+import { lineOffset } from "../lib/site/plot_dom.ts";
+import { readAllResults, writeReports } from "../lib/site/write.ts";
 
 import { headlineOf, REGISTRY, renderIndex, renderPage } from "./fixtures/registry.ts";
 import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
 import { MODEL_NAMES, modelSpec } from "../lib/models/model_table.ts";
-import { shadeOf } from "../lib/report/charts.ts";
+import { shadeOf } from "../lib/site/charts.ts";
 
 const PROBLEMS = ["p1", "p2", "p3"] as const;
 

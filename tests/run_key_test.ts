@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ExperimentConfig, KEYED_FIELDS, resolve, type RunSettings, settingsOf } from "../lib/training/config.ts";
 import { TRAINING_REVISION } from "../lib/training/revision.ts";
-import { runKey } from "../lib/runs/run_key.ts";
+import { runKey } from "../lib/store/run_key.ts";
 
 const BASE: ExperimentConfig = { model: "tf-rope", K: 16, d: 8, M: 1, L: 64, tau: 1, seed: 0, steps: 20000 };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { runTime, runTimeText } from "../lib/runs/run_time.ts";
-import type { RunResult } from "../lib/runs/results.ts";
+import { runTime, runTimeText } from "../lib/store/run_time.ts";
+import type { RunResult } from "../lib/store/results.ts";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 
 function timed(

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
-import { assignShards, parseShard, shardLoads, shardsOfPlan } from "../lib/runs/shard.ts";
-import { estimatedSeconds, stepMs } from "../lib/runs/run_cost.ts";
+import { assignShards, parseShard, shardLoads, shardsOfPlan } from "../lib/store/shard.ts";
+import { estimatedSeconds, stepMs } from "../lib/store/run_cost.ts";
 import { loadProblems } from "../lib/problems/registry.ts";
 import { parseProblemFlags, problemPlan, sweepCommand } from "../lib/cli/problem.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand, ROOT } from "./fixtures/spawn.ts";
-import { checkProblemResults, type ProblemResults, TIMING_FIELDS } from "../lib/runs/results.ts";
-import { type Claim, hostName } from "../lib/runs/claims.ts";
+import { checkProblemResults, type ProblemResults, TIMING_FIELDS } from "../lib/store/results.ts";
+import { type Claim, hostName } from "../lib/store/claims.ts";
 
 async function run(id: string, args: string[]): Promise<string> {
   const r = await problemCommand(id, args).output();

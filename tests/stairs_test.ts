@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { isStair, riseFor, stairIndex, stairLevel, stretchesOf } from "../lib/report/stairs.ts";
-import type { HistoryPoint } from "../lib/runs/results.ts";
+import { isStair, riseFor, stairIndex, stairLevel, stretchesOf } from "../lib/site/stairs.ts";
+import type { HistoryPoint } from "../lib/training/record.ts";
 import { mt19937 } from "../lib/task/random.ts";
 
 /** Checks every 50 steps through `end` at the given levels, with held-out noise of about `sd` (seeded). */

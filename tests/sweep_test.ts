@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
-import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/runs/results.ts";
+import { checkProblemResults, checkRunResult, type ProblemResults, TIMING_FIELDS } from "../lib/store/results.ts";
 
 function problem(name: string, args: string[]): Deno.Command {
   return problemCommand(name, args);

@@ -5,7 +5,7 @@ import { MODEL_NAMES, resolve, type RunModel } from "../lib/training/config.ts";
 import { buildModel } from "../lib/models/model.ts";
 import { substream } from "../lib/task/random.ts";
 import { crossEntropy, sequencesPerForward, train } from "../lib/training/train.ts";
-import { runExperiment } from "../lib/training/experiment.ts";
+import { runExperiment } from "../lib/store/experiment.ts";
 
 await initBackend();
 

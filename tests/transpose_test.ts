@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
-import { transpose2d, transposeArray } from "../lib/wasm/transpose.ts";
+import { transpose2d, transposeArray } from "../lib/kernels/transpose.ts";
 import { mt19937 } from "../lib/task/random.ts";
 
 await initBackend();

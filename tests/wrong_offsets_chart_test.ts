@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { wrongOffsetPoints, wrongOffsetsPart } from "../lib/report/wrong_offsets_chart.ts";
+import { wrongOffsetPoints, wrongOffsetsPart } from "../lib/site/wrong_offsets_chart.ts";
 import type { ProbeResult } from "../lib/probes/probe_run.ts";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
 import { fixtureProbe } from "./fixtures/probe_fixture.ts";

@@ -16,7 +16,7 @@ import { versions } from "../platform/version.ts";
 import { median } from "../stats/median.ts";
 import { RECIPE_TABLE } from "../recipes/chosen.ts";
 import { peakRssMb } from "../platform/peak_rss.ts";
-import { writeJsonAtomic } from "../runs/atomic_write.ts";
+import { writeJsonAtomic } from "../platform/atomic_write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { detectPeerBlas, type PeerBlas, peerBlasText, peerEnv } from "../platform/peer_blas.ts";
 

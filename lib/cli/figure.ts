@@ -5,11 +5,11 @@
  *   deno task figure --study protocol --part protocol-stopped --out docs/figures/protocol.svg
  */
 import { join } from "node:path";
-import { readAllResults } from "../report/write.ts";
+import { readAllResults } from "../site/write.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { readProbes } from "../probes/probe_file.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
-import { writeTextAtomic } from "../runs/atomic_write.ts";
+import { writeTextAtomic } from "../platform/atomic_write.ts";
 
 const USAGE = `deno task figure --study <id> --part <part id> --out FILE.svg
 

@@ -4,7 +4,7 @@
  * `--converged`, `<key>.converged.long.json` beside each run. Resumes where it stopped. No training.
  */
 import { join } from "node:path";
-import { readAllResults } from "../report/write.ts";
+import { readAllResults } from "../site/write.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { evaluateLongDir, type WhichWeights } from "../probes/long_file.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";

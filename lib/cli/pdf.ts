@@ -1,13 +1,13 @@
 /**
  * `deno task pdf`: the homework PDF reports, <out>/hw<N>.pdf for every homework some problem names (Problem 1
  * is homework 3, Problems 2 and 3 homework 4), printed by headless Chromium from the same report pages as
- * `deno task report`, with a title block and a code appendix (lib/pdf/). Without Chromium it says so in one
+ * `deno task report`, with a title block and a code appendix (lib/site/). Without Chromium it says so in one
  * line with the install command, exits 2 and writes nothing.
  */
 import { loadProblems } from "../problems/registry.ts";
 import { CHROMIUM_INSTALL, probeChromium } from "../platform/chromium.ts";
-import { homeworkFile, homeworksOf, homeworkTitle } from "../pdf/homework.ts";
-import { MissingResultsError, writeHomeworkPdfs } from "../pdf/write_pdfs.ts";
+import { homeworkFile, homeworksOf, homeworkTitle } from "../site/homework.ts";
+import { MissingResultsError, writeHomeworkPdfs } from "../site/write_pdfs.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task pdf [flags]

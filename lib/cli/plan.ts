@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { cliMain, type FlagSpec, UsageError } from "./flags.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { parseProblemFlags, problemPlan } from "./problem.ts";
-import { MAX_SHARDS, shardsOfPlan, shardText } from "../runs/shard.ts";
-import { type PlanCounts, planCounts, planRows } from "../runs/plan.ts";
+import { MAX_SHARDS, shardsOfPlan, shardText } from "../store/shard.ts";
+import { type PlanCounts, planCounts, planRows } from "../store/plan.ts";
 import { type CostRow, costTable, countsText, planTable } from "./plan_table.ts";
 import type { ProblemDefinition } from "../problems/definition.ts";
 import { type ExperimentConfig, resolve } from "../training/config.ts";
-import { estimatedSeconds, stepMs } from "../runs/run_cost.ts";
+import { estimatedSeconds, stepMs } from "../store/run_cost.ts";
 
 const USAGE = `deno task plan <problem> [flags]
 deno task plan costs [--L 32|64] [--jobs N]

@@ -1,5 +1,5 @@
 /** `deno task plan`'s table for people: one row per run, then counts lines. */
-import { type PlanCounts, type PlanRow, statusText } from "../runs/plan.ts";
+import { type PlanCounts, type PlanRow, statusText } from "../store/plan.ts";
 
 function seconds(s: number): string {
   return s < 10 ? s.toFixed(1) : s.toFixed(0);
@@ -72,6 +72,6 @@ export function costTable(rows: readonly CostRow[], jobs: number): string {
     "",
     ...[...byProblem].map(([p, s]) => `${p}: ${hours(s)} h on one core, ${hours(s / jobs)} h wall at --jobs ${jobs}`),
     `all: ${hours(total)} h on one core, ${hours(total / jobs)} h wall at --jobs ${jobs} ` +
-    "(step times: revision-2 sweep medians at --jobs 2, lib/runs/run_cost.ts; a run shared by two problems counted once)",
+    "(step times: revision-2 sweep medians at --jobs 2, lib/store/run_cost.ts; a run shared by two problems counted once)",
   ].join("\n");
 }

@@ -4,7 +4,7 @@
  * them. No training: the models are rebuilt from their saved weights.
  */
 import { join } from "node:path";
-import { readAllResults, writeReports } from "../report/write.ts";
+import { readAllResults, writeReports } from "../site/write.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { DEFAULT_PROBE_OPTIONS } from "../probes/probe_run.ts";

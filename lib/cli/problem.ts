@@ -2,21 +2,22 @@
  * The problem runner: `deno run -A lib/cli/problem.ts <id> [flags]` (what `deno task <id>` runs) finds the
  * problem in the registry, parses the shared flags, runs its sweep into `<out>/<id>` and rebuilds the reports
  * after every finished run. With `--shard i/N` it trains only shard i of the cost-balanced partition
- * (lib/runs/shard.ts) into the shared folder; the other shards train the rest.
+ * (lib/store/shard.ts) into the shared folder; the other shards train the rest.
  */
 import { join } from "node:path";
 import { type ExperimentConfig, INIT_CHOICES, type InitScheme, resolve } from "../training/config.ts";
-import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../runs/sweep.ts";
-import { rebuildResults } from "../runs/results_file.ts";
-import type { ProblemResults, RunResult } from "../runs/results.ts";
-import { writeReports } from "../report/write.ts";
+import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../store/sweep.ts";
+import { rebuildResults } from "../store/results_file.ts";
+import type { ProblemResults, RunResult } from "../store/results.ts";
+import { writeReports } from "../site/write.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
-import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../runs/shard.ts";
-import { runKey } from "../runs/run_key.ts";
+import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../store/shard.ts";
+import { runKey } from "../store/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { LR_RANGE } from "../recipes/protocol.ts";
-import type { ProblemDefinition, ProblemSettings, SweepJob } from "../problems/definition.ts";
+import type { ProblemDefinition, ProblemSettings } from "../problems/definition.ts";
+import type { SweepJob } from "../store/job.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [
   { name: "L", type: "int", choices: [32, 64], default: 64, help: "Training length L (evaluation runs to 3L)." },

@@ -3,7 +3,7 @@
  * lines otherwise (CI logs, pipes).
  */
 
-import type { RunProgress, SweepReporter } from "../runs/progress.ts";
+import type { RunProgress, SweepReporter } from "../store/progress.ts";
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";

@@ -1,7 +1,7 @@
 /**
  * `deno task report`: rebuild every HTML report from the results.json files alone (no training).
  */
-import { mergeResultsFiles, readAllResults, writeReports } from "../report/write.ts";
+import { mergeResultsFiles, readAllResults, writeReports } from "../site/write.ts";
 import { loadProblems } from "../problems/registry.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { join } from "node:path";

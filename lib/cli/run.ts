@@ -6,13 +6,14 @@
  */
 import { INIT_CHOICES, KERNEL_CHOICES, MODEL_NAMES, resolve } from "../training/config.ts";
 import type { ExperimentConfig, InitScheme, Kernels, ModelName } from "../training/config.ts";
-import { runExperiment } from "../training/experiment.ts";
+import { runExperiment } from "../store/experiment.ts";
 import { removeSnapshot, SNAPSHOT_SECONDS } from "../training/train_snapshot.ts";
 import { CheckpointError, loadCheckpoint, modelFromCheckpoint } from "../training/checkpoint.ts";
 import { evaluateByLength } from "../training/evaluate.ts";
 import { initBackend } from "../platform/backend.ts";
-import { accuracyAt, type LengthAccuracy } from "../runs/results.ts";
-import { writeJsonAtomic } from "../runs/atomic_write.ts";
+import { accuracyAt } from "../store/results.ts";
+import type { LengthAccuracy } from "../training/record.ts";
+import { writeJsonAtomic } from "../platform/atomic_write.ts";
 import { ProgressBoard } from "./progress.ts";
 import { TASK_FLAGS } from "./task_flags.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";

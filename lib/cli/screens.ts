@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { RECIPE_TABLE } from "../recipes/chosen.ts";
 import { chooseRecipe, gridOf, recipeLabel, recipeOfRun, runOf, type ScreenSetting } from "../recipes/screen.ts";
-import { readResultsFile } from "../runs/results_file.ts";
-import { accuracyAt, type RunResult } from "../runs/results.ts";
+import { readResultsFile } from "../store/results_file.ts";
+import { accuracyAt, type RunResult } from "../store/results.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task screens [flags]

@@ -2,12 +2,12 @@
  * `deno task summary`: a Markdown table of every finished run of each registered problem found in <out>
  * (status, convergence step, accuracy at L, 2L and 3L, time), for READMEs and notes.
  */
-import { endingOf } from "../report/ending.ts";
-import { accuracyAt, type RunResult } from "../runs/results.ts";
+import { endingOf } from "../site/ending.ts";
+import { accuracyAt, type RunResult } from "../store/results.ts";
 import { loadProblems } from "../problems/registry.ts";
-import { readAllResults } from "../report/write.ts";
+import { readAllResults } from "../site/write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
-import { runTime, runTimeText } from "../runs/run_time.ts";
+import { runTime, runTimeText } from "../store/run_time.ts";
 
 const USAGE = `deno task summary [flags]
 

@@ -23,11 +23,11 @@
  * (s <= t), l4 length rounded up to a multiple of 4.
  */
 import * as tf from "@tensorflow/tfjs";
-import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
-import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
-import { type AttentionKernels, attentionKernels, attentionWeightFloats } from "./attention_kernels.ts";
-import { droppedForwards, releaseSlot, type SlotHold, slotPool } from "../wasm/slot_pool.ts";
-import { clocked } from "../wasm/kernel_clock.ts";
+import { floats, recordingGradients, tensorOf } from "../kernels/tensor_io.ts";
+import { copyOut, regionBytes, reserve, view } from "../kernels/assembler.ts";
+import { type AttentionKernels, attentionKernels, attentionWeightFloats } from "../kernels/attention_kernels.ts";
+import { droppedForwards, releaseSlot, type SlotHold, slotPool } from "../kernels/slot_pool.ts";
+import { clocked } from "../kernels/kernel_clock.ts";
 import { checkRopeHeadDim, ropeQuadTables, ropeReference } from "./rope.ts";
 
 /** The four projections of one attention layer, each [d, d], applied as x @ W. */
@@ -208,7 +208,7 @@ function backwardSizes(dims: Dims, l4: number) {
 
 /**
  * What a forward keeps for its backward: JS copies of x, o and the statistics (other calls reuse the kernels'
- * scratch memory in between), and a slot of kernel memory (lib/wasm/slot_pool.ts) holding the softmax weights
+ * scratch memory in between), and a slot of kernel memory (lib/kernels/slot_pool.ts) holding the softmax weights
  * exp(score - max) of every visible pair, b h l4 (l4 + 4) / 2 floats (~2.2 MB per layer at b = l = 64, h = 4),
  * which the backward reads instead of recomputing scores and exponentials (the same bits: both kernels
  * compute a score with the same operations in the same order). At 4 heads of size 2 that recomputation was

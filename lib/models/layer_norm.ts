@@ -16,9 +16,9 @@
  * Glossary: b batch, l length, d model dim, m rows (all leading dims flattened).
  */
 import * as tf from "@tensorflow/tfjs";
-import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
-import { copyOut, reserve, view } from "../wasm/assembler.ts";
-import { layerNormKernels } from "./layer_norm_kernels.ts";
+import { floats, recordingGradients, tensorOf } from "../kernels/tensor_io.ts";
+import { copyOut, reserve, view } from "../kernels/assembler.ts";
+import { layerNormKernels } from "../kernels/layer_norm_kernels.ts";
 
 export interface LayerNormWeights {
   readonly gain: tf.Tensor1D; // [d]

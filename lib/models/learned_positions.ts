@@ -10,7 +10,7 @@
  * Glossary: b batch, l length, d model dim, P rows of the table (3L; rows at and beyond l get zero gradient).
  */
 import * as tf from "@tensorflow/tfjs";
-import { floats, tensorOf } from "../wasm/tensor_io.ts";
+import { floats, tensorOf } from "../kernels/tensor_io.ts";
 
 /** Plain tf: x [b, l, d] + pos[0:l] (pos [P, d]). */
 export function addPositionsReference(x: Float32Array, b: number, l: number, pos: tf.Tensor2D): tf.Tensor3D {

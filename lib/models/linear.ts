@@ -4,12 +4,12 @@
  * On the TF.js wasm backend a matMul with `transposeA`/`transposeB` leaves the fast XNNPACK path (measured
  * ~12x slower at [4096,64]x[64,64]), and tf's built-in matMul gradient uses those flags. `linear` computes the
  * same values as `linearReference` but differentiates through explicit transposes (a SIMD kernel,
- * lib/wasm/transpose.ts) + plain matMul.
+ * lib/kernels/transpose.ts) + plain matMul.
  *
  * Glossary: m rows (all leading dims flattened), i input dim, o output dim.
  */
 import * as tf from "@tensorflow/tfjs";
-import { transpose2d } from "../wasm/transpose.ts";
+import { transpose2d } from "../kernels/transpose.ts";
 
 /** Plain tf: x [..., i] @ w [i, o] -> [..., o], differentiated by tf autodiff. */
 export function linearReference(x: tf.Tensor, w: tf.Tensor2D): tf.Tensor {

@@ -34,13 +34,13 @@ import type { ModelConfig } from "./config.ts";
 import type { Model } from "./model.ts";
 import { embedding } from "../task/embedding.ts";
 import { layerNormRows } from "./layer_norm.ts";
-import { layerNormKernels } from "./layer_norm_kernels.ts";
-import { coreKernels } from "./mamba_kernels.ts";
-import { SCAN_BLOCK, streamScan } from "./mamba_stream_kernels.ts";
-import { reserve, view } from "../wasm/assembler.ts";
-import { slotPool } from "../wasm/slot_pool.ts";
+import { layerNormKernels } from "../kernels/layer_norm_kernels.ts";
+import { coreKernels } from "../kernels/mamba_kernels.ts";
+import { SCAN_BLOCK, streamScan } from "../kernels/mamba_stream_kernels.ts";
+import { reserve, view } from "../kernels/assembler.ts";
+import { slotPool } from "../kernels/slot_pool.ts";
 import { ropeTable } from "./rope.ts";
-import { attentionStreamKernels } from "./attention_stream_kernels.ts";
+import { attentionStreamKernels } from "../kernels/attention_stream_kernels.ts";
 
 /** A model's weights as plain arrays, by their `model.params` names (layer0.mamba.in_proj.x, readout.w, ...). */
 export interface StreamWeights<C extends ModelConfig = ModelConfig> {

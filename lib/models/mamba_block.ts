@@ -9,7 +9,7 @@
  * Why one op: at d = 8 the three projections are [4096, 8] x [8, 16]-sized matMuls whose dispatch, reshapes
  * and gradient transposes (18 matMuls and 12 transposes per two-layer step) cost far more than their
  * arithmetic. At d = 64 the arithmetic dominates; there the projections are GEMM kernels that give
- * tf.matMul's results bit for bit (lib/wasm/gemm.ts), so the op computes exactly what `linear` around the core
+ * tf.matMul's results bit for bit (lib/kernels/gemm.ts), so the op computes exactly what `linear` around the core
  * does, without the transposes, the weight gradients' [64, 4096] x [4096, 128] XNNPACK products (3.5 ms
  * each in a step, packing a fresh right-hand side every call) or the copies of x, z and their gradients
  * between tf and kernel memory.

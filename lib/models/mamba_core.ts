@@ -19,11 +19,11 @@
  * R = r + 2n (x_proj width), t time, c channel, s state index.
  */
 import * as tf from "@tensorflow/tfjs";
-import { floats, tensorOf } from "../wasm/tensor_io.ts";
-import { copyOut, regionBytes, reserve, view } from "../wasm/assembler.ts";
-import { coreKernels } from "./mamba_kernels.ts";
-import { clocked } from "../wasm/kernel_clock.ts";
-import { droppedForwards as dropped, releaseSlot, type SlotHold, slotPool } from "../wasm/slot_pool.ts";
+import { floats, tensorOf } from "../kernels/tensor_io.ts";
+import { copyOut, regionBytes, reserve, view } from "../kernels/assembler.ts";
+import { coreKernels } from "../kernels/mamba_kernels.ts";
+import { clocked } from "../kernels/kernel_clock.ts";
+import { droppedForwards as dropped, releaseSlot, type SlotHold, slotPool } from "../kernels/slot_pool.ts";
 
 /** Weights of the core; all float32. */
 export interface MambaCoreWeights {
@@ -275,7 +275,7 @@ type ForwardSource =
 const WEIGHT_NAMES: readonly KernelWeightName[] = ["convWT", "convB", "xProj", "xProjT", "dtProj", "dtBias", "a", "D"];
 
 /*
- * Saved state stays in kernel memory (lib/wasm/slot_pool.ts): a taped forward pass writes its intermediates straight into a slot and
+ * Saved state stays in kernel memory (lib/kernels/slot_pool.ts): a taped forward pass writes its intermediates straight into a slot and
  * its backward pass reads them there. (Copying them out to a JS array and back in cost two ~18 MB copies per
  * layer and step at d = 64, ~12 ms of a ~155 ms step.) Slots sit at the start of each module's memory; every
  * call's scratch space (outputs, backward work arrays) starts after the last slot.

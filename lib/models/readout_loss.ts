@@ -14,7 +14,7 @@
  * Glossary: b batch, l length, d model dim, K vocabulary size.
  */
 import * as tf from "@tensorflow/tfjs";
-import { floats, recordingGradients, tensorOf } from "../wasm/tensor_io.ts";
+import { floats, recordingGradients, tensorOf } from "../kernels/tensor_io.ts";
 import {
   layerNormReference,
   layerNormRows,

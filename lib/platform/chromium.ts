@@ -1,7 +1,7 @@
 /**
  * Finding a headless browser: Debian's Chromium at /usr/bin/chromium (or $CHROMIUM), checked by starting it
  * (`--version`), so a broken install counts as missing, and the flags every headless start uses. Used by the
- * browser test and by the PDF reports (lib/pdf/).
+ * browser test and by the PDF reports (lib/site/).
  */
 
 /** Where the browser is looked for unless $CHROMIUM names another binary. */

@@ -1,6 +1,12 @@
 /** Recall Lab's own version and the versions of everything that can change a result, recorded in every result. */
 import * as tf from "@tensorflow/tfjs";
-import type { Versions } from "../runs/results.ts";
+
+export interface Versions {
+  readonly recallLab: string;
+  readonly deno: string;
+  readonly v8: string;
+  readonly tfjs: string;
+}
 
 /** Recall Lab's release version (informational: run keys use TRAINING_REVISION, lib/training/revision.ts). */
 export const RECALL_LAB_VERSION = "0.2.0";

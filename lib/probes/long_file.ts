@@ -6,11 +6,12 @@
  * (lib/training/evaluate_long.ts) keeps memory flat at any length; the sequences are those evaluate.ts would draw.
  */
 import { join } from "node:path";
-import { writeJsonAtomic } from "../runs/atomic_write.ts";
-import type { LengthAccuracy, RunResult } from "../runs/results.ts";
+import { writeJsonAtomic } from "../platform/atomic_write.ts";
+import type { RunResult } from "../store/results.ts";
+import type { LengthAccuracy } from "../training/record.ts";
 import { CheckpointError, loadCheckpoint } from "../training/checkpoint.ts";
 import { evaluateLong, weightsOfCheckpoint } from "../training/evaluate_long.ts";
-import { exists } from "../runs/run_file.ts";
+import { exists } from "../store/run_file.ts";
 import { checkpointPath } from "./probe_file.ts";
 
 /** Which weights of a run: its final checkpoint, or the one kept when it first held 99%. */

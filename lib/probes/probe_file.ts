@@ -4,11 +4,11 @@
  * computes the missing ones from the checkpoints; `readProbes` gives the report the ones present.
  */
 import { join } from "node:path";
-import { writeTextAtomic } from "../runs/atomic_write.ts";
-import type { RunResult } from "../runs/results.ts";
+import { writeTextAtomic } from "../platform/atomic_write.ts";
+import type { RunResult } from "../store/results.ts";
 import { CheckpointError, loadModel } from "../training/checkpoint.ts";
 import { DEFAULT_PROBE_OPTIONS, PROBE_SCHEMA, probeModel, type ProbeOptions, type ProbeResult } from "./probe_run.ts";
-import { exists } from "../runs/run_file.ts";
+import { exists } from "../store/run_file.ts";
 
 /** The probe file of run `key` in a problem folder. */
 export function probePath(problemDir: string, key: string): string {

@@ -4,17 +4,12 @@
  * the summary tables and the output folders (`<out>/<id>`) all iterate over it, so nothing else names a problem.
  */
 import type { ExperimentConfig } from "../training/config.ts";
-import type { ProblemResults } from "../runs/results.ts";
-import type { ProblemView } from "../report/view.ts";
+import type { SweepJob } from "../store/job.ts";
+import type { ProblemResults } from "../store/results.ts";
+import type { ProblemView } from "../site/view.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
 import type { LongEval, WhichWeights } from "../probes/long_file.ts";
-import type { AuthoredAnswers } from "../report/answers_document.ts";
-
-/** One run of a sweep: a label for the report ("tau=5") and the config to train. */
-export interface SweepJob {
-  readonly variant: string;
-  readonly config: ExperimentConfig;
-}
+import type { AuthoredAnswers } from "../site/answers_document.ts";
 
 /** The settings every problem's job builder receives, from the shared problem flags. */
 export interface ProblemSettings {

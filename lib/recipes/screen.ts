@@ -6,8 +6,8 @@
  * committed screens say.
  */
 import type { ExperimentConfig, ModelName } from "../training/config.ts";
-import type { RunResult } from "../runs/results.ts";
-import { accuracyAt } from "../runs/results.ts";
+import type { RunResult } from "../store/results.ts";
+import { accuracyAt } from "../store/results.ts";
 import { SCREEN_LRS } from "./protocol.ts";
 
 export { SCREEN_LRS };

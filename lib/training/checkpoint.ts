@@ -4,7 +4,7 @@
  * the parameter-name
  * order and the Recall Lab version in `__metadata__`. The fixed token embedding V is not a parameter and is not
  * saved (it is rebuilt from the config). Sweeps write `<key>.safetensors` beside each run file
- * (lib/runs/run_worker.ts); `deno task run --load FILE` evaluates one.
+ * (lib/store/run_worker.ts); `deno task run --load FILE` evaluates one.
  *
  * Loading rebuilds the model from the stored config with `buildModel` and assigns every variable from the file
  * after checking that names, shapes and dtypes match exactly. `assignWeights` is the piece a continued training
@@ -16,7 +16,7 @@ import { TRAINING_REVISION } from "./revision.ts";
 import { buildModel } from "../models/model.ts";
 import { substream } from "../task/random.ts";
 import { initBackend } from "../platform/backend.ts";
-import { writeBytesAtomic } from "../runs/atomic_write.ts";
+import { writeBytesAtomic } from "../platform/atomic_write.ts";
 import { RECALL_LAB_VERSION } from "../platform/version.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedArray, SafetensorsError } from "./safetensors.ts";
 

@@ -103,7 +103,7 @@ type MambaSizeField = keyof typeof MAMBA_SIZE_DEFAULTS;
 
 /**
  * The user-facing settings of a run with every default filled in: exactly what can change its result, and so
- * exactly what its key hashes (lib/runs/run_key.ts). Run files store this, never the derived values.
+ * exactly what its key hashes (lib/store/run_key.ts). Run files store this, never the derived values.
  */
 export type RunSettings =
   & { readonly [F in Exclude<keyof ExperimentConfig, MambaSizeField>]-?: NonNullable<ExperimentConfig[F]> }

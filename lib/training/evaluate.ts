@@ -6,7 +6,7 @@ import type { ResolvedConfig, RunModel } from "./config.ts";
 import { substream } from "../task/random.ts";
 import { arBatch } from "../task/ar_data.ts";
 import { batchAccuracy, sequencesPerForward } from "./train.ts";
-import type { LengthAccuracy } from "../runs/results.ts";
+import type { LengthAccuracy } from "./record.ts";
 
 /** The lengths headlines and tables quote: L, 2L and 3L. */
 export function headlineLengths(config: Pick<ResolvedConfig, "L">): number[] {

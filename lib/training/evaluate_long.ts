@@ -17,7 +17,7 @@ import { LongForward, type StreamWeights, weightsOfModel } from "../models/long_
 import { restoreStream, substream } from "../task/random.ts";
 import { ArRowStream, rowStarts } from "../task/ar_stream.ts";
 import { accuracyOf } from "./train.ts";
-import type { LengthAccuracy } from "../runs/results.ts";
+import type { LengthAccuracy } from "./record.ts";
 import type { Checkpoint } from "./checkpoint.ts";
 
 export interface LongEvalOptions {

@@ -4,7 +4,7 @@
  * ("still improving at N steps" or "not learned within N steps, plateaued at x%"), so a budget never
  * manufactures a negative result.
  */
-import type { HistoryPoint } from "../runs/results.ts";
+import type { HistoryPoint } from "./record.ts";
 
 /** How much (as a fraction: 0.02 = 2 points) the recent best must beat the earlier best to count as improving. */
 export const IMPROVEMENT_MARGIN = 0.02;

@@ -1,5 +1,5 @@
 /**
- * The training-semantics revision: part of every run's key (lib/runs/run_key.ts), next to the run's settings.
+ * The training-semantics revision: part of every run's key (lib/store/run_key.ts), next to the run's settings.
  *
  * Bump it by hand, in the same commit, when a change to the code makes the same settings give a different
  * result: the data draws (lib/task/), initialisation or the model's math (lib/models/), the loss, Adam, the

@@ -18,7 +18,7 @@ import type { ResolvedConfig, RunModel } from "./config.ts";
 import type { RandomStream } from "../task/random.ts";
 import { type ArBatch, arBatch } from "../task/ar_data.ts";
 import { Adam } from "./adam.ts";
-import type { HistoryPoint, RunStatus, RunVerdict } from "../runs/results.ts";
+import type { HistoryPoint, RunStatus, RunVerdict } from "./record.ts";
 import { stillImproving } from "./plateau.ts";
 import type { TrainSnapshot } from "./train_snapshot.ts";
 import { modelWeights } from "./checkpoint.ts";

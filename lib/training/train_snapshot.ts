@@ -13,9 +13,9 @@
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from "./safetensors.ts";
 import type { AdamState } from "./adam.ts";
 import type { StreamState } from "../task/random.ts";
-import type { HistoryPoint } from "../runs/results.ts";
+import type { HistoryPoint } from "./record.ts";
 import { TRAINING_REVISION } from "./revision.ts";
-import { writeBytesAtomic } from "../runs/atomic_write.ts";
+import { writeBytesAtomic } from "../platform/atomic_write.ts";
 
 /** Seconds between snapshots of a sweep's run in progress (a snapshot costs milliseconds; a minute is the most lost). */
 export const SNAPSHOT_SECONDS = 60;

@@ -9,12 +9,13 @@
  * chose for the model at tau = 1 (tau = 1) or tau = 5 (longer delays), and Problem 3's for the wider Mamba.
  */
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { glanceTable } from "../../lib/report/glance.ts";
-import { tablePart } from "../../lib/report/view.ts";
-import { wrongOffsetsPart } from "../../lib/report/wrong_offsets_chart.ts";
+import { glanceTable } from "../../lib/site/glance.ts";
+import { tablePart } from "../../lib/site/view.ts";
+import { wrongOffsetsPart } from "../../lib/site/wrong_offsets_chart.ts";
 
 /** Delays for every model at M = 1, d = 8. */
 export const DELAYS = [1, 3, 5, 6, 7, 8, 10, 12];

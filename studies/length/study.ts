@@ -11,13 +11,14 @@
  *   one seed; learned-PE and RoPE attention beside it at lr 2e-4 but 20,000 steps (what the cost table allows).
  */
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob, ViewContext } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition, ViewContext } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
-import { glanceTable, rangeText } from "../../lib/report/glance.ts";
-import { tablePart } from "../../lib/report/view.ts";
-import type { RunResult } from "../../lib/runs/results.ts";
-import { accuracyAt } from "../../lib/runs/results.ts";
-import { groupSeries } from "../../lib/report/series.ts";
+import { glanceTable, rangeText } from "../../lib/site/glance.ts";
+import { tablePart } from "../../lib/site/view.ts";
+import type { RunResult } from "../../lib/store/results.ts";
+import { accuracyAt } from "../../lib/store/results.ts";
+import { groupSeries } from "../../lib/site/series.ts";
 
 /** Multiples of L evaluated in the run: every power of two of tokens from 4L to 2^14. */
 export function powerLengths(L: number): number[] {

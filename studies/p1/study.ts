@@ -4,8 +4,9 @@
  * (c) convergence: held-out accuracy vs training step (from the same runs' histories).
  */
 import { MODEL_NAMES } from "../../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
-import type { ProblemResults } from "../../lib/runs/results.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
+import type { ProblemResults } from "../../lib/store/results.ts";
 import {
   accuracyPart,
   compact,
@@ -14,23 +15,23 @@ import {
   noRuns,
   type Part,
   settingText,
-} from "../../lib/report/view.ts";
-import { effectSentences, effectSummary, HOLD } from "../../lib/report/findings.ts";
-import { fieldText, listText, pct, seriesName } from "../../lib/report/format.ts";
-import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../../lib/report/series.ts";
-import { screenParts } from "../../lib/report/screen_parts.ts";
-import { type Answer, answersPart, within } from "../../lib/report/answers.ts";
-import { evidenceOf } from "../../lib/report/evidence.ts";
+} from "../../lib/site/view.ts";
+import { effectSentences, effectSummary, HOLD } from "../../lib/site/findings.ts";
+import { fieldText, listText, pct, seriesName } from "../../lib/site/format.ts";
+import { groupSeries, holdsUpTo, longestLength, pointAt, type Series, valuesOf } from "../../lib/site/series.ts";
+import { screenParts } from "../../lib/site/screen_parts.ts";
+import { type Answer, answersPart, within } from "../../lib/site/answers.ts";
+import { evidenceOf } from "../../lib/site/evidence.ts";
 import {
   hybridLookupClaim,
   lagHeadClaim,
   learnedPositionsClaim,
   noPositionsClaim,
   ropeOffsetsClaim,
-} from "../../lib/report/claims/attention_claims.ts";
-import { delayWindowClaim, recurrenceClaim } from "../../lib/report/claims/mamba_claims.ts";
-import { batchClaim, fastestClaim, shortLengthClaim } from "../../lib/report/claims/training_claims.ts";
-import { paperPart } from "../../lib/report/paper_table.ts";
+} from "../../lib/site/claims/attention_claims.ts";
+import { delayWindowClaim, recurrenceClaim } from "../../lib/site/claims/mamba_claims.ts";
+import { batchClaim, fastestClaim, shortLengthClaim } from "../../lib/site/claims/training_claims.ts";
+import { paperPart } from "../../lib/site/paper_table.ts";
 import { RECIPE_TABLE, recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
 

@@ -3,21 +3,22 @@
  * for Mamba, the RoPE Transformer and the Hybrid.
  */
 import type { ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
-import type { ProblemResults } from "../../lib/runs/results.ts";
-import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingText } from "../../lib/report/view.ts";
-import { effectSentences, effectSummary, rankingText } from "../../lib/report/findings.ts";
-import { fieldText, listText, seriesName } from "../../lib/report/format.ts";
-import { groupSeries, type Series, valuesOf } from "../../lib/report/series.ts";
-import { type Answer, answersPart, within } from "../../lib/report/answers.ts";
-import { architectureOf, evidenceOf } from "../../lib/report/evidence.ts";
-import { hybridLookupClaim, ropeOffsetsClaim } from "../../lib/report/claims/attention_claims.ts";
-import { perQueryClaim, queriesClaim, recurrenceClaim } from "../../lib/report/claims/mamba_claims.ts";
-import { architecturesClaim, capacityClaim } from "../../lib/report/claims/recall_claims.ts";
-import { stairsClaim } from "../../lib/report/claims/training_claims.ts";
-import { screenConfirmationClaim } from "../../lib/report/claims/recipe_claims.ts";
+import type { ProblemResults } from "../../lib/store/results.ts";
+import { accuracyPart, compact, convergencePart, nameFieldsOf, noRuns, settingText } from "../../lib/site/view.ts";
+import { effectSentences, effectSummary, rankingText } from "../../lib/site/findings.ts";
+import { fieldText, listText, seriesName } from "../../lib/site/format.ts";
+import { groupSeries, type Series, valuesOf } from "../../lib/site/series.ts";
+import { type Answer, answersPart, within } from "../../lib/site/answers.ts";
+import { architectureOf, evidenceOf } from "../../lib/site/evidence.ts";
+import { hybridLookupClaim, ropeOffsetsClaim } from "../../lib/site/claims/attention_claims.ts";
+import { perQueryClaim, queriesClaim, recurrenceClaim } from "../../lib/site/claims/mamba_claims.ts";
+import { architecturesClaim, capacityClaim } from "../../lib/site/claims/recall_claims.ts";
+import { stairsClaim } from "../../lib/site/claims/training_claims.ts";
+import { screenConfirmationClaim } from "../../lib/site/claims/recipe_claims.ts";
 
 const MODELS: readonly ModelName[] = ["mamba", "tf-rope", "hybrid"];
 

@@ -2,11 +2,12 @@
  * Problem 3 (HW4): Mamba with a wider embedding, K=16, d=64: M = 4, 8, 16 at tau=1 side by side with the
  * d=8 Mamba runs (the same runs as Problem 2's, reused by key when finished there), and M=16 at tau=10.
  */
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import type { ExperimentConfig } from "../../lib/training/config.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
-import type { ProblemResults } from "../../lib/runs/results.ts";
+import type { ProblemResults } from "../../lib/store/results.ts";
 import {
   accuracyPart,
   compact,
@@ -15,16 +16,16 @@ import {
   nameFieldsOf,
   noRuns,
   settingText,
-} from "../../lib/report/view.ts";
-import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "../../lib/report/findings.ts";
-import { fieldText, listText, pct, steps } from "../../lib/report/format.ts";
-import { groupSeries, pointAt, type Series, valuesOf } from "../../lib/report/series.ts";
-import { caveatOf, compareAt } from "../../lib/report/comparison.ts";
-import { type Answer, answersPart, within } from "../../lib/report/answers.ts";
-import { evidenceOf } from "../../lib/report/evidence.ts";
-import { delayWindowClaim, perQueryClaim, queriesClaim, widthClaim } from "../../lib/report/claims/mamba_claims.ts";
-import { stairsClaim } from "../../lib/report/claims/training_claims.ts";
-import { screenConfirmationClaim } from "../../lib/report/claims/recipe_claims.ts";
+} from "../../lib/site/view.ts";
+import { effectSentences, effectSummary, rankingText, stateSizeSentence } from "../../lib/site/findings.ts";
+import { fieldText, listText, pct, steps } from "../../lib/site/format.ts";
+import { groupSeries, pointAt, type Series, valuesOf } from "../../lib/site/series.ts";
+import { caveatOf, compareAt } from "../../lib/site/comparison.ts";
+import { type Answer, answersPart, within } from "../../lib/site/answers.ts";
+import { evidenceOf } from "../../lib/site/evidence.ts";
+import { delayWindowClaim, perQueryClaim, queriesClaim, widthClaim } from "../../lib/site/claims/mamba_claims.ts";
+import { stairsClaim } from "../../lib/site/claims/training_claims.ts";
+import { screenConfirmationClaim } from "../../lib/site/claims/recipe_claims.ts";
 
 const MS = [4, 8, 16];
 /**

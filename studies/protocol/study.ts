@@ -5,13 +5,14 @@
  * revision 2 stopped, which reproduces the revision-2 result, and once on to 12,000 steps. One figure puts the two
  * side by side per seed.
  */
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
-import type { ProblemResults, RunResult } from "../../lib/runs/results.ts";
-import { accuracyAt } from "../../lib/runs/results.ts";
-import { upToThreeL } from "../../lib/report/series.ts";
-import { emptyPart, type Part } from "../../lib/report/view.ts";
-import { Plot, renderPlot } from "../../lib/report/plot_dom.ts";
-import { escapeHtml, pct } from "../../lib/report/format.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
+import type { ProblemResults, RunResult } from "../../lib/store/results.ts";
+import { accuracyAt } from "../../lib/store/results.ts";
+import { upToThreeL } from "../../lib/site/series.ts";
+import { emptyPart, type Part } from "../../lib/site/view.ts";
+import { Plot, renderPlot } from "../../lib/site/plot_dom.ts";
+import { escapeHtml, pct } from "../../lib/site/format.ts";
 
 /**
  * Revision 2's Problem 1 Mamba runs (reports/archive/rev2/p1/results.json): delay, seed and the step at which

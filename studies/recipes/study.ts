@@ -5,10 +5,11 @@
  * problems train with once it is entered in the recipe table; the page says which settings are screened and
  * whether the table follows the screen.
  */
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import { RECIPE_TABLE } from "../../lib/recipes/chosen.ts";
 import { gridOf, recipeLabel, screenConfig } from "../../lib/recipes/screen.ts";
-import { screenParts, screenSentences } from "../../lib/report/screen_parts.ts";
+import { screenParts, screenSentences } from "../../lib/site/screen_parts.ts";
 
 export const problem: ProblemDefinition = {
   id: "recipes",

@@ -6,11 +6,12 @@
  *
  * Every run trains a fixed budget; the learning rate is the one Problem 2's screens chose for Mamba at that M.
  */
-import type { ProblemDefinition, SweepJob } from "../../lib/problems/definition.ts";
+import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { SweepJob } from "../../lib/store/job.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { glanceTable } from "../../lib/report/glance.ts";
-import { tablePart } from "../../lib/report/view.ts";
+import { glanceTable } from "../../lib/site/glance.ts";
+import { tablePart } from "../../lib/site/view.ts";
 
 export const STATE_SIZES = [4, 16, 64];
 export const EXPANSIONS = [2, 4];

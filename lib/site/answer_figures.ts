@@ -1,0 +1,235 @@
+/**
+ * The figures the homework answers show, drawn so that no line stands for something no seed did:
+ *
+ * - `lengthFigure`: accuracy against test length. The first panel has one line per model, the mean over seeds,
+ *   drawn solid only when the model's seeds agree (every seed converged, or none did); a model whose seeds split is
+ *   dashed there and drawn seed by seed in a panel of its own. At most 6 lines a panel.
+ * - `trainingFigure`: held-out accuracy against the training step, one panel per model, one line per seed, a dot
+ *   where a seed first held 99%.
+ *
+ * Every caption states the budget and each model's recipe (lr, heads, initialisation), from the runs' own configs.
+ * Legend entries carry `data-series` and the lines `data-series` too, so a page's few lines of script can toggle
+ * them; without the script (PDF, no JavaScript) the figure is complete as printed.
+ */
+import type { RunResult } from "../store/results.ts";
+import { Plot, renderPlot } from "./plot_dom.ts";
+import { escapeHtml, listText, pct, steps } from "./format.ts";
+import { groupSeries, type Series, upToThreeL } from "./series.ts";
+import { type ModelName, modelSpec } from "../models/model_table.ts";
+import { shadeOf } from "./charts.ts";
+
+/** Whether a series' seeds split: some converged and some did not. */
+export function seedsSplit(s: Series): boolean {
+  const k = s.runs.filter((r) => r.convergedStep !== null).length;
+  return k > 0 && k < s.runs.length;
+}
+
+/** "lr 1e-3" style number: 0.00215 -> "2.15e-3", 0.01 -> "1e-2". */
+function lrText(lr: number): string {
+  const [m, e] = lr.toExponential().split("e");
+  return `${Number(Number(m).toPrecision(3))}e${Number(e)}`;
+}
+
+/** The budget and recipe sentence of a figure's caption, from the runs' configs. */
+export function recipeCaption(runs: readonly RunResult[]): string {
+  const budgets = [...new Set(runs.map((r) => r.config.steps))];
+  const batches = [...new Set(runs.map((r) => r.config.batch))];
+  const inits = [...new Set(runs.map((r) => r.config.init))];
+  const models = groupSeries(runs);
+  const perModel = [...new Set(models.map((s) => s.model))].map((m) => {
+    const rs = runs.filter((r) => r.config.model === m);
+    const lrs = [...new Set(rs.map((r) => r.config.lr))].map(lrText);
+    const heads = [...new Set(rs.map((r) => r.config.heads))].filter((h) => h > 0);
+    return `${modelSpec(m).label}: lr ${listText(lrs)}${heads.length ? `, ${listText(heads.map(String))} heads` : ""}`;
+  });
+  const budget = budgets.length === 1
+    ? `Every run trained ${steps(budgets[0])} steps`
+    : `Runs trained ${listText(budgets.map(steps))} steps`;
+  return `${budget} at batch ${listText(batches.map(String))} (${
+    inits.map((i) => i === "pytorch" ? "PyTorch's default initialisation" : `${i} initialisation`).join(", ")
+  }). ${perModel.join("; ")}.`;
+}
+
+interface Line {
+  readonly panel: string;
+  readonly series: string;
+  readonly x: number;
+  readonly y: number;
+  readonly dashed: boolean;
+  readonly title: string;
+}
+
+function meanCurve(s: Series): { x: number; y: number }[] {
+  return s.curve.map((p) => ({ x: p.length, y: p.mean }));
+}
+
+function seedColor(model: ModelName, i: number, n: number): string {
+  const hue = modelSpec(model).color;
+  return n <= 1 ? hue : shadeOf(hue, 0.45 - (0.85 * i) / (n - 1));
+}
+
+function legend(entries: readonly { name: string; color: string; dashed: boolean }[]): string {
+  return `<ul class="legend">${
+    entries.map((e) =>
+      `<li data-series="${escapeHtml(e.name)}"><svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" ` +
+      `stroke="${e.color}" stroke-width="2.5"${e.dashed ? ' stroke-dasharray="5 3"' : ""}/></svg> ` +
+      `<span class="name">${escapeHtml(e.name)}</span></li>`
+    ).join("")
+  }</ul>`;
+}
+
+function figure(id: string, legendHtml: string, svg: string, caption: string): string {
+  return `<figure class="chart" id="${escapeHtml(id)}">${legendHtml}<div class="plot">${svg}</div>` +
+    `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+/** Accuracy against test length (τ+2 .. 3L) of `runs`, one setting per model (see the module comment). */
+export function lengthFigure(id: string, runs: readonly RunResult[], what: string): string {
+  const series = groupSeries(runs).filter((s) => s.evaluated.length > 0);
+  if (series.length === 0) return `<p class="note-empty">No finished runs yet.</p>`;
+  const lines: Line[] = [];
+  const colors: { name: string; color: string; dashed: boolean }[] = [];
+  const main = "every model, mean over seeds";
+  for (const s of series) {
+    const name = modelSpec(s.model).label;
+    const split = seedsSplit(s);
+    colors.push({ name, color: modelSpec(s.model).color, dashed: split });
+    for (const p of meanCurve(s)) {
+      lines.push({ panel: main, series: name, x: p.x, y: p.y, dashed: split, title: `${name}: ${p.x}, ${pct(p.y)}` });
+    }
+    if (!split) continue;
+    s.evaluated.forEach((r, i) => {
+      const seedName = `${name}, seed ${r.config.seed}${r.convergedStep === null ? " (not converged)" : ""}`;
+      colors.push({ name: seedName, color: seedColor(s.model, i, s.evaluated.length), dashed: false });
+      for (const p of upToThreeL(r)) {
+        lines.push({
+          panel: `${name}: seeds split`,
+          series: seedName,
+          x: p.length,
+          y: p.accuracy,
+          dashed: false,
+          title: `${seedName}: ${p.length}, ${pct(p.accuracy)}`,
+        });
+      }
+    });
+  }
+  const panels = [...new Set(lines.map((l) => l.panel))];
+  const L = series[0].L, K = series[0].K;
+  const svg = renderPlot({
+    width: Math.min(1000, 330 * panels.length + 60),
+    height: 300,
+    x: { type: "log", base: 2, label: "test length →" },
+    y: { domain: [0, 1], label: "↑ accuracy", tickFormat: "%" },
+    fx: { domain: panels, label: null },
+    color: { domain: colors.map((c) => c.name), range: colors.map((c) => c.color) },
+    marks: [
+      Plot.frame({ stroke: "#d0d0d0" }),
+      Plot.ruleX([L], { stroke: "#333" }),
+      Plot.ruleY([1 / K], { stroke: "#777", strokeDasharray: "4 3" }),
+      ...[false, true].map((dashed) =>
+        Plot.lineY(lines.filter((l) => l.dashed === dashed), {
+          x: "x",
+          y: "y",
+          z: "series",
+          fx: "panel",
+          stroke: "series",
+          strokeWidth: 1.8,
+          ...(dashed ? { strokeDasharray: "5 3" } : {}),
+          ariaLabel: "series",
+        })
+      ),
+      Plot.dot(lines, { x: "x", y: "y", fx: "panel", r: 2.5, fill: "series", fillOpacity: 0, title: "title" }),
+    ],
+  });
+  const seeds = Math.max(...series.map((s) => s.runs.length));
+  const caption =
+    `${what} Accuracy at every test length from τ+2 to 3L on fresh sequences, mean over ${seeds} seeds; ` +
+    `vertical line: the training length L = ${L}; dashed horizontal: chance 1/K = ${pct(1 / K)}. A model whose ` +
+    `seeds split (some reached 99% on held-out sequences, some did not) is dashed in the first panel and drawn seed ` +
+    `by seed beside it. ${recipeCaption(runs)}`;
+  return figure(id, legend(colors), svg, caption);
+}
+
+/** Held-out accuracy at length L against the training step, one panel per model, one line per seed. */
+export function trainingFigure(id: string, runs: readonly RunResult[], what: string): string {
+  const series = groupSeries(runs);
+  if (series.length === 0) return `<p class="note-empty">No finished runs yet.</p>`;
+  const lines: (Line & { seed: number })[] = [];
+  const hits: { panel: string; x: number; y: number; series: string; title: string }[] = [];
+  const colors: { name: string; color: string; dashed: boolean }[] = [];
+  for (const s of series) {
+    const panel = modelSpec(s.model).label;
+    s.runs.forEach((r, i) => {
+      const name = `${panel}, seed ${r.config.seed}`;
+      colors.push({ name, color: seedColor(s.model, i, s.runs.length), dashed: false });
+      for (const h of r.history) {
+        lines.push({
+          panel,
+          series: name,
+          seed: r.config.seed,
+          x: h.step,
+          y: h.accuracy,
+          dashed: false,
+          title: `${name}: step ${steps(h.step)}, ${pct(h.accuracy)}`,
+        });
+      }
+      const c = r.convergedStep;
+      if (c !== null) {
+        hits.push({
+          panel,
+          series: name,
+          x: c,
+          y: r.history.find((h) => h.step === c)?.accuracy ?? 0.99,
+          title: `${name}: 99% from step ${steps(c)}`,
+        });
+      }
+    });
+  }
+  const panels = [...new Set(lines.map((l) => l.panel))];
+  const perRow = 3;
+  const svg = renderPlot({
+    width: 1000,
+    height: 230 * Math.ceil(panels.length / perRow) + 40,
+    x: { label: "training step →", tickFormat: "s" },
+    y: { domain: [0, 1], label: "↑ held-out accuracy at L", tickFormat: "%" },
+    fx: { label: null, axis: null },
+    fy: { label: null, axis: null },
+    color: { domain: colors.map((c) => c.name), range: colors.map((c) => c.color) },
+    marks: [
+      Plot.frame({ stroke: "#d0d0d0" }),
+      Plot.ruleY([0.99], { stroke: "#777", strokeDasharray: "4 3" }),
+      Plot.lineY(lines, {
+        x: "x",
+        y: "y",
+        z: "series",
+        stroke: "series",
+        strokeWidth: 1.4,
+        fx: (d: Line) => panels.indexOf(d.panel) % perRow,
+        fy: (d: Line) => Math.floor(panels.indexOf(d.panel) / perRow),
+        ariaLabel: "series",
+      }),
+      Plot.dot(hits, {
+        x: "x",
+        y: "y",
+        fill: "series",
+        r: 4,
+        title: "title",
+        fx: (d: { panel: string }) => panels.indexOf(d.panel) % perRow,
+        fy: (d: { panel: string }) => Math.floor(panels.indexOf(d.panel) / perRow),
+      }),
+      Plot.text(panels, {
+        text: (d: string) => d,
+        frameAnchor: "top-left",
+        dx: 6,
+        dy: 4,
+        fx: (d: string) => panels.indexOf(d) % perRow,
+        fy: (d: string) => Math.floor(panels.indexOf(d) / perRow),
+      }),
+    ],
+  });
+  const r0 = runs[0].config;
+  const caption = `${what} Accuracy on a fixed held-out batch of ${r0.testBatch} sequences at L, checked every ` +
+    `${r0.checkEvery} steps; a dot marks the first of ${r0.patience} consecutive checks at 99% or more (the step ` +
+    `this report calls convergence); dashed: 99%. ${recipeCaption(runs)}`;
+  return figure(id, legend(colors), svg, caption);
+}
