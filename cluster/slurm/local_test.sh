@@ -156,7 +156,7 @@ say "single-machine deno task p1 --quick for comparison"
   fail "the single-machine run failed (see $work/single.log)"
 
 "${deno[@]}" eval --ext=ts "
-import { TIMING_FIELDS } from '$root/lib/runs/results.ts';
+import { TIMING_FIELDS } from '$root/lib/store/results.ts';
 const read = (p: string) => JSON.parse(Deno.readTextFileSync(p));
 const strip = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v) => (TIMING_FIELDS as readonly string[]).includes(k) ? undefined : v));
 const merged = read('$out/p1/results.json'), single = read('$work/single/p1/results.json');
