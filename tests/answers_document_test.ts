@@ -6,7 +6,7 @@ import { renderProblemPage } from "../lib/site/page.ts";
 import { lengthFigure } from "../lib/site/answer_figures.ts";
 import { CheckedTextError } from "../lib/site/checked_text.ts";
 import { fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";
 
 const TEXT = `## (a) Induction heads at τ = 1

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CHROMIUM_INSTALL, chromiumPath, probeChromium } from "../lib/platform/chromium.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { writeHomeworkPdfs } from "../lib/site/write_pdfs.ts";
 import { lengthFigure, trainingFigure } from "../lib/site/answer_figures.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";

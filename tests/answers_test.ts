@@ -385,7 +385,7 @@ Deno.test("a sub-question whose claims all say nothing says so instead of stayin
 });
 
 Deno.test("a problem page's answers read the probes its context carries", async () => {
-  const { problem } = await import("../studies/p1/study.ts");
+  const { page: problem } = await import("../lib/site/pages/p1.ts");
   const { fixtureResults } = await import("./fixtures/results_fixture.ts");
   const results = fixtureResults("p1");
   const learned = results.runs.filter((r) => r.config.model === "tf-learned" && r.config.tau === 1);

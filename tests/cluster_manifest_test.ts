@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ROOT } from "./fixtures/spawn.ts";
 import { parseYamlDocuments } from "../lib/cluster/yaml_subset.ts";
 import { podArgs, readIndexedJob } from "../lib/cluster/indexed_job.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { parseProblemFlags, type ProblemPlan, problemPlan } from "../lib/cli/problem.ts";
 import { shardsOfPlan } from "../lib/store/shard.ts";
 

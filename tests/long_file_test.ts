@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { initBackend } from "../lib/platform/backend.ts";
 import { runExperiment } from "../lib/store/experiment.ts";
 import { evaluateLongDir, longPath, readLong, readLongs } from "../lib/probes/long_file.ts";
-import { longTable } from "../studies/length/study.ts";
+import { longTable } from "../lib/site/pages/length.ts";
 import { evaluateLong, weightsOfCheckpoint } from "../lib/training/evaluate_long.ts";
 import { loadCheckpoint } from "../lib/training/checkpoint.ts";
 import { TINY } from "./fixtures/tiny_run.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { homeworksOf, homeworkTitle } from "../lib/site/homework.ts";
 import { importedFiles, listedFiles, MIXER_SOURCES, MODEL_ASSEMBLY, REPO_ROOT } from "../lib/site/code_listing.ts";
 import { MIXER_KINDS, MIXERS } from "../lib/models/mixers.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { REGISTRY } from "./fixtures/registry.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 
@@ -153,12 +153,11 @@ Deno.test("a problem whose homework is not a positive integer is refused by the 
     await Deno.mkdir(join(dir, "bad"));
     await Deno.writeTextFile(
       join(dir, "bad", "study.ts"),
-      `export const problem = { id: "bad", title: "t", summary: "s", order: 1, homework: 0, jobs() { return []; }, ` +
-        `view() { return {}; } };\n`,
+      `export const study = { id: "bad", title: "t", summary: "s", order: 1, homework: 0, jobs() { return []; } };\n`,
     );
     await assert.rejects(
       loadProblems(new URL(`file://${dir}/`)),
-      /bad\/study\.ts: problem homework must be a positive integer/,
+      /bad\/study\.ts: study homework must be a positive integer/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -183,7 +182,7 @@ Deno.test("the code appendix lists the problem scripts, the model assembly and e
   assert.equal(files[0], "studies/p2/study.ts");
   assert.equal(files[1], "studies/p3/study.ts");
   const imported = await importedFiles(files);
-  for (const f of ["lib/models/attention.ts", "lib/models/mamba_core.ts", "lib/site/view.ts"]) {
+  for (const f of ["lib/models/attention.ts", "lib/models/mamba_core.ts", "lib/recipes/protocol.ts"]) {
     assert.ok(imported.includes(f), `${f} in ${imported.join(", ")}`);
   }
   for (const f of imported) {

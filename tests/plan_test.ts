@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fixtureRun } from "./fixtures/results_fixture.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { parseProblemFlags, problemPlan } from "../lib/cli/problem.ts";
 import { planCounts, planRows, statusText } from "../lib/store/plan.ts";
 import { shardsOfPlan } from "../lib/store/shard.ts";

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
-import { PROBLEMS_DIR } from "../lib/problems/registry.ts";
+import { STUDIES_DIR as PROBLEMS_DIR } from "../studies/registry.ts";
 import { runProblem } from "../lib/cli/problem.ts";
 import { writeReports } from "../lib/site/write.ts";
 import { renderProblemPage } from "../lib/site/page.ts";
 import { checkProblemResults } from "../lib/store/results.ts";
-import { problem as kSweep } from "./fixtures/k_sweep.ts";
+import { study as kSweepStudy } from "./fixtures/k_sweep.ts";
+import { withPage } from "../lib/site/pages.ts";
 import { REGISTRY } from "./fixtures/registry.ts";
 import { fixtureResults } from "./fixtures/results_fixture.ts";
 
@@ -35,7 +36,8 @@ Deno.test("results are drawn only by the problem that wrote them", () => {
   );
 });
 
-Deno.test("a problem added as one module runs, and the index page lists it beside the others", async () => {
+Deno.test("a study added as one config file runs, gets the default page, and the index lists it", async () => {
+  const kSweep = await withPage(kSweepStudy);
   const out = await Deno.makeTempDir({ prefix: "registry_" });
   const registry = [...REGISTRY, kSweep];
   try {
@@ -52,7 +54,7 @@ Deno.test("a problem added as one module runs, and the index page lists it besid
     const links = Array.from(index.querySelectorAll("ol.problems a")).map((a) => a.getAttribute("href"));
     assert.ok(links.includes("k_sweep/index.html"), links.join(", "));
     const items = Array.from(index.querySelectorAll("ol.problems li")).map((li) => li.textContent);
-    assert.ok(items.some((t) => t.includes(kSweep.title) && t.includes("Accuracy at L:")), items.join("\n"));
+    assert.ok(items.some((t) => t.includes(kSweep.title) && t.includes("6 of 6 runs.")), items.join("\n"));
     assert.equal(items.filter((t) => t.includes("Not run yet")).length, REGISTRY.length, "the others are listed too");
     const page = await Deno.readTextFile(join(out, "k_sweep", "index.html"));
     assert.ok(page.includes(kSweep.title) && page.includes("<svg"));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { problemCommand } from "./fixtures/spawn.ts";
 import { assignShards, parseShard, shardLoads, shardsOfPlan } from "../lib/store/shard.ts";
 import { estimatedSeconds, stepMs } from "../lib/store/run_cost.ts";
-import { loadProblems } from "../lib/problems/registry.ts";
+import { loadProblems } from "../lib/site/pages.ts";
 import { parseProblemFlags, problemPlan, sweepCommand } from "../lib/cli/problem.ts";
 
 Deno.test("--shard accepts i/N with 0 <= i < N and nothing else", () => {

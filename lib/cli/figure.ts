@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { readAllResults } from "../site/write.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { readProbes } from "../probes/probe_file.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { writeTextAtomic } from "../platform/atomic_write.ts";

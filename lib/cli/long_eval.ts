@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { readAllResults } from "../site/write.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { evaluateLongDir, type WhichWeights } from "../probes/long_file.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { MAX_LONG_SAMPLES, MAX_STREAM_LENGTH } from "../training/evaluate_long.ts";

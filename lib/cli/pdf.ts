@@ -4,7 +4,7 @@
  * `deno task report`, with a title block and a code appendix (lib/site/). Without Chromium it says so in one
  * line with the install command, exits 2 and writes nothing.
  */
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { CHROMIUM_INSTALL, probeChromium } from "../platform/chromium.ts";
 import { homeworkFile, homeworksOf, homeworkTitle } from "../site/homework.ts";
 import { MissingResultsError, writeHomeworkPdfs } from "../site/write_pdfs.ts";

@@ -8,12 +8,12 @@
  */
 import { join } from "node:path";
 import { cliMain, type FlagSpec, UsageError } from "./flags.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { parseProblemFlags, problemPlan } from "./problem.ts";
 import { MAX_SHARDS, shardsOfPlan, shardText } from "../store/shard.ts";
 import { type PlanCounts, planCounts, planRows } from "../store/plan.ts";
 import { type CostRow, costTable, countsText, planTable } from "./plan_table.ts";
-import type { ProblemDefinition } from "../problems/definition.ts";
+import type { ProblemDefinition } from "../site/pages.ts";
 import { type ExperimentConfig, resolve } from "../training/config.ts";
 import { estimatedSeconds, stepMs } from "../store/run_cost.ts";
 

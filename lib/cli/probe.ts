@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { readAllResults, writeReports } from "../site/write.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { DEFAULT_PROBE_OPTIONS } from "../probes/probe_run.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";

@@ -14,9 +14,10 @@ import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, Usa
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../store/shard.ts";
 import { runKey } from "../store/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { LR_RANGE } from "../recipes/protocol.ts";
-import type { ProblemDefinition, ProblemSettings } from "../problems/definition.ts";
+import type { ProblemDefinition } from "../site/pages.ts";
+import type { ProblemSettings } from "../../studies/definition.ts";
 import type { SweepJob } from "../store/job.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [

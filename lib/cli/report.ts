@@ -2,7 +2,7 @@
  * `deno task report`: rebuild every HTML report from the results.json files alone (no training).
  */
 import { mergeResultsFiles, readAllResults, writeReports } from "../site/write.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { join } from "node:path";
 import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";

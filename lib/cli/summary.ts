@@ -4,7 +4,7 @@
  */
 import { endingOf } from "../site/ending.ts";
 import { accuracyAt, type RunResult } from "../store/results.ts";
-import { loadProblems } from "../problems/registry.ts";
+import { loadProblems } from "../site/pages.ts";
 import { readAllResults } from "../site/write.ts";
 import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { runTime, runTimeText } from "../store/run_time.ts";

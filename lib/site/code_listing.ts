@@ -8,7 +8,7 @@
 import { dirname, join, normalize } from "node:path";
 import type { MixerKind } from "../models/mixers.ts";
 import { modelSpec } from "../models/model_table.ts";
-import type { ProblemDefinition } from "../problems/definition.ts";
+import type { ProblemDefinition } from "./pages.ts";
 import type { ProblemResults } from "../store/results.ts";
 import { escapeHtml } from "./format.ts";
 

@@ -2,7 +2,7 @@
  * Homeworks: which registered problems go into which PDF report. A problem names its homework in its own
  * definition (`homework` in studies/<id>/study.ts); this groups the registry by it, so no problem id is written here.
  */
-import type { ProblemDefinition } from "../problems/definition.ts";
+import type { ProblemDefinition } from "./pages.ts";
 import { listText } from "./format.ts";
 
 /** The course the homeworks belong to, for the title block. */

@@ -5,7 +5,8 @@
  * navigation, the run table expanded) with its probe parts, then the code appendix. One document rather than
  * merged PDFs, so pages are numbered through the whole homework and figures are numbered in order.
  */
-import type { ProblemDefinition, ViewContext } from "../problems/definition.ts";
+import type { ProblemDefinition } from "./pages.ts";
+import type { ViewContext } from "./view.ts";
 import type { ProblemResults } from "../store/results.ts";
 import { documentHtml, problemBodyHtml, provenanceHtml } from "./page.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";

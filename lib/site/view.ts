@@ -5,6 +5,8 @@
  * are never parsed.
  */
 import type { ProblemResults, RunResult } from "../store/results.ts";
+import type { ProbeResult } from "../probes/probe_run.ts";
+import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import { markdownHtml } from "./markdown.ts";
 import { recipeCaption } from "./answer_figures.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
@@ -44,6 +46,24 @@ export interface ProblemView {
   readonly howToRead: string;
   readonly parts: readonly Part[];
   readonly headline: string;
+}
+
+/** What a study's page may read besides its own results: the other studies' results, its probes. */
+export interface ViewContext {
+  /** Results of every study found in the same reports folder, by id. */
+  readonly results: ReadonlyMap<string, ProblemResults>;
+  /** The probe results of this study's runs, by run key (absent or empty when none were computed). */
+  readonly probes?: ReadonlyMap<string, ProbeResult>;
+  /** Accuracy beyond the runs' own lengths (`deno task long-eval`), by run key: final and converged weights. */
+  readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
+}
+
+/** A study's page (lib/site/pages/<id>.ts): its view of the results, and the figures its authored answers place. */
+export interface StudyPage {
+  /** The report: how to read it, parts (charts and findings) and a one-sentence headline. */
+  view(results: ProblemResults, context: ViewContext): ProblemView;
+  /** Figure HTML by id for the study's answers.md, drawn from the results on demand. */
+  figures?(results: ProblemResults): Readonly<Record<string, () => string>>;
 }
 
 export function compact(xs: readonly (string | null)[]): string[] {

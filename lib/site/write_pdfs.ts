@@ -5,7 +5,7 @@
  * were; a missing results file is found before anything is printed.
  */
 import { join } from "node:path";
-import type { ProblemDefinition } from "../problems/definition.ts";
+import type { ProblemDefinition } from "./pages.ts";
 import { writeBytesAtomic } from "../platform/atomic_write.ts";
 import { readAllResults } from "./write.ts";
 import { probeParts } from "./probe_parts.ts";

@@ -9,13 +9,10 @@
  * chose for the model at tau = 1 (tau = 1) or tau = 5 (longer delays), and Problem 3's for the wider Mamba.
  */
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { StudyDefinition } from "../definition.ts";
 import type { SweepJob } from "../../lib/store/job.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { glanceTable } from "../../lib/site/glance.ts";
-import { tablePart } from "../../lib/site/view.ts";
-import { wrongOffsetsPart } from "../../lib/site/wrong_offsets_chart.ts";
 
 /** Delays for every model at M = 1, d = 8. */
 export const DELAYS = [1, 3, 5, 6, 7, 8, 10, 12];
@@ -28,7 +25,7 @@ function p1Recipe(model: ModelName, tau: number): Partial<ExperimentConfig> {
   return recipeFor(`p1-${model}-tau${tau === 1 ? 1 : 5}`);
 }
 
-export const problem: ProblemDefinition = {
+export const study: StudyDefinition = {
   id: "delay",
   title: "The delay study — learnability against the convolutions' reach",
   summary: `Delay against reach: Mamba, the Hybrid, RoPE and NoPE at M = 1, d = 8, tau in ${DELAYS.join(", ")}; ` +
@@ -67,18 +64,5 @@ export const problem: ProblemDefinition = {
       });
     }
     return jobs;
-  },
-  view(results, context) {
-    const part = tablePart("delay-glance", "Accuracy by setting", results.runs, glanceTable);
-    const offsets = wrongOffsetsPart("delay-offsets", results.runs, context.probes ?? new Map());
-    return {
-      howToRead: "The prediction, stated before any run finished: a two-layer Mamba (convolution width 4 in each " +
-        "layer, so 6 tokens of reach) learns a delay of up to 6 from its convolutions, and beyond that only by " +
-        "carrying the value in its state, so at M > 1 its learnability should step down between tau = 6 and 7; the " +
-        "Hybrid's single convolution reaches 3, so its step should come between 3 and 4. Width 12 at tau = 10 " +
-        "brings that delay back within reach.",
-      parts: [part, offsets],
-      headline: `${results.runs.length} of ${results.planned} runs of the delay study.`,
-    };
   },
 };

@@ -11,14 +11,9 @@
  *   one seed; learned-PE and RoPE attention beside it at lr 2e-4 but 20,000 steps (what the cost table allows).
  */
 import type { ExperimentConfig, ModelName } from "../../lib/training/config.ts";
-import type { ProblemDefinition, ViewContext } from "../../lib/problems/definition.ts";
+import type { StudyDefinition } from "../definition.ts";
 import type { SweepJob } from "../../lib/store/job.ts";
 import { BUDGETS, seedsFor } from "../../lib/recipes/protocol.ts";
-import { glanceTable, rangeText } from "../../lib/site/glance.ts";
-import { tablePart } from "../../lib/site/view.ts";
-import type { RunResult } from "../../lib/store/results.ts";
-import { accuracyAt } from "../../lib/store/results.ts";
-import { groupSeries } from "../../lib/site/series.ts";
 
 /** Multiples of L evaluated in the run: every power of two of tokens from 4L to 2^14. */
 export function powerLengths(L: number): number[] {
@@ -67,56 +62,7 @@ function paperRow(model: ModelName, seed: number): ExperimentConfig {
   };
 }
 
-/** Accuracy (mean [range] over seeds) at each power of two of tokens, per setting, as a Markdown table. */
-export function powersTable(runs: readonly RunResult[]): string {
-  const series = groupSeries(runs).filter((s) => s.evaluated.length > 0);
-  const lengths = [
-    ...new Set(series.flatMap((s) => s.evaluated.flatMap((r) => r.accuracyByLength.map((p) => p.length)))),
-  ]
-    .filter((n) => Number.isInteger(Math.log2(n)) && n >= 64).sort((a, b) => a - b);
-  const head = ["model", "d", "L", "steps", ...lengths.map((n) => `2^${Math.log2(n)}`)];
-  const rows = series.map((s) => [
-    s.model,
-    String(s.d),
-    String(s.L),
-    String(s.runs[0].config.steps),
-    ...lengths.map((n) => rangeText(s.evaluated.flatMap((r) => accuracyAt(r, n) ?? []))),
-  ]);
-  return [head, head.map((_, i) => (i < 4 ? "---" : "--:")), ...rows].map((c) => `| ${c.join(" | ")} |`).join("\n");
-}
-
-/**
- * Accuracy from the checkpoints beyond the runs' own lengths (`deno task long-eval`), per setting and weights (final
- * or at 99%), mean [range] over the seeds that have them, as a Markdown table; null when none were evaluated.
- */
-export function longTable(runs: readonly RunResult[], long: ViewContext["long"]): string | null {
-  if (long === undefined || long.size === 0) return null;
-  const series = groupSeries(runs);
-  const lengths = [
-    ...new Set([...long.values()].flatMap((e) => Object.values(e).flatMap((x) => x.lengths.map((p) => p.length)))),
-  ]
-    .sort((a, b) => a - b);
-  const rows: string[][] = [];
-  for (const s of series) {
-    for (const which of ["converged", "final"] as const) {
-      const evals = s.runs.flatMap((r) => long.get(r.key)?.[which] ?? []);
-      if (evals.length === 0) continue;
-      const at = (n: number) => rangeText(evals.flatMap((e) => e.lengths.find((p) => p.length === n)?.accuracy ?? []));
-      rows.push([
-        s.model,
-        String(s.d),
-        String(s.L),
-        which === "final" ? "trained on" : "at 99%",
-        `${evals.length}`,
-        ...lengths.map(at),
-      ]);
-    }
-  }
-  const head = ["model", "d", "L", "weights", "seeds", ...lengths.map((n) => `2^${Math.log2(n)}`)];
-  return [head, head.map((_, i) => (i < 5 ? "---" : "--:")), ...rows].map((c) => `| ${c.join(" | ")} |`).join("\n");
-}
-
-export const problem: ProblemDefinition = {
+export const study: StudyDefinition = {
   id: "length",
   title: "The length study — the Mamba paper's induction-heads table, to a million tokens",
   summary: "Length generalisation: Mamba and the Hybrid trained at L 64 or 256, d 8 or 64 (fixed 12,000 steps; the " +
@@ -151,22 +97,5 @@ export const problem: ProblemDefinition = {
       });
     }
     return jobs;
-  },
-  view(results, context) {
-    const beyond = longTable(results.runs, context.long);
-    const parts = [
-      tablePart("length-powers", "Accuracy at every power of two", results.runs, powersTable),
-      ...(beyond === null
-        ? []
-        : [tablePart("length-beyond", "Beyond 2^14, from the checkpoints", results.runs, () => beyond)]),
-      tablePart("length-glance", "Accuracy at L, 2L, 3L", results.runs, glanceTable),
-    ];
-    return {
-      howToRead: "The Mamba paper trains on induction heads at length 256 and reports Mamba at 100% to 2^20 tokens " +
-        "while attention falls past 2x (MHA-RoPE 83.6% at 2x, 31.3% at 4x; MHA-Abs 58.6% at 2x). Each row here is " +
-        "one setting, mean over seeds with their range in brackets, at every power of two the run was evaluated at.",
-      parts,
-      headline: `${results.runs.length} of ${results.planned} runs of the length study.`,
-    };
   },
 };

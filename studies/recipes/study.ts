@@ -5,13 +5,12 @@
  * problems train with once it is entered in the recipe table; the page says which settings are screened and
  * whether the table follows the screen.
  */
-import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { StudyDefinition } from "../definition.ts";
 import type { SweepJob } from "../../lib/store/job.ts";
 import { RECIPE_TABLE } from "../../lib/recipes/chosen.ts";
 import { gridOf, recipeLabel, screenConfig } from "../../lib/recipes/screen.ts";
-import { screenParts, screenSentences } from "../../lib/site/screen_parts.ts";
 
-export const problem: ProblemDefinition = {
+export const study: StudyDefinition = {
   id: "recipes",
   title: "Training recipes — the learning rate, screened per model and setting",
   summary: "Learning-rate screens for every setting Problems 1-3 train (lib/recipes/chosen.ts): lr 1e-3 .. 1e-2 " +
@@ -32,17 +31,5 @@ export const problem: ProblemDefinition = {
       }
     }
     return jobs;
-  },
-  view(results) {
-    const screened = RECIPE_TABLE.filter((row) => screenSentences(row, results.runs).length > 1).length;
-    return {
-      howToRead: "Each table is one setting a problem trains, screened over the same grid of learning rates for " +
-        "every model on one seed with half the setting's budget. The best is the one with the highest accuracy at L " +
-        "at the end (all runs at 99% or more tie), then the one that converged first, then the smaller rate; the " +
-        "problems then train it on five seeds (three at d = 64).",
-      parts: screenParts(RECIPE_TABLE, results.runs),
-      headline: `${screened} of ${RECIPE_TABLE.length} settings have screen results (${results.runs.length} of ` +
-        `${results.planned} planned runs finished).`,
-    };
   },
 };

@@ -6,19 +6,17 @@
  *
  * Every run trains a fixed budget; the learning rate is the one Problem 2's screens chose for Mamba at that M.
  */
-import type { ProblemDefinition } from "../../lib/problems/definition.ts";
+import type { StudyDefinition } from "../definition.ts";
 import type { SweepJob } from "../../lib/store/job.ts";
 import { recipeFor } from "../../lib/recipes/chosen.ts";
 import { BUDGETS } from "../../lib/recipes/protocol.ts";
-import { glanceTable } from "../../lib/site/glance.ts";
-import { tablePart } from "../../lib/site/view.ts";
 
 export const STATE_SIZES = [4, 16, 64];
 export const EXPANSIONS = [2, 4];
 export const WIDTHS = [16, 32];
 const SEEDS = 5;
 
-export const problem: ProblemDefinition = {
+export const study: StudyDefinition = {
   id: "state",
   title: "The state-size study — state numbers against width",
   summary: `State size against width: Mamba at M = 8 and 16, d = 8, n in ${STATE_SIZES.join(", ")} x e/d in ` +
@@ -47,16 +45,5 @@ export const problem: ProblemDefinition = {
       }
     }
     return jobs;
-  },
-  view(results) {
-    const part = tablePart("state-glance", "Accuracy by setting", results.runs, glanceTable);
-    return {
-      howToRead: "Each row keeps everything but the state or the width: a Mamba layer holds 2 x n x e numbers of " +
-        "state per sequence (e = expansion x d). Zoology found that recurrent models need a state that grows with " +
-        "the number of key-value pairs to recall; if the state is what limits Mamba at M = 8 and 16, the queries " +
-        "it learns should grow with n and e/d at d = 8 as they do with d.",
-      parts: [part],
-      headline: `${results.runs.length} of ${results.planned} runs of the state-size study.`,
-    };
   },
 };

@@ -1,0 +1,115 @@
+/** The page of the protocol study (the same runs stopped at 99% and trained on), drawn from its results; the runs are set in studies/protocol/study.ts. */
+import type { StudyPage } from "../view.ts";
+
+import type { ProblemResults, RunResult } from "../../store/results.ts";
+import { accuracyAt } from "../../store/results.ts";
+import { upToThreeL } from "../series.ts";
+import { emptyPart, type Part } from "../view.ts";
+import { Plot, renderPlot } from "../plot_dom.ts";
+import { escapeHtml, pct } from "../format.ts";
+
+/**
+ * Revision 2's Problem 1 Mamba runs (reports/archive/rev2/p1/results.json): delay, seed and the step at which
+ * training stopped (the third of three checks at >= 99%). Their recipe: lr 2.15e-3, PyTorch init, warm-up 100,
+ * clip 1, batch 64, L = 64.
+ */
+const STOPPED: readonly { tau: number; seed: number; stoppedAt: number }[] = [
+  { tau: 1, seed: 0, stoppedAt: 3100 },
+  { tau: 1, seed: 1, stoppedAt: 2250 },
+  { tau: 1, seed: 2, stoppedAt: 1350 },
+  { tau: 5, seed: 0, stoppedAt: 3700 },
+  { tau: 5, seed: 1, stoppedAt: 6250 },
+  { tau: 5, seed: 2, stoppedAt: 2300 },
+];
+
+/** How far the same runs train on. */
+const ON_TO = 12_000;
+
+function label(stopped: boolean): string {
+  return stopped ? "stopped at 99% (revision 2)" : `trained on to ${ON_TO.toLocaleString("en-US")} steps`;
+}
+
+function pairOf(results: ProblemResults, tau: number, seed: number): { stopped?: RunResult; on?: RunResult } {
+  const runs = results.runs.filter((r) => r.config.tau === tau && r.config.seed === seed);
+  const byLen = [...runs].sort((a, b) => a.config.steps - b.config.steps);
+  return byLen.length === 2 ? { stopped: byLen[0], on: byLen[1] } : {};
+}
+
+function chart(results: ProblemResults): string {
+  const rows = results.runs.flatMap((r) => {
+    const stopped = r.config.steps !== ON_TO;
+    const panel = `τ = ${r.config.tau}, seed ${r.config.seed}`;
+    return upToThreeL(r).map((p) => ({
+      x: p.length,
+      y: p.accuracy,
+      panel,
+      name: label(stopped),
+      key: `${panel} ${stopped}`,
+      title: `${panel}, ${label(stopped)} (step ${r.stepsRun}): length ${p.length}, ${pct(p.accuracy)}`,
+    }));
+  });
+  const L = results.runs[0].config.L;
+  const svg = renderPlot({
+    width: 900,
+    height: 520,
+    marginRight: 60,
+    x: { type: "log", base: 2, label: "test length →" },
+    y: { domain: [0, 1], label: "↑ accuracy", tickFormat: "%" },
+    fx: { label: null },
+    color: { domain: [label(true), label(false)], range: ["#f28e2b", "#3ca951"], legend: true },
+    facet: {
+      data: rows,
+      x: (d: { panel: string }) => d.panel.split(",")[1],
+      y: (d: { panel: string }) => d.panel.split(",")[0],
+    },
+    marks: [
+      Plot.frame({ stroke: "#d0d0d0" }),
+      Plot.ruleX([L], { stroke: "#333" }),
+      Plot.ruleY([1 / results.runs[0].config.K], { stroke: "#777", strokeDasharray: "4 3" }),
+      Plot.lineY(rows, { x: "x", y: "y", z: "key", stroke: "name", strokeWidth: 1.5 }),
+      Plot.dot(rows, { x: "x", y: "y", r: 2, fill: "name", fillOpacity: 0, title: "title" }),
+    ],
+  });
+  const caption = `Problem 1's Mamba (d = 8, M = 1, L = ${L}), the same run twice per panel: trained to exactly the ` +
+    `step where revision 2 stopped it, and trained on with the same batches to ${ON_TO.toLocaleString("en-US")} ` +
+    `steps. Accuracy at every length τ+2 .. 3L on ${results.runs[0].config.evalSamples} fresh sequences (2048 at L, ` +
+    `2L, 3L); vertical line: L; dashed: chance 1/K.`;
+  return `<figure id="protocol-stopped">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function findings(results: ProblemResults): string[] {
+  return STOPPED.flatMap(({ tau, seed }) => {
+    const { stopped, on } = pairOf(results, tau, seed);
+    if (!stopped || !on) return [];
+    const at = (r: RunResult, k: number) => pct(accuracyAt(r, k * r.config.L) ?? NaN);
+    return [
+      `τ = ${tau}, seed ${seed}: stopped at step ${stopped.stepsRun.toLocaleString("en-US")} it holds ${
+        at(stopped, 2)
+      } at 2L and ${at(stopped, 3)} at 3L; trained on to ${on.stepsRun.toLocaleString("en-US")} steps, ${
+        at(on, 2)
+      } and ${at(on, 3)}.`,
+    ];
+  });
+}
+
+export const page: StudyPage = {
+  view(results) {
+    const part: Part = results.runs.length === 0
+      ? emptyPart("protocol-stopped", "Stopped at 99% or trained on", "No finished runs yet.")
+      : {
+        id: "protocol-stopped",
+        title: "Stopped at 99% or trained on",
+        chart: () => chart(results),
+        findings: [{ heading: null, sentences: findings(results) }],
+        note: null,
+      };
+    return {
+      howToRead: "Revision 2 stopped a run as soon as it held 99% on the held-out batch at the training length for " +
+        "three checks, then measured how far beyond L it generalised. Each panel trains one of Problem 1's Mamba " +
+        "runs twice from the same seed with the same batches: to the step where revision 2 stopped it (its result " +
+        "is revision 2's) and on to a fixed budget.",
+      parts: [part],
+      headline: `${results.runs.length} of ${results.planned} runs: the same Mamba runs stopped at 99% and trained on.`,
+    };
+  },
+};
