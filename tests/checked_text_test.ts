@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { CheckedTextError, evaluate, fill, parseExpression, sentenceAround } from "../lib/site/checked_text.ts";
 import { ANSWER_FORMATS, answerFunctions } from "../lib/site/answer_functions.ts";
 import type { RunResult } from "../lib/store/results.ts";
-import { fixtureRun } from "./fixtures/results_fixture.ts";
+import { fixtureResults, fixtureRun } from "./fixtures/results_fixture.ts";
+import { fixtureProbe } from "./fixtures/probe_fixture.ts";
+
+const LAG = { 1: 0.8, 2: 0.7, 3: 0.6 } as const;
 
 /** Three Mamba seeds whose accuracy at 3L is set by hand, and one RoPE seed. */
 function runs(at3L: readonly number[]): RunResult[] {
@@ -69,4 +72,36 @@ Deno.test("the expression parser keeps precedence and refuses what it cannot rea
 Deno.test("the sentence around a placeholder is cut at sentence ends", () => {
   const text = "First one. Second {{ x }} here. Third.";
   assert.equal(sentenceAround(text, text.indexOf("{{")), "Second … here.");
+});
+
+Deno.test("probe scores come from the runs' probe files, and a check on them flips with the data", () => {
+  const rope = [0, 1].map((seed) => fixtureRun({ model: "tf-rope", M: 1, d: 8, tau: 1, seed }));
+  const probes = (at2L: number) =>
+    new Map(rope.map((r) => [r.key, fixtureProbe(r, { induction: { 1: 0.9, 2: at2L, 3: 0.1 }, lag: LAG })]));
+  const text = 'Its head puts {{ mean(induction(model="tf-rope", at="L")) | score }} on the value at L and ' +
+    '{{ max(induction(model="tf-rope", at="2L")) | score }} at 2L{{ check: max(induction(model="tf-rope", at="2L")) ' +
+    '< mean(induction(model="tf-rope")) / 2 }}.';
+  const fns = (at2L: number) => answerFunctions(rope, { probes: probes(at2L) });
+  assert.equal(fill(text, "x", fns(0.3), ANSWER_FORMATS), "Its head puts 0.90 on the value at L and 0.30 at 2L.");
+  assert.throws(() => fill(text, "x", fns(0.6), ANSWER_FORMATS), /does not hold \(0\.6 < 0\.45\)/);
+  assert.throws(
+    () => fill('{{ mean(induction(model="tf-rope")) | score }}.', "x", answerFunctions(rope), ANSWER_FORMATS),
+    /no probe files for tf-rope/,
+  );
+  const lag = fill('{{ check: min(lag(model="tf-rope")) > 2 * uniform(32, 1) }}ok', "x", fns(0.3), ANSWER_FORMATS);
+  assert.equal(lag, "ok");
+});
+
+Deno.test("an answer can cite another study's runs by name, and an unknown study is an error", () => {
+  const delay = [0, 1, 2].map((seed) => fixtureRun({ model: "mamba", M: 1, d: 8, tau: 7, seed }));
+  const studies = new Map([["delay", { ...fixtureResults("p1"), problem: "delay", runs: delay }]]);
+  const fns = answerFunctions(runs([1, 1, 1]), { studies });
+  assert.equal(
+    fill('{{ seeds(study="delay", model="mamba", tau=7) | int }} seeds', "x", fns, ANSWER_FORMATS),
+    "3 seeds",
+  );
+  assert.throws(
+    () => fill('{{ seeds(study="state") | int }}', "x", fns, ANSWER_FORMATS),
+    /no results of the study "state"/,
+  );
 });

@@ -6,14 +6,26 @@
  *   acc(..., at="3L")    accuracy at a length: "L", "2L", ..., "16L" or a number of tokens
  *   conv(...)            the step of convergence to 99% (null where a seed did not converge)
  *   final(...)           held-out accuracy at the last check
- * and counts: seeds(...), converged(...). Reductions over a seed list: mean, min, max (all seeds must have a value),
- * count_at_least(list, x). Selecting no run is an error naming the selection, so a typo cannot pass as a number.
+ * and, from the runs' probe files (null for a seed not probed; a selection with no probe at all is an error):
+ *   induction(..., at="L")  the induction score: the weight the final query's best head (last attention layer,
+ *                           chosen at L) puts on the value's position i+tau, at that length
+ *   lag(..., at="L")        the lag-tau score: the weight the first attention layer's best head puts on the token
+ *                           tau back, averaged over positions
+ *   near(..., at="3L"), far(..., at="3L")   accuracy with the queries at most L apart, and more than L apart
+ *   retention(...)          Mamba: the largest share of the value's write a state channel still holds at the final
+ *                           query, for queries more than 2L apart
+ * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
+ * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key. Reductions over a
+ * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
+ * the selection, so a typo cannot pass as a number.
  *
  * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
- * seeds agree), steps (12000 -> "12,000"), int.
+ * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92").
  */
-import type { RunResult } from "../store/results.ts";
+import type { ProblemResults, RunResult } from "../store/results.ts";
 import { accuracyAt } from "../store/results.ts";
+import type { ProbeResult } from "../probes/probe_run.ts";
+import { distanceSplit, inductionAt, lagAt, retentionBeyond2L, type Seed, uniformWeight } from "./evidence.ts";
 import type { TextFormat, TextFunction, TextFunctions, TextValue } from "./checked_text.ts";
 import { pct, steps } from "./format.ts";
 
@@ -58,13 +70,43 @@ function complete(v: TextValue, fn: string): number[] {
   return list as number[];
 }
 
+/** What answers may read besides their own runs: the other studies' results, and the probes of the runs. */
+export interface AnswerSources {
+  readonly studies?: ReadonlyMap<string, ProblemResults>;
+  readonly probes?: ReadonlyMap<string, ProbeResult>;
+}
+
 /** The functions of the runs `runs`. */
-export function answerFunctions(runs: readonly RunResult[]): TextFunctions {
+export function answerFunctions(runs: readonly RunResult[], sources: AnswerSources = {}): TextFunctions {
+  const probes = sources.probes ?? new Map<string, ProbeResult>();
+  const runsOf = (named: Readonly<Record<string, TextValue>>): readonly RunResult[] => {
+    if (named.study === undefined) return runs;
+    const other = sources.studies?.get(String(named.study));
+    if (other === undefined) throw new Error(`no results of the study ${JSON.stringify(named.study)}`);
+    return other.runs;
+  };
   const lookup = (
     pick: (r: RunResult, named: Readonly<Record<string, TextValue>>) => number | null,
     extra: string[] = [],
-  ) => ((_args, named) => select(runs, named, extra).map((r) => pick(r, named))) as TextFunction;
+  ) => ((_args, named) => select(runsOf(named), named, [...extra, "study"]).map((r) => pick(r, named))) as TextFunction;
+  /** A probe reading per seed; an error when none of the selected runs was probed. */
+  const probed = (read: (seed: Seed, named: Readonly<Record<string, TextValue>>) => number | null, extra: string[]) =>
+    ((_args, named) => {
+      const chosen = select(runsOf(named), named, [...extra, "study"]);
+      if (!chosen.some((r) => probes.has(r.key))) {
+        throw new Error(`no probe files for ${chosen[0].config.model} (run \`deno task probe\` on the study)`);
+      }
+      return chosen.map((run) => read({ run, probe: probes.get(run.key) ?? null }, named));
+    }) as TextFunction;
+  const multiple = (seed: Seed, named: Readonly<Record<string, TextValue>>, fallback: string) =>
+    lengthOf(named.at ?? fallback, seed.run.config.L) / seed.run.config.L;
   return {
+    induction: probed((seed, named) => inductionAt(seed, multiple(seed, named, "L")), ["at"]),
+    lag: probed((seed, named) => lagAt(seed, multiple(seed, named, "L")), ["at"]),
+    near: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.near ?? null, ["at"]),
+    far: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.far ?? null, ["at"]),
+    retention: probed((seed) => retentionBeyond2L(seed), []),
+    uniform: ([L, tau]) => uniformWeight(L as number, tau as number),
     acc: lookup((r, named) => {
       const length = lengthOf(named.at ?? "L", r.config.L);
       const a = accuracyAt(r, length);
@@ -73,8 +115,8 @@ export function answerFunctions(runs: readonly RunResult[]): TextFunctions {
     }, ["at"]),
     conv: lookup((r) => r.convergedStep),
     final: lookup((r) => r.history.at(-1)?.accuracy ?? null),
-    seeds: (_args, named) => select(runs, named, []).length,
-    converged: (_args, named) => select(runs, named, []).filter((r) => r.convergedStep !== null).length,
+    seeds: (_args, named) => select(runsOf(named), named, ["study"]).length,
+    converged: (_args, named) => select(runsOf(named), named, ["study"]).filter((r) => r.convergedStep !== null).length,
     mean: ([v]) => {
       const xs = complete(v, "mean");
       return xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -97,6 +139,7 @@ export const ANSWER_FORMATS: Readonly<Record<string, TextFormat>> = {
   pct: numberFormat(pct),
   steps: numberFormat(steps),
   int: numberFormat((x) => String(Math.round(x))),
+  score: numberFormat((x) => x.toFixed(2)),
   range: (v) => {
     const xs = complete(v, "range");
     const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -9,7 +9,7 @@
  */
 import type { ProblemResults } from "../store/results.ts";
 import { fill } from "./checked_text.ts";
-import { ANSWER_FORMATS, answerFunctions } from "./answer_functions.ts";
+import { ANSWER_FORMATS, answerFunctions, type AnswerSources } from "./answer_functions.ts";
 import { glanceTable } from "./glance.ts";
 import { markdownHtml } from "./markdown.ts";
 import { escapeHtml } from "./format.ts";
@@ -39,7 +39,7 @@ export function sweepComplete(results: ProblemResults): boolean {
  * The answers section of `results`: glance table, contents and answers. Throws CheckedTextError (naming the file
  * and the sentence) when a complete sweep no longer supports a sentence.
  */
-export function answersHtml(answers: AuthoredAnswers, results: ProblemResults): string {
+export function answersHtml(answers: AuthoredAnswers, results: ProblemResults, sources: AnswerSources = {}): string {
   const glance = `<section class="glance"><h2 id="results-at-a-glance">Results at a glance</h2>${
     markdownHtml(glanceTable(results.runs))
   }</section>`;
@@ -49,7 +49,7 @@ export function answersHtml(answers: AuthoredAnswers, results: ProblemResults): 
   }
   const source = Deno.readTextFileSync(answers.source);
   const name = answers.source.pathname.split("/").slice(-2).join("/");
-  const text = fill(source, name, answerFunctions(results.runs), ANSWER_FORMATS);
+  const text = fill(source, name, answerFunctions(results.runs, sources), ANSWER_FORMATS);
   const figures = answers.figures(results);
   const body = markdownHtml(text, (id) => figures[id]?.());
   return `${glance}${contents(body)}<section class="answers">${body}</section>`;

@@ -80,11 +80,16 @@ ${provenance}</header>`;
  * The answers document of a homework whose problems all have authored answers: a short title block, then per
  * problem its results at a glance and its answers with their figures. Everything else is in the appendix PDF.
  */
-export function homeworkAnswersHtml(hw: Homework, problems: readonly HomeworkProblem[], made: MadeBy): string {
-  const bodies = problems.map(({ problem, results }) =>
+export function homeworkAnswersHtml(
+  hw: Homework,
+  problems: readonly HomeworkProblem[],
+  context: ViewContext,
+  made: MadeBy,
+): string {
+  const bodies = problems.map(({ problem, results, probes }) =>
     `<article class="problem" id="problem-${escapeHtml(problem.id)}"><header><h1>${
       escapeHtml(problem.title)
-    }</h1></header>${answersHtml(problem.answers!, results)}</article>`
+    }</h1></header>${answersHtml(problem.answers!, results, { studies: context.results, probes })}</article>`
   );
   const title = `<header class="titleblock"><p class="course">${escapeHtml(COURSE)} · Recall Lab</p>
 <h1>${escapeHtml(homeworkTitle(hw))}</h1>

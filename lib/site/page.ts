@@ -290,7 +290,9 @@ export function problemBodyHtml(
   const provenance = options.print ? "" : provenanceHtml(results);
   const answers = problem.answers === undefined || options.withoutAnswers === true
     ? ""
-    : `${answersHtml(problem.answers, results)}<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
+    : `${
+      answersHtml(problem.answers, results, { studies: context.results, probes: context.probes })
+    }<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
   return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
 ${answers}
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
