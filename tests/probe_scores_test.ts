@@ -1,18 +1,17 @@
 /**
  * The probes on hand-built weights whose answers are known: an attention layer wired as a previous-token head
  * scores about 1, uniform attention scores 1/(t+1) at 0-based t, a Mamba core with delta forced to 0 keeps its
- * state and with a large delta forgets it, and `retention` says so.
+ * state and with a large delta forgets it (read from the reference core's cache), and `retention` says so.
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/platform/backend.ts";
 import { causalAttentionReference } from "../lib/models/attention.ts";
-import type { MambaCoreWeights } from "../lib/models/mamba_core.ts";
-import { mambaCoreReference } from "../lib/models/mamba_core.ts";
+import { mambaCoreReference, type MambaCoreWeights, mambaCoreWithCache } from "../lib/models/mamba_core.ts";
 import { substream } from "../lib/task/random.ts";
-import { attentionWithWeights } from "../lib/models/attention.ts";
+import { attentionWithCache } from "../lib/models/attention.ts";
 import { AttentionAccumulator } from "../lib/probes/attention_probe.ts";
-import { mambaScanStates, retention } from "../lib/probes/mamba_internals.ts";
+import { retention } from "../lib/probes/mamba_probe.ts";
 
 await initBackend();
 
@@ -32,7 +31,7 @@ function weightsOf(wq: Float32Array): Float32Array {
       wv: tf.eye(L) as tf.Tensor2D,
       wo: tf.eye(L) as tf.Tensor2D,
     };
-    return attentionWithWeights(oneHotPositions(), w, { heads: 1, rope: false }).weights.dataSync() as Float32Array;
+    return attentionWithCache(oneHotPositions(), w, { heads: 1, rope: false }).cache.pattern.dataSync() as Float32Array;
   });
 }
 
@@ -63,7 +62,7 @@ Deno.test("uniform attention scores 1/(t+1) at each position t (1/t counting pos
   assert.ok(Math.abs(stats.induction[0] - 1 / L) < 1e-6); // final row: L keys
 });
 
-Deno.test("the probe's attention output is the reference layer's output", () => {
+Deno.test("the cached attention's output is the reference layer's output, and its pattern rows sum to 1", () => {
   const rng = substream(1, "probe:test:attention");
   const draw = (n: number) => Float32Array.from({ length: n }, () => rng.gaussian());
   const d = 8, l = 11, b = 2;
@@ -73,8 +72,8 @@ Deno.test("the probe's attention output is the reference layer's output", () => 
       const m = () => tf.tensor2d(draw(d * d), [d, d]);
       const w = { wq: m(), wk: m(), wv: m(), wo: m() };
       const opts = { heads: 4, rope };
-      const mine = attentionWithWeights(x, w, opts);
-      const rowSums = tf.sum(mine.weights, -1);
+      const mine = attentionWithCache(x, w, opts);
+      const rowSums = tf.sum(mine.cache.pattern, -1);
       assert.ok(tf.max(tf.abs(tf.sub(rowSums, 1))).dataSync()[0] < 1e-5);
       return tf.max(tf.abs(tf.sub(mine.out, causalAttentionReference(x, w, opts)))).dataSync()[0];
     });
@@ -113,7 +112,7 @@ Deno.test("a Mamba core with delta forced to 0 after the first step keeps its st
   const xv = Float32Array.from({ length: l * 3 }, () => rng.gaussian());
   const [first, last] = tf.tidy(() => {
     const x = tf.tensor3d(xv, [1, l, 3]);
-    const s = mambaScanStates(x, x, wt, forcedDelta(l, 0)).states; // [1, l, 3, 4]
+    const s = mambaCoreWithCache(x, x, wt, { delta: forcedDelta(l, 0) }).cache.h; // [1, l, 3, 4]
     return [tf.slice(s, [0, 0, 0, 0], [1, 1, 3, 4]).dataSync(), tf.slice(s, [0, l - 1, 0, 0], [1, 1, 3, 4]).dataSync()];
   });
   assert.ok(first.some((v) => Math.abs(v) > 1e-3), "the first step wrote something");
@@ -133,7 +132,7 @@ Deno.test("a Mamba core with a large delta forgets what it saw before", () => {
   const lastState = (values: Float32Array) =>
     tf.tidy(() => {
       const x = tf.tensor3d(values, [1, l, 3]);
-      const s = mambaScanStates(x, x, wt, forcedDelta(l, 30)).states;
+      const s = mambaCoreWithCache(x, x, wt, { delta: forcedDelta(l, 30) }).cache.h;
       return tf.slice(s, [0, l - 1, 0, 0], [1, 1, 3, 4]).dataSync() as Float32Array;
     });
   const a = lastState(xv), b = lastState(changed);
@@ -144,15 +143,15 @@ Deno.test("a Mamba core with a large delta forgets what it saw before", () => {
   tf.dispose(Object.values(wt));
 });
 
-Deno.test("the probe's scan reproduces the reference Mamba core when delta is not forced", () => {
+Deno.test("the cached Mamba core computes the reference core's output when delta is not forced", () => {
   const wt = smallCore();
   const rng = substream(5, "probe:test:mamba-input");
   const l = 7;
   const diff = tf.tidy(() => {
     const x = tf.tensor3d(Float32Array.from({ length: 2 * l * 3 }, () => rng.gaussian()), [2, l, 3]);
     const z = tf.tensor3d(Float32Array.from({ length: 2 * l * 3 }, () => rng.gaussian()), [2, l, 3]);
-    return tf.max(tf.abs(tf.sub(mambaScanStates(x, z, wt).out, mambaCoreReference(x, z, wt)))).dataSync()[0];
+    return tf.max(tf.abs(tf.sub(mambaCoreWithCache(x, z, wt).out, mambaCoreReference(x, z, wt)))).dataSync()[0];
   });
-  assert.ok(diff < 1e-6, `max difference ${diff}`);
+  assert.equal(diff, 0); // the same ops
   tf.dispose(Object.values(wt));
 });

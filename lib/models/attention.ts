@@ -1,6 +1,7 @@
 /**
  * Causal multi-head self-attention with optional RoPE, in two implementations with one signature:
  * - `causalAttentionReference`: plain tf ops differentiated by tf autodiff (obviously correct, slow on wasm);
+ *   `attentionWithCache` is the same computation returning its intermediates (the pattern), for the probes;
  * - `causalAttention`: one `tf.customGrad` op whose forward and backward run the whole layer (projections,
  *   RoPE, causal softmax attention, output projection, all gradients) as WebAssembly SIMD kernels
  *   (attention_kernels.ts) over typed arrays: no batched matMul, no per-op dispatch, masked pairs never
@@ -77,21 +78,28 @@ function attentionDims(
 // ---------------------------------------------------------------------------------------------------------
 // Reference: tf ops and tf autodiff.
 
-/** The layer's output [b, l, d] and its attention weights [b, h, l, l] (row t: weights over keys s <= t). */
-export interface AttentionWithWeights {
-  readonly out: tf.Tensor3D;
-  readonly weights: tf.Tensor4D;
+/**
+ * The reference layer's intermediates, what `attentionWithCache` returns beside its output (TransformerLens's
+ * hook_q, hook_k, hook_v, attn_scores, pattern and z): the probes read the pattern here.
+ */
+export interface AttentionCache {
+  readonly queries: tf.Tensor4D; // [b, h, l, k] x Wq per head, rotated when RoPE is on
+  readonly keys: tf.Tensor4D; // [b, h, l, k] x Wk per head, rotated when RoPE is on
+  readonly values: tf.Tensor4D; // [b, h, l, k] x Wv per head
+  readonly scores: tf.Tensor4D; // [b, h, l, l] q . k / sqrt(k), before the causal mask
+  readonly pattern: tf.Tensor4D; // [b, h, l, l] softmax weights: row t over keys s <= t (0 where s > t)
+  readonly z: tf.Tensor3D; // [b, l, d] every head's weighted values side by side, before Wo
 }
 
 /**
- * Causal self-attention from plain tf ops, keeping the softmax weights (the fast kernels never materialise them;
- * the probes read them here). Call inside tf.tidy, or dispose both tensors.
+ * Causal self-attention from plain tf ops, its output [b, l, d] with every intermediate (the fast kernels never
+ * materialise the pattern; the probes read it here). Call inside tf.tidy, or dispose the tensors.
  */
-export function attentionWithWeights(
+export function attentionWithCache(
   x: tf.Tensor3D,
   w: AttentionWeights,
   opts: AttentionOptions,
-): AttentionWithWeights {
+): { out: tf.Tensor3D; cache: AttentionCache } {
   const { b, l, d, h, k } = attentionDims(x, w, opts);
   return tf.tidy(() => {
     const x2 = tf.reshape(x, [b * l, d]); // [b*l, d]
@@ -104,14 +112,15 @@ export function attentionWithWeights(
       q = ropeReference(q);
       kk = ropeReference(kk);
     }
-    const scores = tf.mul(tf.matMul(q, kk, false, true), 1 / Math.sqrt(k)); // [b, h, l, l]
+    const scores = tf.mul(tf.matMul(q, kk, false, true), 1 / Math.sqrt(k)) as tf.Tensor4D; // [b, h, l, l]
     const future = tf.sub(1, tf.linalg.bandPart(tf.ones([l, l]), -1, 0)); // [l, l], 1 where s > t
     const masked = tf.add(scores, tf.mul(future, -1e9)); // [b, h, l, l]
-    const weights = tf.softmax(masked) as tf.Tensor4D; // [b, h, l, l]
-    const o = tf.matMul(weights, v); // [b, h, l, k]
+    const pattern = tf.softmax(masked) as tf.Tensor4D; // [b, h, l, l]
+    const o = tf.matMul(pattern, v); // [b, h, l, k]
     const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [b * l, d]); // [b*l, d]
     const out = tf.reshape(tf.matMul(merged, w.wo), [b, l, d]) as tf.Tensor3D; // [b, l, d]
-    return { out, weights };
+    const z = tf.reshape(merged, [b, l, d]) as tf.Tensor3D; // [b, l, d]
+    return { out, cache: { queries: q, keys: kk, values: v, scores, pattern, z } };
   });
 }
 
@@ -121,7 +130,7 @@ export function causalAttentionReference(
   w: AttentionWeights,
   opts: AttentionOptions,
 ): tf.Tensor3D {
-  return tf.tidy(() => attentionWithWeights(x, w, opts).out);
+  return tf.tidy(() => attentionWithCache(x, w, opts).out);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
  *   the residual stream.
  * At d = 8 the q, k, v std is 0.204 under "pytorch" against 0.354 under "scaled-normal", so the initial attention
  * logits q.k/sqrt(d) of a LayerNormed input have std ~1/3 against ~1: scaled-normal starts with sharp,
- * input-dependent attention, pytorch with nearly uniform attention.
+ * input-dependent attention, pytorch with nearly uniform attention. `ATTENTION_WEIGHTS` names the four weights
+ * (model_weights.ts reads a layer's weights by it).
  *
  * Glossary: b batch, l length, d model dim, h heads.
  */
@@ -16,16 +17,25 @@ import type * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.ts";
 import type { AttentionWeights } from "./attention.ts";
 import type { ParamStore } from "./param_store.ts";
-import type { Mixer } from "./mixer.ts";
+import { type Mixer, weightsOf, type WeightTable } from "./mixer.ts";
 import { layersFor } from "./layers.ts";
+
+/** Each weight of a layer: its name after the layer's scope and its shape, in the order `attentionMixer` draws them. */
+export const ATTENTION_WEIGHTS: WeightTable<keyof AttentionWeights> = {
+  wq: { name: "wq", shape: (c) => [c.d, c.d] }, // [d, d]
+  wk: { name: "wk", shape: (c) => [c.d, c.d] },
+  wv: { name: "wv", shape: (c) => [c.d, c.d] },
+  wo: { name: "wo", shape: (c) => [c.d, c.d] },
+};
 
 /** Draw wq, wk, wv, wo (in that order) and return the layer [b, l, d] -> [b, l, d]. */
 export function attentionMixer(store: ParamStore, name: string, c: ModelConfig): Mixer {
   const d = c.d, bound = 1 / Math.sqrt(d), std = 1 / Math.sqrt(d);
-  const draw = (part: string, normalStd: number): tf.Variable<tf.Rank.R2> =>
+  const spec = weightsOf(ATTENTION_WEIGHTS, name, c, (full, shape) => ({ name: full, shape }));
+  const draw = (part: keyof AttentionWeights, normalStd: number): tf.Variable<tf.Rank.R2> =>
     (c.init === "pytorch"
-      ? store.uniform(`${name}.${part}`, [d, d], bound)
-      : store.normal(`${name}.${part}`, [d, d], normalStd)) as tf.Variable<tf.Rank.R2>;
+      ? store.uniform(spec[part].name, spec[part].shape, bound)
+      : store.normal(spec[part].name, spec[part].shape, normalStd)) as tf.Variable<tf.Rank.R2>;
   // scaled-normal computes its stds exactly as the code before the init option did (bit-identical weights).
   const w: AttentionWeights = {
     wq: draw("wq", std),

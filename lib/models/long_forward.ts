@@ -41,8 +41,14 @@ import { reserve, view } from "../kernels/assembler.ts";
 import { slotPool } from "../kernels/slot_pool.ts";
 import { ropeTable } from "./rope.ts";
 import { attentionStreamKernels } from "../kernels/attention_stream_kernels.ts";
+import { modelWeights, type ModelWeightsOf } from "./model_weights.ts";
+import type { MambaWeights } from "./mamba_mixer.ts";
+import type { AttentionWeights } from "./attention.ts";
 
-/** A model's weights as plain arrays, by their `model.params` names (layer0.mamba.in_proj.x, readout.w, ...). */
+/**
+ * A model's weights as plain arrays, by their `model.params` names (layer0.mamba.in_proj.x, readout.w, ...); the
+ * stream finds each layer's by model_weights.ts.
+ */
 export interface StreamWeights<C extends ModelConfig = ModelConfig> {
   readonly config: C;
   readonly arrays: ReadonlyMap<string, Float32Array>;
@@ -73,12 +79,19 @@ function normRows(x: Float32Array, gain: Float32Array, bias: Float32Array, m: nu
   return view(k.memory, at.y, m * d).slice();
 }
 
-function need(w: StreamWeights, name: string, size: number): Float32Array {
-  const a = w.arrays.get(name);
-  if (!a) throw new Error(`stream weights: no parameter ${name}`);
-  if (a.length !== size) throw new Error(`stream weights: ${name} has ${a.length} entries, expected ${size}`);
-  return a;
+/** The weights by layer (model_weights.ts), each checked for its size. */
+function arraysByLayer(w: StreamWeights): ModelWeightsOf<Float32Array> {
+  return modelWeights(w.config, (name, shape) => {
+    const a = w.arrays.get(name);
+    if (!a) throw new Error(`stream weights: no parameter ${name}`);
+    const size = shape.reduce((p, n) => p * n, 1);
+    if (a.length !== size) throw new Error(`stream weights: ${name} has ${a.length} entries, expected ${size}`);
+    return a;
+  });
 }
+
+/** A layer's weights as arrays, by the fields of its mixer's weight table. */
+type ArraysOf<W> = { readonly [F in keyof W]: Float32Array };
 
 /** out [m, q] = x [m, p] W [p, q] (float64 sums, rounded once). */
 function matMulRows(x: Float32Array, w: Float32Array, m: number, p: number, q: number): Float32Array {
@@ -126,8 +139,7 @@ class MambaStreamLayer implements StreamLayer {
   readonly #yLast: Float32Array;
   readonly #xmLast: Float32Array;
 
-  constructor(w: StreamWeights, prefix: string, b: number) {
-    const c = w.config;
+  constructor(c: ModelConfig, w: ArraysOf<MambaWeights>, b: number) {
     const dm = c.d, e = c.mambaInner, n = c.mambaState, r = c.dtRank, k = c.convWidth;
     if (dm % 4 !== 0) throw new Error(`the streaming Mamba needs d a multiple of 4, got d=${dm}`);
     this.#b = b;
@@ -138,26 +150,23 @@ class MambaStreamLayer implements StreamLayer {
     this.#w = k;
     const P = coreKernels(n, r, k, e, dm).p;
     const R = r + 2 * n;
-    const convW = need(w, `${prefix}.conv.w`, e * k); // [e, w]
     const convWT = new Float32Array(k * e); // [w, e]
-    for (let i = 0; i < e; i++) for (let j = 0; j < k; j++) convWT[j * e + i] = convW[i * k + j];
-    const xProj = need(w, `${prefix}.x_proj`, e * R); // [e, R]
+    for (let i = 0; i < e; i++) for (let j = 0; j < k; j++) convWT[j * e + i] = w.convW[i * k + j];
     const xProjP = new Float32Array(e * P); // [e, P], zero padded
-    for (let i = 0; i < e; i++) xProjP.set(xProj.subarray(i * R, (i + 1) * R), i * P);
+    for (let i = 0; i < e; i++) xProjP.set(w.xProj.subarray(i * R, (i + 1) * R), i * P);
     this.#weights = {
-      inX: need(w, `${prefix}.in_proj.x`, dm * e),
-      inZ: need(w, `${prefix}.in_proj.z`, dm * e),
-      outW: need(w, `${prefix}.out_proj`, e * dm),
+      inX: w.inX,
+      inZ: w.inZ,
+      outW: w.out,
       convWT,
-      convB: need(w, `${prefix}.conv.b`, e),
+      convB: w.convB,
       xProj: xProjP,
-      dtProj: need(w, `${prefix}.dt_proj.w`, r * e),
-      dtBias: need(w, `${prefix}.dt_proj.b`, e),
+      dtProj: w.dtProj,
+      dtBias: w.dtBias,
     };
-    const aLog = need(w, `${prefix}.A_log`, e * n);
     this.#a = new Float32Array(e * n);
-    for (let i = 0; i < e * n; i++) this.#a[i] = -Math.exp(aLog[i]);
-    this.#D = need(w, `${prefix}.D`, e);
+    for (let i = 0; i < e * n; i++) this.#a[i] = -Math.exp(w.aLog[i]);
+    this.#D = w.D;
     this.#carry = new Float32Array(b * (k - 1) * dm);
     this.#state = new Float32Array(b * e * n);
     this.#yLast = new Float32Array(b * e);
@@ -317,8 +326,7 @@ class AttentionStreamLayer implements StreamLayer {
   /** Positions pushed so far. */
   #l = 0;
 
-  constructor(w: StreamWeights, prefix: string, b: number, length: number) {
-    const c = w.config;
+  constructor(c: ModelConfig, w: ArraysOf<AttentionWeights>, b: number, length: number) {
     this.#b = b;
     this.#d = c.d;
     this.#h = c.heads;
@@ -326,10 +334,10 @@ class AttentionStreamLayer implements StreamLayer {
     this.#length = length;
     this.#capacity = Math.ceil(length / 4) * 4 + 16;
     this.#rope = c.pe === "rope";
-    this.#wq = need(w, `${prefix}.wq`, c.d * c.d);
-    this.#wk = need(w, `${prefix}.wk`, c.d * c.d);
-    this.#wv = need(w, `${prefix}.wv`, c.d * c.d);
-    this.#wo = need(w, `${prefix}.wo`, c.d * c.d);
+    this.#wq = w.wq;
+    this.#wk = w.wk;
+    this.#wv = w.wv;
+    this.#wo = w.wo;
   }
 
   push(xn: Float32Array, c: number, last: boolean): Float32Array | undefined {
@@ -527,7 +535,8 @@ class AttentionStreamLayer implements StreamLayer {
  * newest position. Memory: constant in l for Mamba layers, O(l d) per attention layer (see the file comment).
  */
 export class LongForward {
-  readonly #w: StreamWeights;
+  readonly #config: ModelConfig;
+  readonly #w: ModelWeightsOf<Float32Array>;
   readonly #b: number;
   readonly #length: number;
   readonly #V: Float32Array; // [K, d]
@@ -541,14 +550,15 @@ export class LongForward {
     if (c.pe === "learned" && length > c.maxLen) {
       throw new Error(`length ${length} exceeds the position table (${c.maxLen} rows)`);
     }
-    this.#w = w;
+    this.#config = c;
+    this.#w = arraysByLayer(w);
     this.#b = b;
     this.#length = length;
     this.#V = embedding(c.K, c.d);
-    this.#layers = c.mixers.map((kind, i) =>
-      kind === "mamba"
-        ? new MambaStreamLayer(w, `layer${i}.mamba`, b)
-        : new AttentionStreamLayer(w, `layer${i}.attn`, b, length)
+    this.#layers = this.#w.layers.map((layer) =>
+      layer.kind === "mamba"
+        ? new MambaStreamLayer(c, layer.mixer, b)
+        : new AttentionStreamLayer(c, layer.mixer, b, length)
     );
     this.#xLast = new Float32Array(b * c.d);
   }
@@ -560,7 +570,7 @@ export class LongForward {
 
   /** Feed the next c tokens of every sequence: tokens [b, c]. */
   push(tokens: Int32Array, c: number): void {
-    const { d, K } = this.#w.config;
+    const { d, K } = this.#config;
     const b = this.#b;
     if (tokens.length !== b * c) throw new Error(`tokens has ${tokens.length} entries, expected ${b}x${c}`);
     if (this.#l + c > this.#length) throw new Error(`${this.#l + c} positions pushed, sized for ${this.#length}`);
@@ -570,8 +580,8 @@ export class LongForward {
       if (!(tok >= 0 && tok < K)) throw new Error(`token ${tok} is not in 0..${K - 1}`);
       x.set(this.#V.subarray(tok * d, tok * d + d), i * d);
     }
-    if (this.#w.config.pe === "learned") {
-      const pos = need(this.#w, "pos", this.#w.config.maxLen * d); // [P, d]
+    const pos = this.#w.pos; // [P, d], learned positions only
+    if (pos) {
       for (let bi = 0; bi < b; bi++) {
         for (let t = 0; t < c; t++) {
           const row = (bi * c + t) * d, p = (this.#l + t) * d;
@@ -581,7 +591,8 @@ export class LongForward {
     }
     const last = this.#layers.length - 1;
     this.#layers.forEach((layer, i) => {
-      const xn = normRows(x, this.#norm(i, "gain"), this.#norm(i, "bias"), b * c, d); // [b, c, d]
+      const { gain, bias } = this.#w.layers[i].norm;
+      const xn = normRows(x, gain, bias, b * c, d); // [b, c, d]
       if (i === last) {
         for (let bi = 0; bi < b; bi++) this.#xLast.set(x.subarray(((bi + 1) * c - 1) * d, (bi + 1) * c * d), bi * d);
         layer.push(xn, c, true);
@@ -593,22 +604,17 @@ export class LongForward {
     this.#l += c;
   }
 
-  #norm(i: number, part: "gain" | "bias"): Float32Array {
-    return need(this.#w, `layer${i}.norm.${part}`, this.#w.config.d);
-  }
-
   /** Logits [b, K] at the newest position: the last layer there, the final LayerNorm and the readout. */
   logits(): Float32Array {
     if (this.#l === 0) throw new Error("logits before any token was pushed");
-    const { d, K } = this.#w.config;
+    const { d, K } = this.#config;
     const b = this.#b;
     const out = this.#layers[this.#layers.length - 1].lastOutput(); // [b, d]
     const x = new Float32Array(b * d);
     for (let i = 0; i < b * d; i++) x[i] = this.#xLast[i] + out[i];
-    const gain = need(this.#w, "final_norm.gain", d), bias = need(this.#w, "final_norm.bias", d);
-    const xn = normRows(x, gain, bias, b, d); // [b, d]
-    const logits = matMulRows(xn, need(this.#w, "readout.w", d * K), b, d, K); // [b, K]
-    const rb = need(this.#w, "readout.b", K);
+    const xn = normRows(x, this.#w.finalNorm.gain, this.#w.finalNorm.bias, b, d); // [b, d]
+    const logits = matMulRows(xn, this.#w.readout.w, b, d, K); // [b, K]
+    const rb = this.#w.readout.b;
     for (let i = 0; i < b; i++) for (let j = 0; j < K; j++) logits[i * K + j] += rb[j];
     return logits;
   }

@@ -1,7 +1,8 @@
 /**
  * The Mamba block's computation, in_proj -> core -> out_proj (mamba_mixer.ts draws its weights), in two
  * implementations with one signature:
- * - `mambaBlockReference`: `linearReference` around `mambaCoreReference`, all plain tf ops and tf autodiff;
+ * - `mambaBlockReference`: `linearReference` around `mambaCoreReference`, all plain tf ops and tf autodiff
+ *   (`mambaBlockWithCache`: the same, returning every intermediate, for the probes);
  * - `mambaBlock`: one op with the projections inside the core's kernels (mamba_core.ts `projectedCore`) when
  *   the model dim d is a multiple of 4; otherwise `linear` (XNNPACK matMuls with explicit-transpose
  *   gradients) around the fused `mambaCore`.
@@ -18,21 +19,48 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  type MambaCache,
   mambaCore,
   mambaCoreReference,
   type MambaCoreWeights,
+  mambaCoreWithCache,
   type MambaProjections,
   projectedCore,
 } from "./mamba_core.ts";
 import { linear, linearReference } from "./linear.ts";
 
-export type { MambaProjections } from "./mamba_core.ts";
+export type { MambaCache, MambaProjections } from "./mamba_core.ts";
+
+/** The reference block's intermediates: the core's (`MambaCache`) and the projections' around it. */
+export interface MambaBlockCache extends MambaCache {
+  readonly xIn: tf.Tensor3D; // [b, l, e] x inX: the conv's input
+  readonly z: tf.Tensor3D; // [b, l, e] x inZ: the gate's input
+  readonly gated: tf.Tensor3D; // [b, l, e] y silu(z): out_proj's input
+}
 
 /** Plain tf: out(core(x inX, x inZ)), x [b, l, d] -> [b, l, d]. */
 export function mambaBlockReference(x: tf.Tensor3D, p: MambaProjections, core: MambaCoreWeights): tf.Tensor3D {
   const xIn = linearReference(x, p.inX) as tf.Tensor3D; // [b, l, e]
   const z = linearReference(x, p.inZ) as tf.Tensor3D; // [b, l, e]
   return linearReference(mambaCoreReference(xIn, z, core), p.out) as tf.Tensor3D; // [b, l, d]
+}
+
+/**
+ * The reference block's output [b, l, d] (the values of `mambaBlockReference`) and every intermediate; `delta`
+ * [b, l, e], when given, replaces the computed step sizes. For probes and tests; call inside tf.tidy.
+ */
+export function mambaBlockWithCache(
+  x: tf.Tensor3D,
+  p: MambaProjections,
+  core: MambaCoreWeights,
+  opts: { readonly delta?: tf.Tensor3D } = {},
+): { out: tf.Tensor3D; cache: MambaBlockCache } {
+  return tf.tidy(() => {
+    const xIn = linearReference(x, p.inX) as tf.Tensor3D; // [b, l, e]
+    const z = linearReference(x, p.inZ) as tf.Tensor3D; // [b, l, e]
+    const { out, cache } = mambaCoreWithCache(xIn, z, core, opts); // out [b, l, e]
+    return { out: linearReference(out, p.out) as tf.Tensor3D, cache: { ...cache, xIn, z, gated: out } }; // [b, l, d]
+  });
 }
 
 /** The last position of the reference block, [b, 1, d] (plain tf: the full block, then a slice). */

@@ -2,7 +2,8 @@
  * The core of a Mamba block (everything between in_proj and out_proj), in two implementations with one
  * signature:
  * - `mambaCoreReference`: plain tf ops with a sequential scan over t, differentiated by tf autodiff
- *   (obviously correct, slow);
+ *   (obviously correct, slow); `mambaCoreWithCache` is the same computation returning every intermediate
+ *   (`MambaCache`: conv output, delta, A, B, C, exp(delta A), the states h, the gate), which the probes read;
  * - `mambaCore`: one `tf.customGrad` op whose forward and backward run the WebAssembly SIMD kernels of
  *   mamba_kernels.ts over Float32Arrays (fast: one dispatch, no per-step tensors).
  *
@@ -81,36 +82,116 @@ function siluReference(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
+/**
+ * Every intermediate of the reference core, what `mambaCoreWithCache` returns beside its output (mamba-minimal's
+ * names; TransformerLens's run_with_cache in spirit): the probes read the step sizes and states here instead of
+ * restating the math.
+ */
+export interface MambaCache {
+  readonly xc: tf.Tensor3D; // [b, l, e] causal conv output, before the SiLU
+  readonly u: tf.Tensor3D; // [b, l, e] silu(xc): what x_proj and the scan read
+  readonly delta: tf.Tensor3D; // [b, l, e] step sizes softplus(dtLow dtProj + dtBias), or the forced ones
+  readonly A: tf.Tensor2D; // [e, n] -exp(aLog)
+  readonly B: tf.Tensor3D; // [b, l, n]
+  readonly C: tf.Tensor3D; // [b, l, n]
+  readonly aBar: tf.Tensor4D; // [b, l, e, n] exp(delta A): the share of h[t - 1] that step t keeps
+  readonly bBarU: tf.Tensor4D; // [b, l, e, n] delta B u: what step t writes
+  readonly h: tf.Tensor4D; // [b, l, e, n] the state after step t
+  readonly y: tf.Tensor3D; // [b, l, e] sum_s h C + D u, before the gate
+  readonly gate: tf.Tensor3D; // [b, l, e] silu(z)
+}
+
+/**
+ * The reference core: its output and, with `keep`, its cache; `forced` [b, l, e] replaces the computed step sizes.
+ * Call inside tf.tidy. Without `keep` it runs exactly the ops `mambaCoreReference` always ran (nothing stacked).
+ */
+function referenceCore(
+  xIn: tf.Tensor3D,
+  z: tf.Tensor3D,
+  wt: MambaCoreWeights,
+  keep: boolean,
+  forced?: tf.Tensor3D,
+): { out: tf.Tensor3D; cache?: MambaCache } {
+  const { b, l, e, n, r, w } = coreDims(xIn, z, wt);
+  if (forced && (forced.rank !== 3 || forced.shape.some((v, i) => v !== [b, l, e][i]))) {
+    throw new Error(`mamba core: a forced delta must be [${[b, l, e]}], got [${forced.shape}]`);
+  }
+  // causal conv as a sum of shifted slices of the left-padded input
+  const padded = tf.pad(xIn, [[0, 0], [w - 1, 0], [0, 0]]); // [b, l + w - 1, e]
+  let xc: tf.Tensor = wt.convB;
+  for (let k = 0; k < w; k++) {
+    const tap = tf.reshape(tf.slice(wt.convW, [0, k], [e, 1]), [e]); // [e]
+    xc = tf.add(xc, tf.mul(tf.slice(padded, [0, k, 0], [b, l, e]), tap)); // [b, l, e]
+  }
+  const u = siluReference(xc); // [b, l, e]
+  const xdbl = tf.matMul(tf.reshape(u, [b * l, e]), wt.xProj); // [m, R]
+  const bm = tf.reshape(tf.slice(xdbl, [0, r], [b * l, n]), [b, l, n]); // [b, l, n]
+  const cm = tf.reshape(tf.slice(xdbl, [0, r + n], [b * l, n]), [b, l, n]); // [b, l, n]
+  const delta = forced ?? tf.reshape(
+    tf.softplus(tf.add(tf.matMul(tf.slice(xdbl, [0, 0], [b * l, r]), wt.dtProj), wt.dtBias)), // dtLow [m, r]
+    [b, l, e],
+  ); // [b, l, e]
+  const a = tf.neg(tf.exp(wt.aLog)); // [e, n]
+  let h: tf.Tensor = tf.zeros([b, e, n]);
+  const ys: tf.Tensor[] = [], aBars: tf.Tensor[] = [], bBarUs: tf.Tensor[] = [], hs: tf.Tensor[] = [];
+  for (let t = 0; t < l; t++) {
+    const dt = tf.reshape(tf.slice(delta, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
+    const ut = tf.reshape(tf.slice(u, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
+    const bt = tf.slice(bm, [0, t, 0], [b, 1, n]); // [b, 1, n]
+    const ct = tf.slice(cm, [0, t, 0], [b, 1, n]); // [b, 1, n]
+    const aBar = tf.exp(tf.mul(dt, a)); // [b, e, n]
+    const kept = tf.mul(aBar, h); // [b, e, n]
+    const bBarU = tf.mul(tf.mul(dt, ut), bt); // [b, e, n]
+    h = tf.add(kept, bBarU); // [b, e, n]
+    ys.push(tf.sum(tf.mul(h, ct), -1)); // [b, e]
+    if (keep) {
+      aBars.push(aBar);
+      bBarUs.push(bBarU);
+      hs.push(h);
+    }
+  }
+  const y = tf.add(tf.stack(ys, 1), tf.mul(u, wt.D)) as tf.Tensor3D; // [b, l, e]
+  const gate = siluReference(z) as tf.Tensor3D; // [b, l, e]
+  const out = tf.mul(y, gate) as tf.Tensor3D; // [b, l, e]
+  if (!keep) return { out };
+  return {
+    out,
+    cache: {
+      xc: xc as tf.Tensor3D,
+      u: u as tf.Tensor3D,
+      delta: delta as tf.Tensor3D,
+      A: a as tf.Tensor2D,
+      B: bm as tf.Tensor3D,
+      C: cm as tf.Tensor3D,
+      aBar: tf.stack(aBars, 1) as tf.Tensor4D,
+      bBarU: tf.stack(bBarUs, 1) as tf.Tensor4D,
+      h: tf.stack(hs, 1) as tf.Tensor4D,
+      y,
+      gate,
+    },
+  };
+}
+
 /** The core from plain tf ops with a sequential scan over t; differentiable by tf autodiff. */
 export function mambaCoreReference(xIn: tf.Tensor3D, z: tf.Tensor3D, wt: MambaCoreWeights): tf.Tensor3D {
-  const { b, l, e, n, r, w } = coreDims(xIn, z, wt);
+  return tf.tidy(() => referenceCore(xIn, z, wt, false).out);
+}
+
+/**
+ * The reference core's output [b, l, e] and every intermediate (`MambaCache`); `delta` [b, l, e], when given,
+ * replaces the computed step sizes (to see what delta = 0 or a large delta does). Same output as
+ * `mambaCoreReference`. Keeps b l e n floats per [b, l, e, n] entry: for probes and tests, not training. Call
+ * inside tf.tidy (the cache may hold the forced delta, which belongs to the caller).
+ */
+export function mambaCoreWithCache(
+  xIn: tf.Tensor3D,
+  z: tf.Tensor3D,
+  wt: MambaCoreWeights,
+  opts: { readonly delta?: tf.Tensor3D } = {},
+): { out: tf.Tensor3D; cache: MambaCache } {
   return tf.tidy(() => {
-    // causal conv as a sum of shifted slices of the left-padded input
-    const padded = tf.pad(xIn, [[0, 0], [w - 1, 0], [0, 0]]); // [b, l + w - 1, e]
-    let xc: tf.Tensor = wt.convB;
-    for (let k = 0; k < w; k++) {
-      const tap = tf.reshape(tf.slice(wt.convW, [0, k], [e, 1]), [e]); // [e]
-      xc = tf.add(xc, tf.mul(tf.slice(padded, [0, k, 0], [b, l, e]), tap)); // [b, l, e]
-    }
-    const u = siluReference(xc); // [b, l, e]
-    const xdbl = tf.matMul(tf.reshape(u, [b * l, e]), wt.xProj); // [m, R]
-    const dtLow = tf.slice(xdbl, [0, 0], [b * l, r]); // [m, r]
-    const bm = tf.reshape(tf.slice(xdbl, [0, r], [b * l, n]), [b, l, n]); // [b, l, n]
-    const cm = tf.reshape(tf.slice(xdbl, [0, r + n], [b * l, n]), [b, l, n]); // [b, l, n]
-    const delta = tf.reshape(tf.softplus(tf.add(tf.matMul(dtLow, wt.dtProj), wt.dtBias)), [b, l, e]); // [b, l, e]
-    const a = tf.neg(tf.exp(wt.aLog)); // [e, n]
-    let h: tf.Tensor = tf.zeros([b, e, n]);
-    const ys: tf.Tensor[] = [];
-    for (let t = 0; t < l; t++) {
-      const dt = tf.reshape(tf.slice(delta, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
-      const ut = tf.reshape(tf.slice(u, [0, t, 0], [b, 1, e]), [b, e, 1]); // [b, e, 1]
-      const bt = tf.slice(bm, [0, t, 0], [b, 1, n]); // [b, 1, n]
-      const ct = tf.slice(cm, [0, t, 0], [b, 1, n]); // [b, 1, n]
-      h = tf.add(tf.mul(tf.exp(tf.mul(dt, a)), h), tf.mul(tf.mul(dt, ut), bt)); // [b, e, n]
-      ys.push(tf.sum(tf.mul(h, ct), -1)); // [b, e]
-    }
-    const y = tf.add(tf.stack(ys, 1), tf.mul(u, wt.D)); // [b, l, e]
-    return tf.mul(y, siluReference(z)) as tf.Tensor3D;
+    const { out, cache } = referenceCore(xIn, z, wt, true, opts.delta);
+    return { out, cache: { ...cache! } };
   });
 }
 

@@ -7,13 +7,13 @@
  */
 import type { MixerFactory } from "./mixer.ts";
 import type { MixerKind } from "./model_table.ts";
-import { attentionMixer } from "./attention_mixer.ts";
-import { mambaMixer } from "./mamba_mixer.ts";
+import { ATTENTION_WEIGHTS, attentionMixer } from "./attention_mixer.ts";
+import { MAMBA_WEIGHTS, mambaMixer } from "./mamba_mixer.ts";
 
-/** Each mixer kind: its parameter-name scope and the function that builds it. */
+/** Each mixer kind: its parameter-name scope, the function that builds it and the table of its weights. */
 export const MIXERS = {
-  attention: { scope: "attn", build: attentionMixer },
-  mamba: { scope: "mamba", build: mambaMixer },
+  attention: { scope: "attn", build: attentionMixer, weights: ATTENTION_WEIGHTS },
+  mamba: { scope: "mamba", build: mambaMixer, weights: MAMBA_WEIGHTS },
 } as const satisfies Record<MixerKind, MixerFactory>;
 
 export type { MixerKind };

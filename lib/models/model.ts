@@ -5,6 +5,7 @@
  *
  * Transformer, Mamba and Hybrid differ only in their mixer list (`config.mixers`, each kind built through
  * mixers.ts) and positional encoding (`config.pe`), both from the model's row in model_table.ts. The token embedding V is fixed (numpy seed(0), unit rows), never trained.
+ * Parameter names and shapes come from model_weights.ts, the mapping everything else reads weights by.
  *
  * Glossary: b batch, l length, d model dim, e Mamba inner dim (2d), n Mamba state dim, r dt rank,
  * h heads, K vocabulary size, P rows of the learned position table (3L).
@@ -18,17 +19,20 @@ import { type Param, ParamStore } from "./param_store.ts";
 import type { Mixer } from "./mixer.ts";
 import { mixerFactory } from "./mixers.ts";
 import { layersFor } from "./layers.ts";
+import { modelWeights, type NormOf } from "./model_weights.ts";
 
 export type { Param } from "./param_store.ts";
 
-function initLayerNorm(
-  store: ParamStore,
-  name: string,
-  d: number,
-): LayerNormWeights {
+/** A weight's full name and shape (model_weights.ts). */
+interface Named {
+  readonly name: string;
+  readonly shape: number[];
+}
+
+function initLayerNorm(store: ParamStore, norm: NormOf<Named>): LayerNormWeights {
   return {
-    gain: store.constant(`${name}.gain`, [d], 1) as tf.Variable<tf.Rank.R1>,
-    bias: store.constant(`${name}.bias`, [d], 0) as tf.Variable<tf.Rank.R1>,
+    gain: store.constant(norm.gain.name, norm.gain.shape, 1) as tf.Variable<tf.Rank.R1>,
+    bias: store.constant(norm.bias.name, norm.bias.shape, 0) as tf.Variable<tf.Rank.R1>,
   };
 }
 
@@ -65,25 +69,27 @@ export function buildModel<C extends ModelConfig>(
   const V = embedding(K, d); // [K, d], fixed
   const store = new ParamStore(initRng);
   const layers = layersFor(config);
-  const pos = config.pe === "learned" ? store.normal("pos", [maxLen, d], 0.1) as tf.Variable<tf.Rank.R2> : undefined; // [P, d]
+  // every weight's name and shape, from the one mapping the probes and the streaming forward read them by
+  const named = modelWeights(config, (name, shape): Named => ({ name, shape }));
+  const pos = named.pos ? store.normal(named.pos.name, named.pos.shape, 0.1) as tf.Variable<tf.Rank.R2> : undefined; // [P, d]
   const mixers: Mixer[] = [];
   const norms: LayerNormWeights[] = [];
-  config.mixers.forEach((kind, i) => {
-    norms.push(initLayerNorm(store, `layer${i}.norm`, d));
-    const factory = mixerFactory(kind);
-    mixers.push(factory.build(store, `layer${i}.${factory.scope}`, config));
+  named.layers.forEach((layer) => {
+    norms.push(initLayerNorm(store, layer.norm));
+    mixers.push(mixerFactory(layer.kind).build(store, layer.scope, config));
   });
-  const finalNorm = initLayerNorm(store, "final_norm", d);
+  const finalNorm = initLayerNorm(store, named.finalNorm);
   const readout = store.uniform(
-    "readout.w",
-    [d, K],
+    named.readout.w.name,
+    named.readout.w.shape,
     1 / Math.sqrt(d),
   ) as tf.Variable<tf.Rank.R2>;
   // nn.Linear(d, K): the bias is U(-1/sqrt(d), 1/sqrt(d)) too under "pytorch"; 0 under "scaled-normal".
+  const { name: biasName, shape: biasShape } = named.readout.b;
   const readoutBias =
     (config.init === "pytorch"
-      ? store.uniform("readout.b", [K], 1 / Math.sqrt(d))
-      : store.constant("readout.b", [K], 0)) as tf.Variable<tf.Rank.R1>;
+      ? store.uniform(biasName, biasShape, 1 / Math.sqrt(d))
+      : store.constant(biasName, biasShape, 0)) as tf.Variable<tf.Rank.R1>;
 
   function embed(tokens: Int32Array, b: number, l: number): tf.Tensor3D {
     if (tokens.length !== b * l) {

@@ -3,14 +3,45 @@
  * - delta aligned on the first query i: mean delta[i+c, channel] for c in -W..W: where the block opens its
  *   state (large delta: write the current token, forget the past) and closes it (small delta: hold);
  * - retention: what is left at the final query of the value's write (position i+tau) in each channel's slowest
- *   state (mamba_internals.ts `retention`), averaged per distance between the queries: the best channel (max)
- *   and the typical one (median over channels);
+ *   state (`retention`), averaged per distance between the queries: the best channel (max) and the typical one
+ *   (median over channels);
  * - the mean delta over all positions and channels.
  *
- * Glossary: b batch, l length, e inner dim, n state dim, c offset or channel (said where used), W window.
+ * Glossary: b batch, l length, e inner dim, n state dim, c offset or channel (said where used), s state index,
+ * W window.
  */
 import { median as medianOf } from "../stats/median.ts";
-import { retention } from "./mamba_internals.ts";
+
+/**
+ * What is left at position `to` of a write made at position `from` into the slowest state of each channel (the s
+ * with the smallest |A[c, s]|, A = -exp(aLog)): every later step t multiplies state (c, s) by exp(delta[t, c]
+ * A[c, s]) (the reference's `MambaCache.aBar`), so what is left is exp(A_slow[c] sum_{t=from+1..to} delta[t, c]),
+ * in [0, 1]: 1 with delta = 0 (the state is held exactly), near 0 after a large delta (forgotten in one step).
+ * Computed from delta in float64: the trace keeps delta only (aBar is n times larger), and float64 keeps a small
+ * retention from underflowing to 0.
+ * `delta` is one sequence's [l, e] row-major; `aLog` is [e, n]. Returns [e].
+ */
+export function retention(
+  delta: Float32Array,
+  l: number,
+  aLog: Float32Array,
+  e: number,
+  n: number,
+  from: number,
+  to: number,
+): Float64Array {
+  if (delta.length !== l * e || aLog.length !== e * n) throw new Error("retention: delta must be [l, e], aLog [e, n]");
+  if (!(0 <= from && from <= to && to < l)) throw new Error(`retention: need 0 <= from <= to < l, got ${from}, ${to}`);
+  const out = new Float64Array(e);
+  for (let c = 0; c < e; c++) {
+    let minLog = Infinity;
+    for (let s = 0; s < n; s++) minLog = Math.min(minLog, aLog[c * n + s]);
+    let sum = 0;
+    for (let t = from + 1; t <= to; t++) sum += delta[t * e + c];
+    out[c] = Math.exp(-Math.exp(minLog) * sum);
+  }
+  return out;
+}
 
 export interface MambaStats {
   readonly length: number;

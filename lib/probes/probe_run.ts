@@ -19,6 +19,7 @@ import { distanceGrid, placedBatch } from "./probe_data.ts";
 import { traceForward } from "./probe_forward.ts";
 import { AttentionAccumulator, type AttentionStats } from "./attention_probe.ts";
 import { MambaAccumulator, type MambaStats } from "./mamba_probe.ts";
+import { modelTensors } from "../models/model_weights.ts";
 
 /** 2: `wrongOffsets`. */
 export const PROBE_SCHEMA = 2;
@@ -236,10 +237,11 @@ function traceChunk(model: RunModel, length: number): number {
   return Math.max(1, Math.min(64, Math.floor(2_000_000 / (h * length * length))));
 }
 
+/** A_log [e, n] of Mamba layer `layer`. */
 function aLogOf(model: RunModel, layer: number): Float32Array {
-  const p = model.params.find((x) => x.name === `layer${layer}.mamba.A_log`);
-  if (p === undefined) throw new Error(`probe: no A_log in layer ${layer}`);
-  return p.variable.dataSync() as Float32Array;
+  const w = modelTensors(model.config, model.params).layers[layer];
+  if (w.kind !== "mamba") throw new Error(`probe: layer ${layer} is not a Mamba layer`);
+  return w.mixer.aLog.dataSync() as Float32Array;
 }
 
 /** Every probe of `model` (trained weights loaded); `key` names the run. Leaves no tensor behind. */
