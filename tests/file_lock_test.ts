@@ -53,7 +53,7 @@ Deno.test("processes sharing a folder hold the results lock one at a time", asyn
   try {
     const path = join(dir, "results.json.lock"), log = join(dir, "log");
     const code = `
-      import { withFileLock } from "${join(ROOT, "lib", "runs", "file_lock.ts")}";
+      import { withFileLock } from "${join(ROOT, "lib", "store", "file_lock.ts")}";
       for (let i = 0; i < 6; i++) {
         await withFileLock(${JSON.stringify(path)}, async () => {
           await Deno.writeTextFile(${JSON.stringify(log)}, "in " + Deno.pid + "\\n", { append: true });
