@@ -5,7 +5,7 @@
  * on stdout. While training it keeps a snapshot of the run in progress (`<key>.partial.safetensors`, at a check
  * once a minute; lib/training/train_snapshot.ts) and continues from one it finds, so a run stopped part-way
  * resumes where it was; the snapshot is removed once the run file is written.
- * Started by lib/store/sweep.ts; not meant to be run by hand.
+ * Started by lib/store/run_process.ts; not meant to be run by hand.
  */
 import { runExperiment } from "./experiment.ts";
 import { isWriteFailure, writeJsonAtomic } from "../platform/atomic_write.ts";
