@@ -19,7 +19,7 @@ function plan(d: number, M: number, tau: number): Partial<ExperimentConfig> & { 
     : { steps: BUDGETS.p3, ...recipeFor(`p3-mamba-d64-M${M}${tau === 1 ? "" : `-tau${tau}`}`) };
 }
 /** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
-const BASE_TAU = 1;
+export const BASE_TAU = 1;
 
 export const study: StudyDefinition = {
   id: "p3",

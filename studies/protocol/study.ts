@@ -13,7 +13,7 @@ import type { SweepJob } from "../../lib/store/job.ts";
  * training stopped (the third of three checks at >= 99%). Their recipe: lr 2.15e-3, PyTorch init, warm-up 100,
  * clip 1, batch 64, L = 64.
  */
-const STOPPED: readonly { tau: number; seed: number; stoppedAt: number }[] = [
+export const STOPPED: readonly { tau: number; seed: number; stoppedAt: number }[] = [
   { tau: 1, seed: 0, stoppedAt: 3100 },
   { tau: 1, seed: 1, stoppedAt: 2250 },
   { tau: 1, seed: 2, stoppedAt: 1350 },
@@ -23,7 +23,7 @@ const STOPPED: readonly { tau: number; seed: number; stoppedAt: number }[] = [
 ];
 
 /** How far the same runs train on. */
-const ON_TO = 12_000;
+export const ON_TO = 12_000;
 
 export const study: StudyDefinition = {
   id: "protocol",

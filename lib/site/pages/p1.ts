@@ -1,4 +1,7 @@
-/** The page of Problem 1 (induction heads at tau = 1 and 5), drawn from its results; the runs are set in studies/p1/study.ts. */
+/**
+ * The page of Problem 1 (induction heads at tau = 1 and 5), drawn from its results; the runs are set in
+ * studies/p1/study.ts.
+ */
 import type { StudyPage } from "../view.ts";
 
 import type { ProblemResults } from "../../store/results.ts";

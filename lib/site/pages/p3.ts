@@ -1,4 +1,8 @@
-/** The page of Problem 3 (Mamba at d = 64 against d = 8), drawn from its results; the runs are set in studies/p3/study.ts. */
+/**
+ * The page of Problem 3 (Mamba at d = 64 against d = 8), drawn from its results; the runs are set in
+ * studies/p3/study.ts.
+ */
+import { BASE_TAU } from "../../../studies/p3/study.ts";
 import type { StudyPage } from "../view.ts";
 
 import type { ProblemResults } from "../../store/results.ts";
@@ -12,9 +16,6 @@ import { evidenceOf } from "../evidence.ts";
 import { delayWindowClaim, perQueryClaim, queriesClaim, widthClaim } from "../claims/mamba_claims.ts";
 import { stairsClaim } from "../claims/training_claims.ts";
 import { screenConfirmationClaim } from "../claims/recipe_claims.ts";
-
-/** Standard AR (tau = 1) is the comparison of d; any other tau is the delay experiment. */
-const BASE_TAU = 1;
 
 /** The assignment's two bullets and the claims that answer them. */
 const ANSWERS: readonly Answer[] = [

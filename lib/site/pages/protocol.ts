@@ -1,4 +1,8 @@
-/** The page of the protocol study (the same runs stopped at 99% and trained on), drawn from its results; the runs are set in studies/protocol/study.ts. */
+/**
+ * The page of the protocol study (the same runs stopped at 99% and trained on), drawn from its results; the runs are set in
+ * studies/protocol/study.ts.
+ */
+import { ON_TO, STOPPED } from "../../../studies/protocol/study.ts";
 import type { StudyPage } from "../view.ts";
 
 import type { ProblemResults, RunResult } from "../../store/results.ts";
@@ -7,23 +11,6 @@ import { upToThreeL } from "../series.ts";
 import { emptyPart, type Part } from "../view.ts";
 import { Plot, renderPlot } from "../plot_dom.ts";
 import { escapeHtml, pct } from "../format.ts";
-
-/**
- * Revision 2's Problem 1 Mamba runs (reports/archive/rev2/p1/results.json): delay, seed and the step at which
- * training stopped (the third of three checks at >= 99%). Their recipe: lr 2.15e-3, PyTorch init, warm-up 100,
- * clip 1, batch 64, L = 64.
- */
-const STOPPED: readonly { tau: number; seed: number; stoppedAt: number }[] = [
-  { tau: 1, seed: 0, stoppedAt: 3100 },
-  { tau: 1, seed: 1, stoppedAt: 2250 },
-  { tau: 1, seed: 2, stoppedAt: 1350 },
-  { tau: 5, seed: 0, stoppedAt: 3700 },
-  { tau: 5, seed: 1, stoppedAt: 6250 },
-  { tau: 5, seed: 2, stoppedAt: 2300 },
-];
-
-/** How far the same runs train on. */
-const ON_TO = 12_000;
 
 function label(stopped: boolean): string {
   return stopped ? "stopped at 99% (revision 2)" : `trained on to ${ON_TO.toLocaleString("en-US")} steps`;
