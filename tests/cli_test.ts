@@ -38,6 +38,7 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--seeds", "0"], "--seeds must be an integer in [1, 20]"],
   ["problem:p1", ["--steps", "0"], "--steps must be an integer in [1, 1000000]"],
   ["problem:p1", ["--steps", "many"], '--steps must be an integer in [1, 1000000], got "many"'],
+  ["problem:p1", ["--budget", "0"], "--budget must be an integer in [1, 1000000]"],
   ["problem:p1", ["--bogus"], "unknown flag --bogus"],
   ["problem:p2", ["--eval-samples", "-3"], "--eval-samples must be an integer"],
   ["problem:p2", ["--jobs", "1.5"], "--jobs must be an integer"],

@@ -110,3 +110,13 @@ Deno.test("--lr, --heads, --init and --config override every run's setting, and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--budget is --steps under the name the protocol uses: the same runs and keys, and not both", async () => {
+  const p1 = (await loadProblems()).find((p) => p.id === "p1")!;
+  const plan = async (argv: string[]) => await problemPlan(p1, parseProblemFlags(argv, "")!.settings);
+  const byBudget = await plan(["--budget", "1234"]);
+  assert.ok(byBudget.jobs.every((j) => j.config.steps === 1234));
+  assert.deepEqual(byBudget.keys, (await plan(["--steps", "1234"])).keys);
+  assert.notDeepEqual(byBudget.keys, (await plan([])).keys);
+  assert.throws(() => parseProblemFlags(["--budget", "10", "--steps", "10"], ""), /--budget and --steps are the same/);
+});

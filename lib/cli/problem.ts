@@ -66,6 +66,7 @@ export const PROBLEM_FLAGS: readonly FlagSpec[] = [
     max: 1_000_000,
     help: 'Step budget of every run (default: each comparison\'s budget, README "Protocol").',
   },
+  { name: "budget", type: "int", min: 1, max: 1_000_000, help: "The same as --steps (give one of them)." },
   {
     name: "eval-samples",
     type: "int",
@@ -228,6 +229,10 @@ export function parseProblemFlags(
   const seedsGiven = argv.some((a) => a === "--seeds" || a.startsWith("--seeds="));
   const count = seedsGiven ? f.seeds as number : quick ? 1 : defaultSeeds;
   const seeds = count === undefined ? undefined : Array.from({ length: count }, (_, i) => i);
+  if (f.steps !== undefined && f.budget !== undefined) {
+    throw new UsageError("--budget and --steps are the same setting: give one of them");
+  }
+  const budget = (f.steps ?? f.budget) as number | undefined;
   const overrides = {
     ...configFile(f.config),
     ...(f.lr === undefined ? {} : { lr: f.lr as number }),
@@ -238,7 +243,7 @@ export function parseProblemFlags(
     L: quick ? QUICK_L : f.L as number,
     seeds,
     lrs: lrsFlag(f.lrs),
-    steps: quick ? (f.steps as number | undefined) ?? QUICK_STEPS : f.steps as number | undefined,
+    steps: quick ? budget ?? QUICK_STEPS : budget,
     quick,
     common: quick
       ? {
