@@ -44,8 +44,8 @@ const BAD: [string, string[], string][] = [
   ["problem:p2", ["--jobs", "1.5"], "--jobs must be an integer"],
   ["problem:p3", ["--L"], "--L needs a value"],
   ["problem:p3", ["extra"], 'unexpected argument "extra"'],
-  ["lib/cli/bench.ts", ["--steps", "5"], "--steps must be an integer in [20, 10000]"],
-  ["lib/cli/bench.ts", ["--models", "lstm:8"], '--models: unknown entry "lstm:8"'],
+  ["bench/bench.ts", ["--steps", "5"], "--steps must be an integer in [20, 10000]"],
+  ["bench/bench.ts", ["--models", "lstm:8"], '--models: unknown entry "lstm:8"'],
   ["lib/cli/data.ts", ["--M", "17"], "--M must be an integer in [1, K=16], got 17"],
   ["lib/cli/data.ts", ["--tau", "63"], "--tau must be an integer in [1, L-2=62], got 63"],
   ["lib/cli/data.ts", ["--L", "2"], "--L must be an integer in [3, 4096]"],
@@ -75,7 +75,7 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--out", ""], "--out must be a folder, got an empty path"],
   ["problem:p1", ["--out", "/proc/reports"], '--out "/proc/reports" is not writable'],
   ["lib/cli/report.ts", ["--out", "/proc/r"], '--out "/proc/r" is not writable'],
-  ["lib/cli/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
+  ["bench/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
   ["problem:p1", ["--lr", "5"], "--lr must be a number in [0.00001, 1]"],
   ["lib/cli/long_eval.ts", ["--from", "21", "--to", "20"], "--from must not exceed --to"],
   ["problem:p1", ["--heads", "3"], "--heads must divide d=8"],
@@ -119,7 +119,7 @@ Deno.test("--help (or -h) prints the usage and every flag, and exits 0", async (
       "problem:p1",
       "problem:p2",
       "problem:p3",
-      "lib/cli/bench.ts",
+      "bench/bench.ts",
       "lib/cli/data.ts",
       "lib/cli/run.ts",
       "lib/cli/report.ts",
@@ -162,7 +162,7 @@ Deno.test("deno task bench times every step of every round and writes them with 
   try {
     const out = join(dir, "bench.json");
     const args = ["--models", "tf-nope:8", "--steps", "20", "--warmup", "1", "--eval-seqs", "16", "--rounds", "2"];
-    const r = await run("lib/cli/bench.ts", [...args, "--out", out]);
+    const r = await run("bench/bench.ts", [...args, "--out", out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /tf-nope +d=8 +h=2 step [\d.]+ ms \(min [\d.]+, max [\d.]+, n=40\)/);
     const b = JSON.parse(await Deno.readTextFile(out));

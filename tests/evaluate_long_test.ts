@@ -237,11 +237,11 @@ Deno.test("bad lengths, chunks, samples and budgets are ConfigErrors naming the 
   assert.deepEqual(checkLongEval(nope, [2 ** 14], 1, { chunk: 512 }), { chunk: 512, budgetMb: 512 });
 });
 
-/** `deno run -A lib/cli/bench.ts args` from the repository root: exit code, stdout, stderr. */
+/** `deno run -A bench/bench.ts args` from the repository root: exit code, stdout, stderr. */
 async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const root = new URL("..", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "lib/cli/bench.ts", ...args],
+    args: ["run", "-A", "--quiet", "bench/bench.ts", ...args],
     cwd: root,
     stdout: "piped",
     stderr: "piped",

@@ -15,7 +15,7 @@ async function fakePython(dir: string, libraries: string[], torchThreads = 1): P
 
 async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "lib/cli/bench.ts"), ...args],
+    args: ["run", "-A", "--quiet", join(ROOT, "bench/bench.ts"), ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

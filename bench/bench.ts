@@ -5,20 +5,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { defaultRecipe, type ExperimentConfig, MODEL_NAMES, type ModelName, resolve } from "../training/config.ts";
-import { initBackend } from "../platform/backend.ts";
-import { substream } from "../task/random.ts";
-import { arBatch } from "../task/ar_data.ts";
-import { buildModel } from "../models/model.ts";
-import { Adam } from "../training/adam.ts";
-import { batchAccuracy, sequencesPerForward } from "../training/train.ts";
-import { versions } from "../platform/version.ts";
-import { median } from "../stats/median.ts";
-import { RECIPE_TABLE } from "../recipes/chosen.ts";
-import { peakRssMb } from "../platform/peak_rss.ts";
-import { writeJsonAtomic } from "../platform/atomic_write.ts";
-import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
-import { detectPeerBlas, type PeerBlas, peerBlasText, peerEnv } from "../platform/peer_blas.ts";
+import { defaultRecipe, type ExperimentConfig, MODEL_NAMES, type ModelName, resolve } from "../lib/training/config.ts";
+import { initBackend } from "../lib/platform/backend.ts";
+import { substream } from "../lib/task/random.ts";
+import { arBatch } from "../lib/task/ar_data.ts";
+import { buildModel } from "../lib/models/model.ts";
+import { Adam } from "../lib/training/adam.ts";
+import { batchAccuracy, sequencesPerForward } from "../lib/training/train.ts";
+import { versions } from "../lib/platform/version.ts";
+import { median } from "../lib/stats/median.ts";
+import { RECIPE_TABLE } from "../lib/recipes/chosen.ts";
+import { peakRssMb } from "../lib/platform/peak_rss.ts";
+import { writeJsonAtomic } from "../lib/platform/atomic_write.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "../lib/cli/flags.ts";
+import { detectPeerBlas, type PeerBlas, peerBlasText, peerEnv } from "../lib/platform/peer_blas.ts";
 
 const USAGE = `deno task bench [flags]
 
@@ -248,7 +248,7 @@ async function benchTorch(
 await cliMain(async () => {
   // --long: the streaming evaluator's benchmark instead (bench/long_eval_bench.ts, its own flags)
   if (Deno.args.includes("--long")) {
-    return (await import("../../bench/long_eval_bench.ts")).longEvalBench(Deno.args.filter((a) => a !== "--long"));
+    return (await import("./long_eval_bench.ts")).longEvalBench(Deno.args.filter((a) => a !== "--long"));
   }
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
