@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT } from "./fixtures/spawn.ts";
-import { parseYamlDocuments } from "../lib/cluster/yaml_subset.ts";
-import { podArgs, readIndexedJob } from "../lib/cluster/indexed_job.ts";
+import { parseYamlDocuments } from "./fixtures/yaml_subset.ts";
+import { podArgs, readIndexedJob } from "./fixtures/indexed_job.ts";
 import { loadProblems } from "../lib/site/pages.ts";
 import { parseProblemFlags, type ProblemPlan, problemPlan } from "../lib/cli/problem.ts";
 import { shardsOfPlan } from "../lib/store/shard.ts";
