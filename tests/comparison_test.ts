@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { caveatOf, comparePoints } from "../lib/site/comparison.ts";
-import { effectSentences, rankingText } from "../lib/site/findings.ts";
-import { type CurvePoint, groupSeries } from "../lib/site/series.ts";
+import { type CurvePoint } from "../lib/site/series.ts";
 import { wilsonInterval } from "../lib/stats/wilson.ts";
-import { FIXTURE_L, fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
 
 /** A curve point at length 32 from each seed's accuracy on `n` sequences. */
 function point(accuracies: number[], n: number): CurvePoint {
@@ -57,35 +55,4 @@ Deno.test("several seeds: pooled intervals far apart do not outvote a seed that 
 Deno.test("more sequences separate a difference that fewer cannot", () => {
   assert.equal(comparePoints(point([0.5], 256), point([0.55], 256)).winner, "tie");
   assert.equal(comparePoints(point([0.5], 2048), point([0.55], 2048)).winner, "b");
-});
-
-Deno.test("a ranking says > where the order is supported and 'then' with the reason where it is not, never ≈", () => {
-  const p2 = fixtureResults("p2");
-  const atM4 = (r: { config: { M: number } }) => r.config.M === 4;
-  const set = (results: typeof p2, model: string, acc: number) =>
-    withAccuracy(results, (r) => atM4(r) && r.config.model === model, FIXTURE_L, acc);
-  const close = set(set(set(p2, "mamba", 0.62), "hybrid", 0.6), "tf-rope", 0.1);
-  const series = groupSeries(close.runs).filter((s) => s.M === 4);
-  const text = rankingText(series, 1, ["model"]);
-  assert.equal(text, "mamba 62% then hybrid 60% > tf-rope 10% (mamba vs hybrid: intervals overlap)");
-  const apart = set(close, "hybrid", 0.4);
-  assert.equal(
-    rankingText(groupSeries(apart.runs).filter((s) => s.M === 4), 1, ["model"]),
-    "mamba 62% > hybrid 40% > tf-rope 10%",
-  );
-});
-
-Deno.test("an effect sentence flags a change within the noise and drops the flag when the change is clear", () => {
-  const p3 = fixtureResults("p3");
-  const m16 = (d: number) => (r: { config: { M: number; d: number; tau: number } }) =>
-    r.config.M === 16 && r.config.d === d && r.config.tau === 1;
-  const close = withAccuracy(withAccuracy(p3, m16(8), FIXTURE_L, 0.6), m16(64), FIXTURE_L, 0.62);
-  const sentence = (results: typeof p3) =>
-    effectSentences(groupSeries(results.runs).filter((s) => s.tau === 1), "d").find((t) => t.includes("M = 16"))!;
-  assert.match(
-    sentence(close),
-    /accuracy at L = 32 60% → 62% \(d = 8 vs d = 64: no clear difference, intervals overlap\)/,
-  );
-  const apart = withAccuracy(close, m16(64), FIXTURE_L, 0.9);
-  assert.match(sentence(apart), /accuracy at L = 32 60% → 90%, at 3L/);
 });

@@ -32,7 +32,6 @@ export const DEFAULT_PAGE: StudyPage = {
           series,
           null,
           "Accuracy of every setting against the test context length.",
-          [],
         ),
         convergencePart(`${results.problem}-convergence`, "Convergence during training", series, null),
       ],

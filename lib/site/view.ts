@@ -11,13 +11,6 @@ import { markdownHtml } from "./markdown.ts";
 import { recipeCaption } from "./answer_figures.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
 import { BINS_PER_OCTAVE } from "./binned_curve.ts";
-import {
-  accuracySentence,
-  convergenceSummary,
-  generalisationSummary,
-  interpretations,
-  stepTimeSentence,
-} from "./findings.ts";
 import { fieldText, listText, pct, seriesName } from "./format.ts";
 import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from "./series.ts";
 
@@ -105,34 +98,6 @@ export function settingText(
   };
 }
 
-function accuracyFindings(
-  series: readonly Series[],
-  facet: SettingField | null,
-  nameFields: SettingField[],
-): FindingGroup[] {
-  const explained = new Set<string>();
-  return facetGroups(series, facet).map(({ value, series: group }) => ({
-    heading: facet === null ? null : fieldText(facet, value),
-    sentences: compact([
-      ...group.map((s) => accuracySentence(s, seriesName(s, nameFields))),
-      generalisationSummary(group, nameFields),
-      ...interpretations(group, nameFields, explained),
-    ]),
-  }));
-}
-
-function convergenceFindings(
-  series: readonly Series[],
-  facet: SettingField | null,
-  nameFields: SettingField[],
-): FindingGroup[] {
-  const groups = facetGroups(series, facet).map(({ value, series: group }) => ({
-    heading: facet === null ? null : fieldText(facet, value),
-    sentences: compact([convergenceSummary(group, nameFields)]),
-  }));
-  return [...groups, { heading: "Training cost", sentences: compact([stepTimeSentence(series, nameFields)]) }];
-}
-
 function batchCaption(series: readonly Series[]): string {
   const configs = series.flatMap((s) => s.runs.map((r) => r.config));
   const c = configs[0];
@@ -180,7 +145,6 @@ export function accuracyPart(
   series: readonly Series[],
   facet: SettingField | null,
   what: string,
-  extra: FindingGroup[],
 ): Part {
   if (series.length === 0) return emptyPart(id, title, "No finished runs yet.");
   const nameFields = nameFieldsOf(series, facet);
@@ -189,7 +153,7 @@ export function accuracyPart(
     id,
     title,
     chart: () => accuracyChart(spec),
-    findings: [...accuracyFindings(series, facet, nameFields), ...extra.filter((g) => g.sentences.length > 0)],
+    findings: [],
     note: null,
   };
 }
@@ -207,9 +171,33 @@ export function convergencePart(
     id,
     title,
     chart: () => convergenceChart(spec),
-    findings: convergenceFindings(series, facet, nameFields),
+    findings: [],
     note: null,
   };
+}
+
+/**
+ * The one-line headline of a problem (index page, the sweep's closing line): accuracy at L and 3L per model, mean over
+ * seeds, for the settings with `facet` equal to `value` (all when null).
+ */
+export function accuracyHeadline(
+  results: ProblemResults,
+  series: readonly Series[],
+  facet: SettingField | null,
+  value: string | number | null,
+): string {
+  const group = series.filter((s) => facet === null || fieldOf(s, facet) === value);
+  const done = group.filter((s) => s.evaluated.length > 0);
+  if (done.length === 0) return noRuns(results);
+  const names = nameFieldsOf(group, facet);
+  const meanAt = (s: Series, k: number) => {
+    const xs = s.evaluated.map((r) => r.accuracyByLength.find((a) => a.length === k * r.config.L)?.accuracy ?? 0);
+    return pct(xs.reduce((x, y) => x + y, 0) / xs.length);
+  };
+  const where = facet === null ? "" : ` at ${fieldText(facet, value!)}`;
+  return `Accuracy at L and 3L${where}, mean over seeds: ${
+    listText(done.map((s) => `${seriesName(s, names)} ${meanAt(s, 1)} and ${meanAt(s, 3)}`))
+  }.`;
 }
 
 export function noRuns(results: ProblemResults): string {

@@ -1,6 +1,5 @@
 /** The page of the delay study, drawn from its results; the runs are set in studies/delay/study.ts. */
 import type { StudyPage } from "../view.ts";
-
 import { glanceTable } from "../glance.ts";
 import { tablePart } from "../view.ts";
 import { wrongOffsetsPart } from "../wrong_offsets_chart.ts";

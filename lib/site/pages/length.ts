@@ -1,6 +1,5 @@
 /** The page of the length study, drawn from its results; the runs are set in studies/length/study.ts. */
 import type { StudyPage, ViewContext } from "../view.ts";
-
 import { glanceTable, rangeText } from "../glance.ts";
 import { tablePart } from "../view.ts";
 import type { RunResult } from "../../store/results.ts";

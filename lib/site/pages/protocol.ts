@@ -4,7 +4,6 @@
  */
 import { ON_TO, STOPPED } from "../../../studies/protocol/study.ts";
 import type { StudyPage } from "../view.ts";
-
 import type { ProblemResults, RunResult } from "../../store/results.ts";
 import { accuracyAt } from "../../store/results.ts";
 import { upToThreeL } from "../series.ts";

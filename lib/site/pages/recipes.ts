@@ -1,6 +1,5 @@
 /** The page of the learning-rate screens, drawn from its results; the runs are set in studies/recipes/study.ts. */
 import type { StudyPage } from "../view.ts";
-
 import { RECIPE_TABLE } from "../../recipes/chosen.ts";
 import { screenParts, screenSentences } from "../screen_parts.ts";
 

@@ -1,6 +1,5 @@
 /** The page of the state-size study, drawn from its results; the runs are set in studies/state/study.ts. */
 import type { StudyPage } from "../view.ts";
-
 import { glanceTable } from "../glance.ts";
 import { tablePart } from "../view.ts";
 
