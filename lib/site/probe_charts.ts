@@ -49,13 +49,66 @@ function figure(id: string, kind: string, inner: string, caption: string): strin
   }</figcaption></figure>`;
 }
 
-/** Lines over x with one panel per facet (in first-seen order). */
+/** At most this many lines share a panel: more cannot be told apart. */
+export const MAX_LINES_PER_PANEL = 6;
+/** Panels per row of a line figure. */
+const PANELS_PER_ROW = 3;
+
+/**
+ * `lines` with every facet of more than MAX_LINES_PER_PANEL lines split into panels "facet (i/n)", keeping the lines
+ * of one name together (a name with more lines than the cap gets a panel of its own).
+ */
+export function capLinesPerPanel(lines: readonly ProbeLine[]): ProbeLine[] {
+  const facets = [...new Set(lines.map((l) => l.facet))];
+  return facets.flatMap((facet) => {
+    const mine = lines.filter((l) => l.facet === facet);
+    if (mine.length <= MAX_LINES_PER_PANEL) return mine;
+    const groups: ProbeLine[][] = [];
+    for (const name of new Set(mine.map((l) => l.name))) {
+      const named = mine.filter((l) => l.name === name);
+      const last = groups.at(-1);
+      if (last !== undefined && last.length + named.length <= MAX_LINES_PER_PANEL) last.push(...named);
+      else groups.push([...named]);
+    }
+    return groups.flatMap((group, i) =>
+      group.map((l) => ({ ...l, facet: `${facet === "" ? "" : `${facet} `}(${i + 1}/${groups.length})` }))
+    );
+  });
+}
+
+/** Lines over x with one panel per facet (in first-seen order), at most 6 lines a panel and 3 panels a row. */
 export function probeLineChart(spec: LineChartSpec): string {
-  const facets = [...new Set(spec.lines.map((l) => l.facet))];
-  const rows = spec.lines.flatMap((l, k) =>
+  const lines = capLinesPerPanel(spec.lines);
+  const facets = [...new Set(lines.map((l) => l.facet))];
+  const rows: string[] = [];
+  for (let i = 0; i < facets.length; i += PANELS_PER_ROW) {
+    const row = facets.slice(i, i + PANELS_PER_ROW);
+    const original = (f: string) => spec.lines.find((l) => l.facet === f)?.facet ?? f.replace(/ ?\(\d+\/\d+\)$/, "");
+    const rules = (spec.rules ?? []).flatMap((r) =>
+      row.filter((f) => original(f) === r.facet).map((f) => ({ ...r, facet: f }))
+    );
+    rows.push(lineRow(spec, lines.filter((l) => row.includes(l.facet)), row, facets.length > 1, rules));
+  }
+  return figure(
+    spec.id,
+    "lines",
+    `${legendHtml(lines)}${rows.map((svg) => `<div class="plot">${svg}</div>`).join("")}`,
+    spec.caption,
+  );
+}
+
+/** One row of panels of a line figure. */
+function lineRow(
+  spec: LineChartSpec,
+  lines: readonly ProbeLine[],
+  facets: readonly string[],
+  faceted: boolean,
+  rules: readonly { facet: string; x: number; label: string }[],
+): string {
+  const rows = lines.flatMap((l) =>
     l.points.map((p) => ({
       ...p,
-      key: `${k}`,
+      key: `${l.facet}|${l.name}|${lines.indexOf(l)}`,
       name: l.name,
       facet: l.facet,
       title: `${l.name}${l.facet === "" ? "" : `, ${l.facet}`}\n${spec.xLabel} ${p.x}: ${
@@ -64,17 +117,17 @@ export function probeLineChart(spec: LineChartSpec): string {
       aria: `probe line: ${l.name}${l.facet === "" ? "" : `, ${l.facet}`}`,
     }))
   );
-  const colors = new Map(spec.lines.map((l) => [l.name, l.color]));
-  const fx = facets.length > 1 ? { fx: "facet" } : {};
-  const svg = renderPlot({
+  const colors = new Map(lines.map((l) => [l.name, l.color]));
+  const fx = faceted ? { fx: "facet" } : {};
+  return renderPlot({
     width: Math.min(1000, Math.max(640, facets.length * 330)),
     height: 300,
-    marginTop: facets.length > 1 ? 30 : 16,
+    marginTop: faceted ? 30 : 16,
     marginLeft: 52,
     marginRight: 16,
     marginBottom: 42,
     style: { fontSize: "12px", overflow: "visible" },
-    fx: facets.length > 1 ? { domain: facets, label: null, axis: "top", padding: 0.1 } : undefined,
+    fx: faceted ? { domain: facets, label: null, axis: "top", padding: 0.1 } : undefined,
     x: { label: spec.xLabel, labelAnchor: "center", labelArrow: "none" },
     y: {
       domain: spec.yDomain ?? [0, 1],
@@ -86,21 +139,12 @@ export function probeLineChart(spec: LineChartSpec): string {
     color: { domain: [...colors.keys()], range: [...colors.values()] },
     marks: [
       Plot.frame({ stroke: "#d0d0d0", ...fx }),
-      Plot.ruleX(spec.rules ?? [], { x: "x", stroke: "#333", ...fx }),
-      Plot.text(spec.rules ?? [], {
-        x: "x",
-        text: "label",
-        frameAnchor: "top",
-        dx: 4,
-        dy: 4,
-        textAnchor: "start",
-        ...fx,
-      }),
+      Plot.ruleX(rules, { x: "x", stroke: "#333", ...fx }),
+      Plot.text(rules, { x: "x", text: "label", frameAnchor: "top", dx: 4, dy: 4, textAnchor: "start", ...fx }),
       Plot.lineY(rows, { x: "x", y: "y", z: "key", stroke: "name", strokeWidth: 2, ariaLabel: "aria", ...fx }),
       Plot.dot(rows, { x: "x", y: "y", r: 3, fill: "name", title: "title", ...fx }),
     ],
   });
-  return figure(spec.id, "lines", `${legendHtml(spec.lines)}<div class="plot">${svg}</div>`, spec.caption);
 }
 
 /** One heat-map panel: cells at (x, y) with a value (null: no data, left blank). */
@@ -127,11 +171,18 @@ export interface HeatSpec {
   readonly caption: string;
 }
 
-function colorScale(spec: HeatSpec, values: readonly number[]): Plot.ScaleOptions {
+/**
+ * The colour scale of a heat map. Step sizes run over many decades and a few cells (a denormal near 0, one huge
+ * outlier) would stretch a min..max scale until every other cell shares one colour, so the log scale spans the 2nd
+ * to 98th percentile of the positive values and clamps the rest to its ends (the caption says so).
+ */
+export function colorScale(spec: Pick<HeatSpec, "scale">, values: readonly number[]): Plot.ScaleOptions {
   if (spec.scale === "unit") return { type: "linear", scheme: "blues", domain: [0, 1] };
-  const pos = values.filter((v) => v > 0);
-  const lo = pos.length > 0 ? Math.min(...pos) : 1e-3, hi = pos.length > 0 ? Math.max(...pos) : 1;
-  return { type: "log", scheme: "viridis", domain: [lo, Math.max(hi, lo * 1.01)] };
+  const pos = values.filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
+  if (pos.length === 0) return { type: "log", scheme: "viridis", domain: [1e-3, 1], clamp: true };
+  const at = (q: number) => pos[Math.min(pos.length - 1, Math.max(0, Math.round(q * (pos.length - 1))))];
+  const lo = at(0.02), hi = at(0.98);
+  return { type: "log", scheme: "viridis", domain: [lo, Math.max(hi, lo * 1.01)], clamp: true };
 }
 
 /** The printed page's room for one figure's panels (CSS px; letter paper with the print margins of page.ts). */

@@ -402,7 +402,7 @@ function mambaParts(idBase: string, runs: readonly Probed[]): Part[] {
           valueText: deltaText,
           caption: `Mean step size delta = softplus(dt) per channel (rows; the ${MAX_CHANNELS} channels whose delta ` +
             `varies most) at offsets from the first query (red boxes: the query at 0 and the value at τ), at ` +
-            `length L. Log colour scale: bright is a large step (the state is overwritten by the current token), ` +
+            `length L. Log colour scale over the 2nd to 98th percentile of the values (cells beyond it take its end colours): bright is a large step (the state is overwritten by the current token), ` +
             `dark a small one (the state is held). Channels that brighten at the value and stay dark after it ` +
             `are the ones that store it.`,
         }),
@@ -423,7 +423,8 @@ function mambaParts(idBase: string, runs: readonly Probed[]): Part[] {
           panelHeight: 240,
           valueText: deltaText,
           caption: `delta per channel across the positions of one test sequence of length L (red boxes: the first ` +
-            `query, the value and the final query). Where a channel opens (bright) and closes (dark) its state.`,
+            `query, the value and the final query). Where a channel opens (bright) and closes (dark) its state. Log ` +
+            `colour scale over the 2nd to 98th percentile of the values.`,
         }),
       findings: [],
       note: null,
