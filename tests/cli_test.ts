@@ -81,6 +81,7 @@ const BAD: [string, string[], string][] = [
   ["problem:p1", ["--heads", "3"], "--heads must divide d=8"],
   ["problem:p1", ["--config", "/nonexistent/c.json"], "--config /nonexistent/c.json: "],
   ["lib/cli/summary.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
+  ["lib/cli/report.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
 ];
 
 Deno.test("bad flags exit with code 2, one line naming the flag, and nothing written", async () => {
@@ -108,6 +109,7 @@ Deno.test("bad flags exit with code 2, one line naming the flag, and nothing wri
       assert.ok(lines[0].startsWith(`error: ${message}`), `${what}: got "${lines[0]}"`);
       assert.equal(await snapshot(dir), before, `${what} changed files on disk`);
     }
+    assert.ok(!(await Deno.stat("/tmp/recall-lab-no-such-reports").then(() => true, () => false)), "no folder made");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

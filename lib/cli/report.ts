@@ -5,7 +5,7 @@ import { mergeResultsFiles, readAllResults, writeReports } from "../site/write.t
 import { loadProblems } from "../site/pages.ts";
 import { probeDir } from "../probes/probe_file.ts";
 import { join } from "node:path";
-import { cliMain, type FlagSpec, parseFlags } from "./flags.ts";
+import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 const USAGE = `deno task report [flags]
 
@@ -26,6 +26,12 @@ await cliMain(async () => {
   const f = parseFlags(Deno.args, FLAGS, USAGE);
   if (!f) return;
   const problems = await loadProblems();
+  if ((await readAllResults(f.out as string, problems)).size === 0) {
+    // Nothing to rebuild: say so before writing anything (an index page into a new folder would look like success).
+    throw new UsageError(
+      `no results in ${f.out} (no <problem>/results.json or run files there; run deno task p1 first)`,
+    );
+  }
   await mergeResultsFiles(f.out as string, problems);
   if (f.probe === true) {
     for (const [id, r] of await readAllResults(f.out as string, problems)) {
