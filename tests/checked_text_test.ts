@@ -105,3 +105,25 @@ Deno.test("an answer can cite another study's runs by name, and an unknown study
     /no results of the study "state"/,
   );
 });
+
+Deno.test("accuracy far beyond the runs' lengths comes from their long evaluations, final or converged weights", () => {
+  const mamba = [0, 1].map((seed) => fixtureRun({ model: "mamba", M: 1, d: 8, tau: 1, seed }));
+  const file = (key: string, weights: "final" | "converged", acc: number) => ({
+    key,
+    weights,
+    lengths: [{ length: 2 ** 20, accuracy: acc, samples: 64 }],
+    seconds: 1,
+  });
+  const long = new Map(mamba.map((r, i) => [r.key, {
+    final: file(r.key, "final", 0.5 + i / 4),
+    converged: file(r.key, "converged", 1),
+  }]));
+  const fns = answerFunctions(mamba, { long });
+  const text = 'At 2^20 tokens: {{ long(model="mamba", at=1048576) | range }}, ' +
+    '{{ long(model="mamba", at=1048576, weights="converged") | range }} with the weights kept at 99%.';
+  assert.equal(
+    fill(text, "x", fns, ANSWER_FORMATS),
+    "At 2^20 tokens: 62.5% [50–75%], 100% with the weights kept at 99%.",
+  );
+  assert.throws(() => fill(text, "x", answerFunctions(mamba), ANSWER_FORMATS), /no long evaluations for mamba/);
+});

@@ -14,6 +14,9 @@
  *   near(..., at="3L"), far(..., at="3L")   accuracy with the queries at most L apart, and more than L apart
  *   retention(...)          Mamba: the largest share of the value's write a state channel still holds at the final
  *                           query, for queries more than 2L apart
+ * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
+ *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
+ *                           the weights kept when the run first held 99%
  * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key. Reductions over a
  * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
@@ -25,6 +28,7 @@
 import type { ProblemResults, RunResult } from "../store/results.ts";
 import { accuracyAt } from "../store/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
+import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import { distanceSplit, inductionAt, lagAt, retentionBeyond2L, type Seed, uniformWeight } from "./evidence.ts";
 import type { TextFormat, TextFunction, TextFunctions, TextValue } from "./checked_text.ts";
 import { pct, steps } from "./format.ts";
@@ -74,6 +78,7 @@ function complete(v: TextValue, fn: string): number[] {
 export interface AnswerSources {
   readonly studies?: ReadonlyMap<string, ProblemResults>;
   readonly probes?: ReadonlyMap<string, ProbeResult>;
+  readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
 }
 
 /** The functions of the runs `runs`. */
@@ -106,6 +111,20 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     near: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.near ?? null, ["at"]),
     far: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.far ?? null, ["at"]),
     retention: probed((seed) => retentionBeyond2L(seed), []),
+    long: (_args, named) => {
+      const chosen = select(runsOf(named), named, ["at", "weights", "study"]);
+      const which = String(named.weights ?? "final") as WhichWeights;
+      if (which !== "final" && which !== "converged") {
+        throw new Error(`weights=${JSON.stringify(which)}: final or converged`);
+      }
+      const files = chosen.map((r) => sources.long?.get(r.key)?.[which]);
+      if (files.every((f) => f === undefined)) {
+        throw new Error(`no long evaluations for ${chosen[0].config.model} (run \`deno task long-eval\` on the study)`);
+      }
+      return files.map((f, i) =>
+        f?.lengths.find((a) => a.length === lengthOf(named.at ?? 2 ** 20, chosen[i].config.L))?.accuracy ?? null
+      );
+    },
     uniform: ([L, tau]) => uniformWeight(L as number, tau as number),
     acc: lookup((r, named) => {
       const length = lengthOf(named.at ?? "L", r.config.L);

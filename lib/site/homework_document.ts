@@ -10,6 +10,7 @@ import type { ViewContext } from "./view.ts";
 import type { ProblemResults } from "../store/results.ts";
 import { documentHtml, problemBodyHtml, provenanceHtml } from "./page.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
+import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import type { Part } from "./view.ts";
 import { dateText, escapeHtml } from "./format.ts";
 import { authored, COURSE, type Homework, homeworkTitle } from "./homework.ts";
@@ -23,6 +24,8 @@ export interface HomeworkProblem {
   readonly extraParts: readonly Part[];
   /** The probe results of its runs, by key (empty without probes), for the answers. */
   readonly probes: ReadonlyMap<string, ProbeResult>;
+  /** The long evaluations of its runs, by key (absent without any), for the answers. */
+  readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
 }
 
 /** How the PDF is being made, for the title block. */
@@ -86,10 +89,10 @@ export function homeworkAnswersHtml(
   context: ViewContext,
   made: MadeBy,
 ): string {
-  const bodies = problems.map(({ problem, results, probes }) =>
+  const bodies = problems.map(({ problem, results, probes, long }) =>
     `<article class="problem" id="problem-${escapeHtml(problem.id)}"><header><h1>${
       escapeHtml(problem.title)
-    }</h1></header>${answersHtml(problem.answers!, results, { studies: context.results, probes })}</article>`
+    }</h1></header>${answersHtml(problem.answers!, results, { studies: context.results, probes, long })}</article>`
   );
   const title = `<header class="titleblock"><p class="course">${escapeHtml(COURSE)} · Recall Lab</p>
 <h1>${escapeHtml(homeworkTitle(hw))}</h1>

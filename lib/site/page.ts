@@ -291,7 +291,7 @@ export function problemBodyHtml(
   const answers = problem.answers === undefined || options.withoutAnswers === true
     ? ""
     : `${
-      answersHtml(problem.answers, results, { studies: context.results, probes: context.probes })
+      answersHtml(problem.answers, results, { studies: context.results, probes: context.probes, long: context.long })
     }<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
   return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
 ${answers}
@@ -346,6 +346,8 @@ export function renderIndexPage(problems: readonly ProblemDefinition[], context:
   const body = `<h1>Recall Lab — Transformers, Mamba and a hybrid on associative recall</h1>
 <p>Each model is trained on sequences of one length L and tested up to 3L; the reports plot accuracy against ` +
     `context length and training progress, with findings computed from the numbers.</p>
-<ol class="problems">${items.join("")}</ol>`;
+<ol class="problems">${items.join("")}</ol>
+<p><a href="playground/index.html"><strong>Recall Playground</strong></a>: train the models in the browser and ` +
+    `watch them learn (built by <code>deno task playground</code>, not by the sweeps: build it once first).</p>`;
   return documentHtml("Recall Lab — reports", body);
 }

@@ -10,6 +10,7 @@ import { writeBytesAtomic } from "../platform/atomic_write.ts";
 import { readAllResults } from "./write.ts";
 import { probeParts } from "./probe_parts.ts";
 import { readProbes } from "../probes/probe_file.ts";
+import { readLongs } from "../probes/long_file.ts";
 import { appendixHtml, listedFiles } from "./code_listing.ts";
 import { appendixFile, authored, type Homework, homeworkFile, homeworksOf } from "./homework.ts";
 import { homeworkAnswersHtml, homeworkHtml, type HomeworkProblem, type MadeBy } from "./homework_document.ts";
@@ -82,7 +83,8 @@ export async function writeHomeworkPdfs(
       for (const problem of hw.problems) {
         const r = results.get(problem.id)!;
         const probes = options.noProbes === true ? new Map() : await readProbes(join(dir, problem.id), r.runs);
-        problems.push({ problem, results: r, extraParts: probeParts(r, probes), probes });
+        const long = await readLongs(join(dir, problem.id), r.runs);
+        problems.push({ problem, results: r, extraParts: probeParts(r, probes), probes, long });
       }
       const appendix = await appendixHtml(listedFiles(problems));
       const full = homeworkHtml(hw, problems, context, appendix, made);
