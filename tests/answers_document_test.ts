@@ -6,7 +6,8 @@ import { renderProblemPage } from "../lib/site/page.ts";
 import { lengthFigure } from "../lib/site/answer_figures.ts";
 import { CheckedTextError } from "../lib/site/checked_text.ts";
 import { fixtureResults, withAccuracy } from "./fixtures/results_fixture.ts";
-import { loadProblems } from "../lib/site/pages.ts";
+import { loadProblems, withPage } from "../lib/site/pages.ts";
+import { loadStudies } from "../studies/registry.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";
 
 const TEXT = `## (a) Induction heads at τ = 1
@@ -69,5 +70,18 @@ Deno.test("an unfinished sweep shows the glance table and says the answers wait 
     const results = fixtureResults("p1", 4);
     const html = answersHtml(answers, results);
     assert.match(html, /4 of \d+ runs are in, so they are not shown yet/);
+  });
+});
+
+Deno.test("answers are shown only for the study's own runs: a quick or changed-settings sweep gets a note instead", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "p1"));
+    await Deno.writeTextFile(join(dir, "p1", "answers.md"), "{{ check: false }}");
+    const p1 = await withPage((await loadStudies()).find((s) => s.id === "p1")!, pathToFileURL(`${dir}/`));
+    const own = JSON.parse(await Deno.readTextFile(new URL("../reports/p1/results.json", import.meta.url)));
+    assert.equal(p1.answers?.writtenFor?.(own), true, "the committed protocol runs are the study's own");
+    const quick = fixtureResults("p1"); // L = 32, short budgets: not the study's settings
+    assert.equal(p1.answers?.writtenFor?.(quick), false);
+    assert.match(answersHtml(p1.answers!, quick), /written for the study's own settings; these runs were trained/);
   });
 });

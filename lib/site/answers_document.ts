@@ -20,6 +20,11 @@ export interface AuthoredAnswers {
   readonly source: URL;
   /** Figure HTML by id, drawn from the results on demand. */
   figures(results: ProblemResults): Readonly<Record<string, () => string>>;
+  /**
+   * Whether these results are the experiment the answers were written for (the study's own settings); false for a
+   * --quick smoke run or changed settings, whose numbers the text does not describe. Absent: always.
+   */
+  writtenFor?(results: ProblemResults): boolean;
 }
 
 /** The table of contents of `html`: a link to every h2 with an id. */
@@ -43,6 +48,10 @@ export function answersHtml(answers: AuthoredAnswers, results: ProblemResults, s
   const glance = `<section class="glance"><h2 id="results-at-a-glance">Results at a glance</h2>${
     markdownHtml(glanceTable(results.runs))
   }</section>`;
+  if (answers.writtenFor !== undefined && !answers.writtenFor(results)) {
+    return `${glance}<p class="note-empty">The answers are written for the study's own settings; these runs were ` +
+      `trained with others (a quick run, or changed settings), so they are not shown.</p>`;
+  }
   if (!sweepComplete(results)) {
     return `${glance}<p class="note-empty">The answers are written for the whole experiment: ${results.runs.length} ` +
       `of ${results.planned} runs are in, so they are not shown yet.</p>`;

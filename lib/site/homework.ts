@@ -3,6 +3,7 @@
  * definition (`homework` in studies/<id>/study.ts); this groups the registry by it, so no problem id is written here.
  */
 import type { ProblemDefinition } from "./pages.ts";
+import type { ProblemResults } from "../store/results.ts";
 import { listText } from "./format.ts";
 
 /** The course the homeworks belong to, for the title block. */
@@ -33,9 +34,15 @@ export function appendixFile(hw: Homework): string {
   return `hw${hw.number}-appendix.pdf`;
 }
 
-/** Whether every problem of the homework has authored answers: then its PDF is the answers, the rest an appendix. */
-export function authored(hw: Homework): boolean {
-  return hw.problems.every((p) => p.answers !== undefined);
+/**
+ * Whether every problem of the homework has authored answers written for these results (not a quick run's): then its
+ * PDF is the answers, the rest an appendix.
+ */
+export function authored(hw: Homework, results: ReadonlyMap<string, ProblemResults>): boolean {
+  return hw.problems.every((p) => {
+    const r = results.get(p.id);
+    return p.answers !== undefined && r !== undefined && (p.answers.writtenFor?.(r) ?? true);
+  });
 }
 
 /** "Homework 4: Problems 2 and 3" from the problems' titles (the part before " — "). */

@@ -114,7 +114,7 @@ export function homeworkHtml(
   appendix: string,
   made: MadeBy,
 ): string {
-  const withoutAnswers = authored(hw);
+  const withoutAnswers = authored(hw, context.results);
   const bodies = problems.map(({ problem, results, extraParts, probes }) =>
     `<article class="problem" id="problem-${escapeHtml(problem.id)}">${
       problemBodyHtml(problem, results, { ...context, probes }, extraParts, { print: true, withoutAnswers })

@@ -3,7 +3,7 @@
  * default page: accuracy against length and training curves) and, when its folder holds an answers.md, its authored
  * answers with the figures the page draws for them.
  */
-import type { StudyDefinition } from "../../studies/definition.ts";
+import type { ProblemSettings, StudyDefinition } from "../../studies/definition.ts";
 import { loadStudies, STUDIES_DIR } from "../../studies/registry.ts";
 import type { ProblemResults } from "../store/results.ts";
 import type { AuthoredAnswers } from "./answers_document.ts";
@@ -53,12 +53,34 @@ async function pageOf(id: string): Promise<StudyPage> {
   return module.page as StudyPage;
 }
 
+/** The settings a study's answers are written for: its own runs, at the protocol's L = 64. */
+const OWN_SETTINGS: ProblemSettings = {
+  L: 64,
+  seeds: undefined,
+  steps: undefined,
+  lrs: undefined,
+  quick: false,
+  common: {},
+};
+
+/** Whether every run of `results` is one of the study's own jobs (every field a job sets, equal). */
+function ownRuns(study: StudyDefinition): (results: ProblemResults) => boolean {
+  const jobs = study.jobs(OWN_SETTINGS).map((j) => Object.entries(j.config));
+  return (results) =>
+    results.runs.every((r) => {
+      const config = r.config as unknown as Record<string, unknown>;
+      return jobs.some((fields) => fields.every(([k, v]) => JSON.stringify(config[k]) === JSON.stringify(v)));
+    });
+}
+
 /** A study joined with its page and answers. */
 export async function withPage(study: StudyDefinition, dir: URL = STUDIES_DIR): Promise<ProblemDefinition> {
   const page = await pageOf(study.id);
   const source = new URL(`${study.id}/answers.md`, dir);
   const figures = page.figures;
-  const answers = figures !== undefined && await exists(source) ? { source, figures } : undefined;
+  const answers = figures !== undefined && await exists(source)
+    ? { source, figures, writtenFor: ownRuns(study) }
+    : undefined;
   return { ...study, view: (results, context) => page.view(results, context), ...(answers ? { answers } : {}) };
 }
 

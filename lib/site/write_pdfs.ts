@@ -88,7 +88,7 @@ export async function writeHomeworkPdfs(
       }
       const appendix = await appendixHtml(listedFiles(problems));
       const full = homeworkHtml(hw, problems, context, appendix, made);
-      if (authored(hw)) {
+      if (authored(hw, results)) {
         // The answers first (a grader reads them), the rest of the evidence in a companion appendix.
         await print(hw, homeworkFile(hw), homeworkAnswersHtml(hw, problems, context, made));
         await print(hw, appendixFile(hw), full);
