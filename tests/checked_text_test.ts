@@ -127,3 +127,14 @@ Deno.test("accuracy far beyond the runs' lengths comes from their long evaluatio
   );
   assert.throws(() => fill(text, "x", answerFunctions(mamba), ANSWER_FORMATS), /no long evaluations for mamba/);
 });
+
+Deno.test("diff compares two readings seed by seed, so 'on every seed' is checked per seed, not on the extremes", () => {
+  const rope = [0, 1].map((seed) => fixtureRun({ model: "tf-rope", M: 1, d: 8, tau: 1, seed }));
+  const at3L = (near: readonly number[], far: readonly number[]) =>
+    new Map(rope.map((r, i) => [r.key, fixtureProbe(r, { at3L: { near: near[i], far: far[i] } })]));
+  const check = '{{ check: min(diff(near(model="tf-rope"), far(model="tf-rope"))) > 0 }}ok';
+  const fns = (near: readonly number[], far: readonly number[]) => answerFunctions(rope, { probes: at3L(near, far) });
+  assert.equal(fill(check, "x", fns([0.9, 0.5], [0.6, 0.4]), ANSWER_FORMATS), "ok");
+  // the extremes still look fine (max far 0.6 < max near 0.9), but seed 1 has far above near
+  assert.throws(() => fill(check, "x", fns([0.9, 0.5], [0.6, 0.55]), ANSWER_FORMATS), /does not hold/);
+});

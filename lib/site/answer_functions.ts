@@ -20,7 +20,8 @@
  * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key. Reductions over a
  * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
- * the selection, so a typo cannot pass as a number.
+ * the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
+ * same runs (min(diff(a, b)) > 0: a exceeds b on every seed).
  *
  * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
  * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92").
@@ -142,6 +143,11 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     },
     min: ([v]) => Math.min(...complete(v, "min")),
     max: ([v]) => Math.max(...complete(v, "max")),
+    diff: ([a, b]) => {
+      const xs = seedList(a, "diff"), ys = seedList(b, "diff");
+      if (xs.length !== ys.length) throw new Error(`diff() of seed lists of ${xs.length} and ${ys.length} seeds`);
+      return xs.map((x, i) => x === null || ys[i] === null ? null : x - ys[i]!);
+    },
     count_at_least: ([v, x]) => seedList(v, "count_at_least").filter((y) => y !== null && y >= (x as number)).length,
   };
 }
