@@ -19,6 +19,7 @@ import { initBackend } from "../platform/backend.ts";
 import { writeBytesAtomic } from "../platform/atomic_write.ts";
 import { RECALL_LAB_VERSION } from "../platform/version.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedArray, SafetensorsError } from "./safetensors.ts";
+import { modelWeights } from "./weight_arrays.ts";
 
 /** A checkpoint that cannot be read or does not fit the model; the message is one line naming the file. */
 export class CheckpointError extends Error {
@@ -42,14 +43,7 @@ export interface Checkpoint {
   readonly arrays: readonly NamedArray[];
 }
 
-/** The model's parameters as named float32 arrays (copies), in `model.params` order. */
-export function modelWeights(model: RunModel): NamedArray[] {
-  return model.params.map(({ name, variable }) => ({
-    name,
-    shape: variable.shape,
-    data: (variable.dataSync() as Float32Array).slice(),
-  }));
-}
+export { modelWeights };
 
 /** SHA-256 (hex) over the float32 bytes of `arrays` in order: the checkpoint's content hash. */
 export async function contentHash(arrays: readonly NamedArray[]): Promise<string> {

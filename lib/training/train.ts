@@ -21,7 +21,7 @@ import { Adam } from "./adam.ts";
 import type { HistoryPoint, RunStatus, RunVerdict } from "./record.ts";
 import { stillImproving } from "./plateau.ts";
 import type { TrainSnapshot } from "./train_snapshot.ts";
-import { modelWeights } from "./checkpoint.ts";
+import { modelWeights } from "./weight_arrays.ts";
 
 export { crossEntropy } from "../models/cross_entropy.ts";
 

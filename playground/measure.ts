@@ -1,0 +1,87 @@
+/**
+ * The page in headless Chromium, for the docs: a screenshot of a finished race, and one model's training speed in
+ * the page against `deno task run` with the same settings (the same run key), one after the other so they do not
+ * share the cores.
+ */
+import { join } from "node:path";
+import { firefoxPath, openInChromium, openInFirefox, pageUrl } from "./browser.ts";
+import { checkSettings, cliArgs, parseHash, toHash } from "./settings.ts";
+import { UsageError } from "../lib/cli/flags.ts";
+import { checkRunResult, type RunResult } from "../lib/store/results.ts";
+
+/** How long a race may take in the page before the command gives up. */
+const RACE_TIMEOUT_MS = 30 * 60_000;
+
+const DONE = `document.getElementById("status").dataset.state === "done"`;
+
+/** Open `url` (a hash with autorun), wait for the race to finish, return a PNG of the whole page. */
+export async function screenshot(url: string): Promise<Uint8Array> {
+  const page = await openInChromium(url, { width: 1200, height: 900 });
+  try {
+    await page.waitFor(DONE, RACE_TIMEOUT_MS, "the race to finish");
+    await new Promise((r) => setTimeout(r, 500)); // the last frame drawn
+    return await page.screenshot();
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Train the first model of `hash` in the page (in headless Chromium or Firefox) and with `deno task run`; one line
+ * each, and whether they agree.
+ */
+export async function measure(pagePath: string, hash: string, browser: "chromium" | "firefox"): Promise<string> {
+  const { settings } = parseHash(hash);
+  const one = { ...settings, models: settings.models.slice(0, 1), autorun: true };
+  const checked = checkSettings(one);
+  if (checked.errors.length > 0) {
+    throw new UsageError(`--measure: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
+  }
+  const url = pageUrl(pagePath, toHash(one));
+  let page;
+  if (browser === "firefox") {
+    const path = await firefoxPath();
+    if (path === null) {
+      throw new UsageError("--browser firefox: no firefox-esr or firefox (apt-get install -y firefox-esr)");
+    }
+    page = await openInFirefox(url, path);
+  } else page = await openInChromium(url);
+  let inPage: RunResult;
+  try {
+    await page.waitFor(DONE, RACE_TIMEOUT_MS, "the page's run to finish");
+    inPage = (await page.evaluate<RunResult[]>("recallPlayground.runFiles()"))[0];
+  } finally {
+    await page.close();
+  }
+  checkRunResult(inPage);
+  const dir = await Deno.makeTempDir({ prefix: "playground_measure_" });
+  let cli: RunResult;
+  try {
+    const out = join(dir, "run.json");
+    const args = ["run", "-A", "lib/cli/run.ts", ...cliArgs(checked.entries[0].config), "--out", out];
+    const done = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: new URL("../", import.meta.url),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!done.success) throw new Error(`deno task run failed: ${new TextDecoder().decode(done.stderr).trim()}`);
+    cli = JSON.parse(await Deno.readTextFile(out));
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  const line = (what: string, r: RunResult) =>
+    `${what}: ${(r.stepsRun / r.timing.trainSeconds).toFixed(1)} steps/s over ${r.stepsRun} steps ` +
+    `(${r.timing.trainSeconds.toFixed(1)} s with its held-out checks; median step ${
+      r.timing.medianStepMs.toFixed(2)
+    } ms)`;
+  const diff = inPage.history.length === cli.history.length
+    ? Math.max(0, ...inPage.history.map((p, i) => Math.abs(p.loss - cli.history[i].loss)))
+    : NaN;
+  return [
+    `${checked.entries[0].model}, key ${inPage.key} (deno task run: ${cli.key}); ${inPage.versions.v8}`,
+    line(`page (headless ${browser === "firefox" ? "Firefox" : "Chromium"})`, inPage),
+    line("deno task run          ", cli),
+    `largest loss difference over the ${cli.history.length} checks: ${diff}`,
+  ].join("\n");
+}
