@@ -73,11 +73,18 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** The commit the page is built from, with "+changes" when lib/ or playground/ differ from it. */
+/** The folders the page's scripts import from (not lib/site, lib/cli: the reports and the commands). */
+const BUNDLED = [
+  "playground",
+  ...["task", "models", "kernels", "training", "probes", "store", "platform", "recipes", "stats"]
+    .map((d) => `lib/${d}`),
+];
+
+/** The commit the page is built from, with "+ uncommitted changes" when a bundled folder differs from it. */
 async function commitText(): Promise<string> {
   try {
     const head = (await run(["git", "rev-parse", "--short", "HEAD"])).trim();
-    const dirty = (await run(["git", "status", "--porcelain", "--", "lib", "playground"])).trim() !== "";
+    const dirty = (await run(["git", "status", "--porcelain", "--", ...BUNDLED])).trim() !== "";
     return head + (dirty ? " + uncommitted changes" : "");
   } catch {
     return "unknown commit";
