@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { plateauLevel, recentCount, stillImproving } from "../lib/training/plateau.ts";
+import { recentCount, stillImproving } from "../lib/training/plateau.ts";
 import type { HistoryPoint } from "../lib/training/record.ts";
 
 /** A history with one check every 50 steps at the given accuracies. */
@@ -42,9 +42,4 @@ Deno.test("a late take-off after a long flat stretch is improving", () => {
 
 Deno.test("non-finite accuracies are ignored", () => {
   assert.equal(stillImproving(checks(0.3, NaN, 0.3, 0.3, NaN, 0.3)), false);
-});
-
-Deno.test("the plateau level is the best accuracy of the last fifth of the checks", () => {
-  assert.equal(plateauLevel(checks(0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.45, 0.5, 0.55)), 0.55);
-  assert.equal(plateauLevel([]), null);
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseHTML } from "linkedom";
 import { checkProblemResults, type RunResult } from "../lib/store/results.ts";
 import { lineOffset } from "../lib/site/plot_dom.ts";
+import { endingOf } from "../lib/site/ending.ts";
 import { readAllResults, writeReports } from "../lib/site/write.ts";
 
 import { headlineOf, REGISTRY, renderIndex, renderPage } from "./fixtures/registry.ts";
@@ -75,12 +76,14 @@ Deno.test("a setting with several seeds gets one min–max band, single-seed set
   assert.match(html, /3 seeds: bold line = mean over seeds, band = their min–max/);
 });
 
-Deno.test("pages contain no NaN, no script and reference no external resource", () => {
+Deno.test("pages contain no NaN, no script but the inline legend toggle, and reference no external resource", () => {
   const pages = [
     ...PROBLEMS.map(page),
     renderIndex({ p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") }),
   ];
-  for (const html of pages) {
+  for (const page of pages) {
+    // the one script a page may hold: the few inline lines that let legend entries toggle their series
+    const html = page.replace(/<script>\ndocument\.querySelectorAll\("figure\.chart"\)[\s\S]*?<\/script>/, "");
     for (const bad of ["NaN", "undefined", "Infinity", "[object Object]", "<script", "<link", "@import", "url("]) {
       assert.ok(!html.includes(bad), `page contains ${bad}`);
     }
@@ -99,7 +102,10 @@ Deno.test("the headline follows the numbers: editing one accuracy changes it", (
 Deno.test("diverged and capped runs are described in words, not drawn as numbers", () => {
   const html = page("p1");
   assert.match(html, /τ = 5: diverged at step 730, no accuracy curve/);
-  assert.match(html, /τ = 5: not learned within 4,000 steps, plateaued at 87\.9% on the test batch \(dashed\)/);
+  assert.match(
+    html,
+    /τ = 5: not converged within 4,000 steps; the last fifth of its checks on the test batch averaged 87\.9% \(dashed\)/,
+  );
   assert.deepEqual(labels(html, '#p1-accuracy path[aria-label="accuracy line: tf-nope, τ = 5"]'), []);
 });
 
@@ -305,4 +311,15 @@ Deno.test("shadeOf() mixes a colour toward white or black by the given fraction"
   assert.equal(shadeOf("#3ca951", -1), "#000000");
   assert.equal(shadeOf("#204080", 0.5), "#90a0c0");
   assert.equal(shadeOf("#204080", -0.5), "#102040");
+});
+
+Deno.test("a run that did not converge is described by its last fifth of checks, never by its best check", () => {
+  const run = fixtureResults("p1").runs.find((r) => r.verdict === "plateaued")!;
+  const swinging = {
+    ...run,
+    history: run.history.map((h, i) => ({ ...h, accuracy: i % 2 === 0 ? 0.81 : 1 })),
+  };
+  const text = endingOf(swinging);
+  assert.match(text, /^not converged within [\d,]+ steps; last fifth of checks 90\.5% \(81–100%\)$/);
+  assert.doesNotMatch(text, /not learned|plateaued at 100%/);
 });

@@ -11,6 +11,7 @@
  * Legend entries carry `data-series` and the lines `data-series` too, so a page's few lines of script can toggle
  * them; without the script (PDF, no JavaScript) the figure is complete as printed.
  */
+import { thinLog } from "./thin.ts";
 import type { RunResult } from "../store/results.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, listText, pct, steps } from "./format.ts";
@@ -162,7 +163,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
     s.runs.forEach((r, i) => {
       const name = `${panel}, seed ${r.config.seed}`;
       colors.push({ name, color: seedColor(s.model, i, s.runs.length), dashed: false });
-      for (const h of r.history) {
+      for (const h of thinLog(r.history.filter((p) => p.step > 0), 32, (p) => p.step === r.convergedStep)) {
         lines.push({
           panel,
           series: name,
@@ -190,7 +191,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   const svg = renderPlot({
     width: 1000,
     height: 230 * Math.ceil(panels.length / perRow) + 40,
-    x: { label: "training step →", tickFormat: "s" },
+    x: { type: "log", label: "training step (log scale) →", tickFormat: "~s" },
     y: { domain: [0, 1], label: "↑ held-out accuracy at L", tickFormat: "%" },
     fx: { label: null, axis: null },
     fy: { label: null, axis: null },
@@ -229,7 +230,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   });
   const r0 = runs[0].config;
   const caption = `${what} Accuracy on a fixed held-out batch of ${r0.testBatch} sequences at L, checked every ` +
-    `${r0.checkEvery} steps; a dot marks the first of ${r0.patience} consecutive checks at 99% or more (the step ` +
+    `${r0.checkEvery} steps (drawn at up to 32 checks per doubling of the step, each as measured); a dot marks the first of ${r0.patience} consecutive checks at 99% or more (the step ` +
     `this report calls convergence); dashed: 99%. ${recipeCaption(runs)}`;
   return figure(id, legend(colors), svg, caption);
 }

@@ -10,6 +10,7 @@
  * seed band "seed band: <name>", each training curve "training curve: <name>, seed <s>"; hovering any point
  * shows its numbers (SVG <title>).
  */
+import { thinLog } from "./thin.ts";
 import { endingOf, unfinishedTexts } from "./ending.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
@@ -389,20 +390,30 @@ export function accuracyChart(spec: ChartSpec): string {
  * Test-batch accuracy (at length L) against the training step, one curve per run, log step axis; the target
  * as a dashed rule, a dot where each converged run first passed it and a cross where a run diverged.
  */
+/** Checks drawn per octave of steps in a training curve, and the ones with a hover title (lib/site/thin.ts). */
+const LINE_POINTS_PER_OCTAVE = 32;
+const HOVER_POINTS_PER_OCTAVE = 6;
+
 export function convergenceChart(spec: ChartSpec): string {
   const colors = colorsOf(spec);
-  const rows: Row[] = [];
+  const rows: (Row & { hover: boolean })[] = [];
   const marks: { x: number; y: number; name: string; facet: string | number; title: string; kind: string }[] = [];
   for (const s of spec.series) {
     const name = nameOf(s, spec);
     for (const r of s.runs) {
       const label = `${name}${facetSuffix(s, spec)}, seed ${r.config.seed}`;
-      const points = r.history.filter((h) => Number.isFinite(h.accuracy) && h.step > 0);
+      const points = thinLog(
+        r.history.filter((h) => Number.isFinite(h.accuracy) && h.step > 0),
+        LINE_POINTS_PER_OCTAVE,
+        (h) => h.step === r.convergedStep,
+      );
+      const hover = new Set(thinLog(points, HOVER_POINTS_PER_OCTAVE, (h) => h.step === r.convergedStep));
       const ending = r.status === "converged"
         ? `converged: ≥ ${pct(r.config.target)} from step ${steps(r.convergedStep ?? 0)}`
         : endingOf(r);
       for (const h of points) {
         rows.push({
+          hover: hover.has(h),
           key: r.key,
           name,
           facet: facetOf(s, spec),
@@ -486,7 +497,15 @@ export function convergenceChart(spec: ChartSpec): string {
         ariaLabel: "aria",
         ...fx,
       }),
-      Plot.dot(rows, { x: "x", y: "y", r: 4, fill: "name", fillOpacity: 0, title: "title", ...fx }),
+      Plot.dot(rows.filter((r) => r.hover), {
+        x: "x",
+        y: "y",
+        r: 4,
+        fill: "name",
+        fillOpacity: 0,
+        title: "title",
+        ...fx,
+      }),
       Plot.dot(marks, {
         x: "x",
         y: "y",

@@ -1,11 +1,12 @@
 /**
- * How a run that did not converge ended, in words that never claim more than the budget showed: "not learned
- * within N steps, plateaued at x%" (lib/training/plateau.ts: no longer improving) or "still improving at N
- * steps (x%)" (stopped at its largest cap while still rising). Never "cannot" or "fails": a run only says what
- * happened within the steps it ran.
+ * How a run that did not converge ended, in words that never claim more than the budget showed: "not converged
+ * within N steps; its last fifth of checks averaged x% (lo–hi%)" (lib/training/plateau.ts: no longer improving) or
+ * "still improving at N steps (x%)" (stopped at its largest cap while still rising). Never "cannot" or "fails": a run
+ * only says what happened within the steps it ran. The last fifth's mean and range, not its best check, describe
+ * where a run sits: a run whose checks swing between 81% and 100% is neither "at 100%" nor "not learned".
  */
 import type { RunResult } from "../store/results.ts";
-import { plateauLevel } from "../training/plateau.ts";
+import { recentCount } from "../training/plateau.ts";
 import { listText, pct, steps } from "./format.ts";
 
 function lastAccuracy(r: RunResult): number | null {
@@ -17,11 +18,35 @@ function stepsText(runs: readonly RunResult[]): string {
   return listText([...new Set(runs.map((r) => r.stepsRun))].sort((a, b) => a - b).map(steps));
 }
 
-/** "not learned within 20,000 steps, plateaued at 18.8% on the test batch" for one or several runs. */
+/** The mean, lowest and highest held-out accuracy of a run's last fifth of checks, or null without checks. */
+export function lastFifth(r: RunResult): { mean: number; lo: number; hi: number } | null {
+  const acc = r.history.map((p) => p.accuracy).filter((a) => Number.isFinite(a));
+  if (acc.length === 0) return null;
+  const recent = acc.slice(acc.length - recentCount(acc.length));
+  return {
+    mean: recent.reduce((a, b) => a + b, 0) / recent.length,
+    lo: Math.min(...recent),
+    hi: Math.max(...recent),
+  };
+}
+
+function fifthText(f: { mean: number; lo: number; hi: number }): string {
+  return pct(f.lo) === pct(f.hi) ? pct(f.mean) : `${pct(f.mean)} (${pct(f.lo).replace("%", "")}–${pct(f.hi)})`;
+}
+
+/**
+ * "not converged within 20,000 steps; the last fifth of its checks on the test batch averaged 18.8% (17.2–20.3%)"
+ * for one or several runs (several: their averages, listed).
+ */
 export function plateauedText(runs: readonly RunResult[]): string {
-  const levels = runs.map((r) => plateauLevel(r.history)).filter((x): x is number => x !== null);
-  const at = levels.length === 0 ? "" : `, plateaued at ${listText(levels.map(pct))} on the test batch`;
-  return `not learned within ${stepsText(runs)} steps${at}`;
+  const fifths = runs.map(lastFifth).filter((x): x is NonNullable<typeof x> => x !== null);
+  const whose = runs.length === 1 ? "its" : "their";
+  const at = fifths.length === 0
+    ? ""
+    : `; the last fifth of ${whose} checks on the test batch averaged ${
+      fifths.length === 1 ? fifthText(fifths[0]) : listText(fifths.map((f) => pct(f.mean)))
+    }`;
+  return `not converged within ${stepsText(runs)} steps${at}`;
 }
 
 /** "still improving at 80,000 steps (70.3% on the test batch)" for one or several runs. */
@@ -50,8 +75,10 @@ export function endingOf(r: RunResult): string {
   if (r.verdict === "converged") return "converged";
   if (r.verdict === "diverged") return `diverged at ${steps(r.divergedStep ?? r.stepsRun)}`;
   if (r.verdict === "plateaued") {
-    const level = plateauLevel(r.history);
-    return `not learned within ${steps(r.stepsRun)} steps${level === null ? "" : `, plateaued at ${pct(level)}`}`;
+    const f = lastFifth(r);
+    return `not converged within ${steps(r.stepsRun)} steps${
+      f === null ? "" : `; last fifth of checks ${fifthText(f)}`
+    }`;
   }
   return `still improving at ${steps(r.stepsRun)} steps`;
 }

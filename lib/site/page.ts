@@ -127,7 +127,7 @@ function statusCounts(runs: readonly RunResult[]): string {
   const count = (verdict: RunResult["verdict"]) => runs.filter((r) => r.verdict === verdict).length;
   const parts = [
     [count("converged"), "converged"],
-    [count("plateaued"), "not learned within their steps (plateaued)"],
+    [count("plateaued"), "not converged within their steps, no longer improving"],
     [count("still improving"), "still improving when they stopped at their largest cap"],
     [count("diverged"), "diverged"],
   ] as const;

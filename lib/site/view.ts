@@ -107,7 +107,8 @@ function batchCaption(series: readonly Series[]): string {
     distinct(configs.map((x) => x.testBatch))
   } sequences at length L. A run counts as converged at the first of ${c.patience} consecutive checks ≥ ${
     pct(c.target)
-  } (the dashed horizontal line); dashed curves did not converge (not learned within their budget, or still improving ` +
+  } (the dashed horizontal line); each curve is drawn at up to 32 checks per doubling of the step, each as measured, ` +
+    `so the log axis is not crowded; dashed curves did not converge (no longer improving at the end of their budget, or still improving ` +
     `at its end), a cross marks a divergence. ${recipeCaption(series.flatMap((x) => x.runs))}`;
 }
 

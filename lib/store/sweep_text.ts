@@ -19,7 +19,7 @@ export function outcomeText(run: RunResult): string {
     ? `DIVERGED at step ${run.divergedStep}`
     : run.verdict === "still improving"
     ? `still improving at ${run.stepsRun} steps (its budget)`
-    : `not learned within ${run.stepsRun} steps, plateaued`;
+    : `not converged within ${run.stepsRun} steps, no longer improving`;
   const a = accuracyAt(run, run.config.L);
   return `${where}; accuracy at L ${a === null ? "—" : `${(100 * a).toFixed(1)}%`}`;
 }

@@ -1,7 +1,7 @@
 /**
  * When a run that has not converged is still improving: the rule that says how a finished run that did not converge
  * is described
- * ("still improving at N steps" or "not learned within N steps, plateaued at x%"), so a budget never
+ * ("still improving at N steps" or "not converged within N steps", lib/site/ending.ts), so a budget never
  * manufactures a negative result.
  */
 import type { HistoryPoint } from "./record.ts";
@@ -39,11 +39,4 @@ export function stillImproving(history: readonly HistoryPoint[], margin: number 
   const before = Math.max(...acc.slice(0, split));
   const recent = Math.max(...acc.slice(split));
   return recent - before >= margin - 1e-12;
-}
-
-/** The level a run that stopped improving sits at: the best held-out accuracy of its last fifth of checks. */
-export function plateauLevel(history: readonly HistoryPoint[]): number | null {
-  const acc = finiteAccuracies(history);
-  if (acc.length === 0) return null;
-  return Math.max(...acc.slice(acc.length - recentCount(acc.length)));
 }

@@ -27,7 +27,7 @@ export interface LengthAccuracy {
 export type RunStatus = "converged" | "cap" | "diverged";
 
 /**
- * How training ended, in the words reports use: "converged" (as status); "plateaued": not learned within the
+ * How training ended, in the words reports use: "converged" (as status); "plateaued": not converged within the
  * steps run, no longer improving (lib/training/plateau.ts); "still improving": stopped at the largest cap
  * while still improving (revision 2: its largest cap, `extendUpTo` x the base cap; revision 3: its budget);
  * "diverged" (as status).
