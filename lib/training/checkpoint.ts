@@ -43,8 +43,6 @@ export interface Checkpoint {
   readonly arrays: readonly NamedArray[];
 }
 
-export { modelWeights };
-
 /** SHA-256 (hex) over the float32 bytes of `arrays` in order: the checkpoint's content hash. */
 export async function contentHash(arrays: readonly NamedArray[]): Promise<string> {
   const total = arrays.reduce((n, a) => n + a.data.byteLength, 0);
