@@ -17,14 +17,8 @@ import type { LengthAccuracy } from "../lib/training/record.ts";
 import { evaluateByLength } from "../lib/training/evaluate.ts";
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from "../lib/training/safetensors.ts";
 import { withTempDir } from "./fixtures/temp_dir.ts";
-import {
-  CheckpointError,
-  contentHash,
-  loadCheckpoint,
-  loadModel,
-  modelWeights,
-  saveCheckpoint,
-} from "../lib/training/checkpoint.ts";
+import { CheckpointError, contentHash, loadCheckpoint, loadModel, saveCheckpoint } from "../lib/training/checkpoint.ts";
+import { modelWeights } from "../lib/training/weight_arrays.ts";
 
 await initBackend();
 
