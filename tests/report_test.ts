@@ -5,6 +5,7 @@ import { parseHTML } from "linkedom";
 import { checkProblemResults, type RunResult } from "../lib/store/results.ts";
 import { lineOffset } from "../lib/site/plot_dom.ts";
 import { endingOf } from "../lib/site/ending.ts";
+import { withoutLegendScript } from "./fixtures/offline.ts";
 import { readAllResults, writeReports } from "../lib/site/write.ts";
 
 import { headlineOf, REGISTRY, renderIndex, renderPage } from "./fixtures/registry.ts";
@@ -82,8 +83,7 @@ Deno.test("pages contain no NaN, no script but the inline legend toggle, and ref
     renderIndex({ p1: fixtureResults("p1"), p2: fixtureResults("p2"), p3: fixtureResults("p3") }),
   ];
   for (const page of pages) {
-    // the one script a page may hold: the few inline lines that let legend entries toggle their series
-    const html = page.replace(/<script>\ndocument\.querySelectorAll\("figure\.chart"\)[\s\S]*?<\/script>/, "");
+    const html = withoutLegendScript(page);
     for (const bad of ["NaN", "undefined", "Infinity", "[object Object]", "<script", "<link", "@import", "url("]) {
       assert.ok(!html.includes(bad), `page contains ${bad}`);
     }
