@@ -138,3 +138,12 @@ Deno.test("diff compares two readings seed by seed, so 'on every seed' is checke
   // the extremes still look fine (max far 0.6 < max near 0.9), but seed 1 has far above near
   assert.throws(() => fill(check, "x", fns([0.9, 0.5], [0.6, 0.55]), ANSWER_FORMATS), /does not hold/);
 });
+
+Deno.test("argmin pairs two readings: the seed lowest on one must be the seed lowest on the other", () => {
+  const fns = answerFunctions(runs([0.9, 0.6, 1]));
+  const check = (other: string) => `{{ check: argmin(acc(model="mamba", at="3L")) == argmin(${other}) }}ok`;
+  const lookups = { ...fns, x: () => [0.5, 0.1, 0.7], y: () => [0.1, 0.5, 0.7] };
+  assert.equal(fill(check("x()"), "x", lookups, ANSWER_FORMATS), "ok");
+  assert.throws(() => fill(check("y()"), "x", lookups, ANSWER_FORMATS), /does not hold \(1 == 0\)/);
+  assert.equal(fill('{{ argmax(acc(model="mamba", at="3L")) | int }}', "x", fns, ANSWER_FORMATS), "2");
+});

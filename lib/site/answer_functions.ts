@@ -21,7 +21,8 @@
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key. Reductions over a
  * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
  * the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
- * same runs (min(diff(a, b)) > 0: a exceeds b on every seed).
+ * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
+ * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
  *
  * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
  * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92").
@@ -143,6 +144,14 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     },
     min: ([v]) => Math.min(...complete(v, "min")),
     max: ([v]) => Math.max(...complete(v, "max")),
+    argmin: ([v]) => {
+      const xs = complete(v, "argmin");
+      return xs.indexOf(Math.min(...xs));
+    },
+    argmax: ([v]) => {
+      const xs = complete(v, "argmax");
+      return xs.indexOf(Math.max(...xs));
+    },
     diff: ([a, b]) => {
       const xs = seedList(a, "diff"), ys = seedList(b, "diff");
       if (xs.length !== ys.length) throw new Error(`diff() of seed lists of ${xs.length} and ${ys.length} seeds`);
