@@ -147,3 +147,14 @@ Deno.test("argmin pairs two readings: the seed lowest on one must be the seed lo
   assert.throws(() => fill(check("y()"), "x", lookups, ANSWER_FORMATS), /does not hold \(1 == 0\)/);
   assert.equal(fill('{{ argmax(acc(model="mamba", at="3L")) | int }}', "x", fns, ANSWER_FORMATS), "2");
 });
+
+Deno.test("short-length accuracy splits by where the query first occurs, from the probe", () => {
+  const rope = [0, 1].map((seed) => fixtureRun({ model: "tf-rope", M: 1, d: 8, tau: 1, seed }));
+  const probes = new Map(
+    rope.map((r, i) => [r.key, fixtureProbe(r, { short: { first: i === 0 ? 0.07 : 1, rest: 1 } })]),
+  );
+  const fns = answerFunctions(rope, { probes });
+  const text = '{{ short_first(model="tf-rope") | range }} with the query first, ' +
+    '{{ short_rest(model="tf-rope") | range }} elsewhere{{ check: min(short_first(model="tf-rope")) < 0.1 }}.';
+  assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "53.5% [7–100%] with the query first, 100% elsewhere.");
+});

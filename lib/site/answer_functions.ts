@@ -12,6 +12,8 @@
  *   lag(..., at="L")        the lag-tau score: the weight the first attention layer's best head puts on the token
  *                           tau back, averaged over positions
  *   near(..., at="3L"), far(..., at="3L")   accuracy with the queries at most L apart, and more than L apart
+ *   short_first(...), short_rest(...)   accuracy at the short lengths the probe tries (3 to 14 tokens) with the
+ *                           query's first occurrence at position 0, and anywhere else
  *   retention(...)          Mamba: the largest share of the value's write a state channel still holds at the final
  *                           query, for queries more than 2L apart
  * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
@@ -31,7 +33,15 @@ import type { ProblemResults, RunResult } from "../store/results.ts";
 import { accuracyAt } from "../store/results.ts";
 import type { ProbeResult } from "../probes/probe_run.ts";
 import type { LongEval, WhichWeights } from "../probes/long_file.ts";
-import { distanceSplit, inductionAt, lagAt, retentionBeyond2L, type Seed, uniformWeight } from "./evidence.ts";
+import {
+  distanceSplit,
+  inductionAt,
+  lagAt,
+  retentionBeyond2L,
+  type Seed,
+  shortSplit,
+  uniformWeight,
+} from "./evidence.ts";
 import type { TextFormat, TextFunction, TextFunctions, TextValue } from "./checked_text.ts";
 import { pct, steps } from "./format.ts";
 
@@ -113,6 +123,8 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     near: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.near ?? null, ["at"]),
     far: probed((seed, named) => distanceSplit(seed, multiple(seed, named, "3L"))?.far ?? null, ["at"]),
     retention: probed((seed) => retentionBeyond2L(seed), []),
+    short_first: probed((seed) => shortSplit(seed)?.first ?? null, []),
+    short_rest: probed((seed) => shortSplit(seed)?.rest ?? null, []),
     long: (_args, named) => {
       const chosen = select(runsOf(named), named, ["at", "weights", "study"]);
       const which = String(named.weights ?? "final") as WhichWeights;
