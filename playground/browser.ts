@@ -29,6 +29,78 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
+/** A browser started with `--remote-debugging-port=0`: its process, the WebSocket URL it prints, its drained stderr. */
+interface LaunchedBrowser {
+  readonly child: Deno.ChildProcess;
+  /** The first match of the pattern's group 1 on stderr (never settles if the browser does not print it). */
+  readonly url: Promise<string>;
+  /** Settles when stderr closes; stderr is read to its end so the browser never blocks writing it. */
+  readonly stderrDone: Promise<void>;
+}
+
+/** Spawn `command` with `args` and read its stderr until `pattern` (group 1: the WebSocket URL) appears. */
+function launchWithDebugUrl(command: string, args: readonly string[], pattern: RegExp): LaunchedBrowser {
+  const child = new Deno.Command(command, { args: [...args], stdin: "null", stdout: "null", stderr: "piped" }).spawn();
+  let found: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => (found = resolve));
+  const stderrDone = (async () => {
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      const m = pattern.exec(text);
+      if (m) found(m[1]);
+    }
+  })();
+  return { child, url, stderrDone };
+}
+
+/** Wait (at most 5 s) for `name` to quit, else kill it; then wait for its stderr to close and remove `profile`. */
+async function endBrowser(launched: LaunchedBrowser, name: string, profile: string): Promise<void> {
+  const { child, stderrDone } = launched;
+  const exited = await withTimeout(child.status, 5000, `${name} to quit`).then(() => true, () => false);
+  if (!exited) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+    await withTimeout(child.status, 10_000, `${name} to exit after SIGKILL`).catch(() => {});
+  }
+  await withTimeout(stderrDone, 10_000, `${name}'s stderr to close`).catch(() => {});
+  await Deno.remove(profile, { recursive: true }).catch(() => {});
+}
+
+/** Open a WebSocket to `url` within STEP_TIMEOUT_MS; errors name `connectTo` (refused) or `what` (timed out). */
+async function openWebSocket(url: string, connectTo: string, what: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error(`cannot connect to ${connectTo}`));
+    }),
+    STEP_TIMEOUT_MS,
+    what,
+  );
+  return ws;
+}
+
+/** Poll `evaluate(expression)` every 200 ms until truthy; its last value, or throws naming `what` after `timeoutMs`. */
+async function pollUntil<T>(
+  evaluate: (expression: string) => Promise<T>,
+  expression: string,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  while (true) {
+    const v = await evaluate(expression);
+    if (v) return v;
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 interface CdpMessage {
   readonly id?: number;
   readonly method?: string;
@@ -81,23 +153,11 @@ export async function openInChromium(
   options: { width?: number; height?: number; chromium?: string; initScript?: string } = {},
 ): Promise<BrowserPage> {
   const profile = await Deno.makeTempDir({ prefix: "playground_chromium_" });
-  const child = new Deno.Command(options.chromium ?? chromiumPath(), {
-    args: [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--remote-debugging-port=0", "about:blank"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let found: (url: string) => void = () => {};
-  const wsUrl = new Promise<string>((resolve) => (found = resolve));
-  const stderrDone = (async () => {
-    let text = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      text += decoder.decode(chunk, { stream: true });
-      const m = /DevTools listening on (ws:\/\/\S+)/.exec(text);
-      if (m) found(m[1]);
-    }
-  })();
+  const launched = launchWithDebugUrl(
+    options.chromium ?? chromiumPath(),
+    [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--remote-debugging-port=0", "about:blank"],
+    /DevTools listening on (ws:\/\/\S+)/,
+  );
   let ws: WebSocket | null = null;
   const events: CdpMessage[] = [];
   const pending = new Map<number, { resolve: (m: CdpMessage) => void; reject: (e: Error) => void }>();
@@ -118,29 +178,11 @@ export async function openInChromium(
       ws.close();
       await withTimeout(closed, 5000, "the DevTools WebSocket to close").catch(() => {});
     }
-    const exited = await withTimeout(child.status, 5000, "Chromium to quit").then(() => true, () => false);
-    if (!exited) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-      await withTimeout(child.status, 10_000, "Chromium to exit after SIGKILL").catch(() => {});
-    }
-    await withTimeout(stderrDone, 10_000, "Chromium's stderr to close").catch(() => {});
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await endBrowser(launched, "Chromium", profile);
   };
   try {
-    const address = await withTimeout(wsUrl, STEP_TIMEOUT_MS, "Chromium to print its DevTools URL");
-    ws = new WebSocket(address);
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws!.onopen = () => resolve();
-        ws!.onerror = () => reject(new Error(`cannot connect to ${address}`));
-      }),
-      STEP_TIMEOUT_MS,
-      "the DevTools WebSocket to open",
-    );
+    const address = await withTimeout(launched.url, STEP_TIMEOUT_MS, "Chromium to print its DevTools URL");
+    ws = await openWebSocket(address, address, "the DevTools WebSocket to open");
     ws.onmessage = (e) => {
       const m = JSON.parse(e.data as string) as CdpMessage;
       if (m.id !== undefined) {
@@ -182,15 +224,8 @@ export async function openInChromium(
   return {
     evaluate,
     navigate: (to: string) => navigate(to),
-    async waitFor<T>(expression: string, timeoutMs: number, what: string): Promise<T> {
-      const end = performance.now() + timeoutMs;
-      while (true) {
-        const v = await evaluate<T>(expression);
-        if (v) return v;
-        if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    waitFor: <T>(expression: string, timeoutMs: number, what: string) =>
+      pollUntil((x) => evaluate<T>(x), expression, timeoutMs, what),
     async screenshot(): Promise<Uint8Array> {
       const metrics = await send("Page.getLayoutMetrics");
       const size = metrics.cssContentSize as { width: number; height: number };
@@ -248,23 +283,11 @@ interface BidiMessage {
 /** Start headless Firefox (`path`), open `url` and wait for it to load. */
 export async function openInFirefox(url: string, path: string): Promise<FirefoxPage> {
   const profile = await Deno.makeTempDir({ prefix: "playground_firefox_" });
-  const child = new Deno.Command(path, {
-    args: ["--headless", "--no-remote", "--profile", profile, "--remote-debugging-port=0", "about:blank"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let found: (url: string) => void = () => {};
-  const wsUrl = new Promise<string>((resolve) => (found = resolve));
-  const stderrDone = (async () => {
-    let text = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      text += decoder.decode(chunk, { stream: true });
-      const m = /WebDriver BiDi listening on (ws:\/\/\S+)/.exec(text);
-      if (m) found(m[1]);
-    }
-  })();
+  const launched = launchWithDebugUrl(
+    path,
+    ["--headless", "--no-remote", "--profile", profile, "--remote-debugging-port=0", "about:blank"],
+    /WebDriver BiDi listening on (ws:\/\/\S+)/,
+  );
   let ws: WebSocket | null = null;
   const events: BidiMessage[] = [];
   const pending = new Map<number, (m: BidiMessage) => void>();
@@ -282,30 +305,12 @@ export async function openInFirefox(url: string, path: string): Promise<FirefoxP
       await send("browser.close", {}).catch(() => {});
       ws.close();
     }
-    const exited = await withTimeout(child.status, 5000, "Firefox to quit").then(() => true, () => false);
-    if (!exited) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // exited meanwhile
-      }
-      await withTimeout(child.status, 10_000, "Firefox to exit after SIGKILL").catch(() => {});
-    }
-    await withTimeout(stderrDone, 10_000, "Firefox's stderr to close").catch(() => {});
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await endBrowser(launched, "Firefox", profile);
   };
   let context = "";
   try {
-    const address = await withTimeout(wsUrl, STEP_TIMEOUT_MS, "Firefox to print its WebDriver BiDi URL");
-    ws = new WebSocket(`${address}/session`);
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws!.onopen = () => resolve();
-        ws!.onerror = () => reject(new Error(`cannot connect to ${address}`));
-      }),
-      STEP_TIMEOUT_MS,
-      "the WebDriver BiDi WebSocket to open",
-    );
+    const address = await withTimeout(launched.url, STEP_TIMEOUT_MS, "Firefox to print its WebDriver BiDi URL");
+    ws = await openWebSocket(`${address}/session`, address, "the WebDriver BiDi WebSocket to open");
     ws.onmessage = (e) => {
       const m = JSON.parse(e.data as string) as BidiMessage;
       if (m.id !== undefined) pending.get(m.id)?.(m);
@@ -332,15 +337,8 @@ export async function openInFirefox(url: string, path: string): Promise<FirefoxP
   };
   return {
     evaluate,
-    async waitFor<T>(expression: string, timeoutMs: number, what: string): Promise<T> {
-      const end = performance.now() + timeoutMs;
-      while (true) {
-        const v = await evaluate<T>(expression);
-        if (v) return v;
-        if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    waitFor: <T>(expression: string, timeoutMs: number, what: string) =>
+      pollUntil((x) => evaluate<T>(x), expression, timeoutMs, what),
     errors: () =>
       events.filter((e) => e.method === "log.entryAdded" && e.params?.level === "error").map((e) =>
         `log: ${String(e.params?.text)}`
