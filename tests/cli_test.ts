@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MODEL_NAMES } from "../lib/models/model_table.ts";
+import { fixtureResults } from "./fixtures/results_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -190,6 +191,22 @@ Deno.test("deno task figure writes a study's chart as a standalone SVG from the 
     const bad = await run("lib/cli/figure.ts", ["--study", "protocol", "--part", "nope", "--out", out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--part must be one of protocol-stopped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task answers names the sentence the runs do not support, in one line, exit 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "p1"));
+    // synthetic runs at L = 32 with other budgets: the answers' lookups and checks cannot all hold on them
+    await Deno.writeTextFile(join(dir, "p1", "results.json"), JSON.stringify(fixtureResults("p1")));
+    const r = await run("lib/cli/answers.ts", ["--problem", "p1", "--out", dir]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("runs are in"));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /^error: p1\/answers\.md: .*, in the sentence "/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

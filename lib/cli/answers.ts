@@ -15,7 +15,8 @@ import { cliMain, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 const USAGE = `deno task answers --problem <id> [flags]
 
 Print studies/<id>/answers.md with every number computed and every check held against the runs in <out>/<id> now,
-finished or not (a check that fails names its sentence and exits 1). For writing the answers while a sweep runs.`;
+finished or not (a check that fails, or a number some seed lacks, names its sentence and exits 1). For writing the
+answers while a sweep runs.`;
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },

@@ -4,6 +4,7 @@
  * Any problem is a `UsageError`: one line that names the flag and what it accepts; `cliMain` prints it and
  * exits with code 2 before anything is written.
  */
+import { CheckedTextError } from "../site/checked_text.ts";
 import { parseArgs } from "node:util";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import { ConfigError } from "../training/config.ts";
@@ -200,6 +201,11 @@ export async function cliMain(main: () => Promise<void> | void): Promise<void> {
     if (e instanceof UsageError || e instanceof ConfigError) {
       console.error(`error: ${e.message}`);
       Deno.exit(2);
+    }
+    if (e instanceof CheckedTextError) {
+      // Expected: authored answers the data no longer supports. The message names the file and the sentence.
+      console.error(`error: ${e.message}`);
+      Deno.exit(1);
     }
     // Unexpected: one line for the user, the whole trace in a file they can send along.
     const trace = join(Deno.env.get("TMPDIR") ?? "/tmp", `recall-lab-error-${Date.now()}.txt`);
