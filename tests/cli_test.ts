@@ -211,3 +211,18 @@ Deno.test("deno task answers names the sentence the runs do not support, in one 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task summary --glance prints each problem's results-at-a-glance table", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "p1"));
+    await Deno.writeTextFile(join(dir, "p1", "results.json"), JSON.stringify(fixtureResults("p1")));
+    const r = await run("lib/cli/summary.ts", ["--glance", "--out", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /p1: \d+ of \d+ runs/);
+    assert.match(r.stdout, /\| model \| τ \| at L \| at 2L \| at 3L \| steps to 99% \| converged \|/);
+    assert.match(r.stdout, /\| Mamba \| 1 \| [\d.]+%/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

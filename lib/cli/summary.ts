@@ -3,6 +3,7 @@
  * (status, convergence step, accuracy at L, 2L and 3L, time), for READMEs and notes.
  */
 import { endingOf } from "../site/ending.ts";
+import { glanceTable } from "../site/glance.ts";
 import { accuracyAt, type RunResult } from "../store/results.ts";
 import { loadProblems } from "../site/pages.ts";
 import { readAllResults } from "../site/write.ts";
@@ -17,6 +18,12 @@ sweeps' clock, resumed invocations included) and the runs' own time, and the sam
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "out", type: "dir", default: "reports", help: "Folder holding one folder per problem." },
+  {
+    name: "glance",
+    type: "boolean",
+    help: "Print each problem's results at a glance instead (per model and setting: accuracy at L, 2L, 3L as mean " +
+      "[range], steps to 99%, seeds converged), the table that opens its page and homework.",
+  },
 ];
 
 function at(r: RunResult, length: number): string {
@@ -38,6 +45,10 @@ await cliMain(async () => {
   for (const p of problems) {
     const results = all.get(p.id);
     if (results === undefined) continue;
+    if (f.glance === true) {
+      console.log(`\n${p.id}: ${results.runs.length} of ${results.planned} runs\n\n${glanceTable(results.runs)}`);
+      continue;
+    }
     console.log(
       `\n${p.id}: ${results.runs.length}/${results.planned} runs, wall ${(results.wallSeconds / 60).toFixed(1)} min; ` +
         `${runTimeText(runTime(results.runs), 2)}\n`,
@@ -56,5 +67,5 @@ await cliMain(async () => {
       );
     }
   }
-  if (everyRun.length > 0) console.log(`\nall problems: ${runTimeText(runTime(everyRun), 2)}`);
+  if (everyRun.length > 0 && f.glance !== true) console.log(`\nall problems: ${runTimeText(runTime(everyRun), 2)}`);
 });
