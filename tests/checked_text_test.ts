@@ -158,3 +158,19 @@ Deno.test("short-length accuracy splits by where the query first occurs, from th
     '{{ short_rest(model="tf-rope") | range }} elsewhere{{ check: min(short_first(model="tf-rope")) < 0.1 }}.';
   assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "53.5% [7–100%] with the query first, 100% elsewhere.");
 });
+
+Deno.test("heldout reads a run's held-out accuracy at the last check up to a step", () => {
+  const r = runs([1, 1, 1])[0];
+  const h = r.history.filter((p) => p.step <= 500).at(-1)!;
+  const one = answerFunctions([r]);
+  assert.equal(
+    fill('{{ min(heldout(model="mamba", step=500)) | score }}', "x", one, ANSWER_FORMATS),
+    h.accuracy.toFixed(2),
+  );
+  const last = r.history.at(-1)!;
+  assert.equal(
+    fill('{{ min(heldout(model="mamba", step=1e9)) | score }}', "x", one, ANSWER_FORMATS),
+    last.accuracy.toFixed(2),
+  );
+  assert.throws(() => fill('{{ min(heldout(model="mamba")) | pct }}', "x", one, ANSWER_FORMATS), /needs step=N/);
+});

@@ -6,6 +6,7 @@
  *   acc(..., at="3L")    accuracy at a length: "L", "2L", ..., "16L" or a number of tokens
  *   conv(...)            the step of convergence to 99% (null where a seed did not converge)
  *   final(...)           held-out accuracy at the last check
+ *   heldout(..., step=N) held-out accuracy at the last check at or before step N (how far training had got)
  * and, from the runs' probe files (null for a seed not probed; a selection with no probe at all is an error):
  *   induction(..., at="L")  the induction score: the weight the final query's best head (last attention layer,
  *                           chosen at L) puts on the value's position i+tau, at that length
@@ -148,6 +149,11 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     }, ["at"]),
     conv: lookup((r) => r.convergedStep),
     final: lookup((r) => r.history.at(-1)?.accuracy ?? null),
+    heldout: lookup((r, named) => {
+      const step = named.step;
+      if (typeof step !== "number") throw new Error("heldout() needs step=N");
+      return [...r.history].reverse().find((h) => h.step <= step)?.accuracy ?? null;
+    }, ["step"]),
     seeds: (_args, named) => select(runsOf(named), named, ["study"]).length,
     converged: (_args, named) => select(runsOf(named), named, ["study"]).filter((r) => r.convergedStep !== null).length,
     mean: ([v]) => {
