@@ -174,3 +174,9 @@ Deno.test("heldout reads a run's held-out accuracy at the last check up to a ste
   );
   assert.throws(() => fill('{{ min(heldout(model="mamba")) | pct }}', "x", one, ANSWER_FORMATS), /needs step=N/);
 });
+
+Deno.test("a seed list of probe scores formats as scores, one value when the seeds agree", () => {
+  assert.equal(ANSWER_FORMATS.scores([0.54, 1, 0.91]), "0.82 [0.54–1.00]");
+  assert.equal(ANSWER_FORMATS.scores([0.5, 0.501]), "0.50");
+  assert.throws(() => ANSWER_FORMATS.scores([0.5, null]), /missing seeds/);
+});

@@ -28,7 +28,8 @@
  * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
  *
  * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
- * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92").
+ * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92"),
+ * scores (a seed list of probe scores, "0.87 [0.54–1.00]").
  */
 import type { ProblemResults, RunResult } from "../store/results.ts";
 import { accuracyAt } from "../store/results.ts";
@@ -192,6 +193,11 @@ export const ANSWER_FORMATS: Readonly<Record<string, TextFormat>> = {
   steps: numberFormat(steps),
   int: numberFormat((x) => String(Math.round(x))),
   score: numberFormat((x) => x.toFixed(2)),
+  scores: (v) => {
+    const xs = complete(v, "scores");
+    const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return lo.toFixed(2) === hi.toFixed(2) ? mean.toFixed(2) : `${mean.toFixed(2)} [${lo.toFixed(2)}–${hi.toFixed(2)}]`;
+  },
   range: (v) => {
     const xs = complete(v, "range");
     const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;
