@@ -3,7 +3,8 @@
  * mark (attention aligned on the first query, the final query's row, Mamba step sizes, accuracy by length and
  * first-query position) and line charts (accuracy by query distance and by query token, attention scores
  * against length, retention against distance). Heat maps come as small multiples, one small SVG per panel in
- * a wrapping row, so a page stays readable with many runs. Every cell and point has a <title> with its number.
+ * a wrapping row, so a page stays readable with many runs. Every point, and every cell of a map of at most 300
+ * cells, has a <title> with its number.
  *
  * Hooks for tests: each line is a path with aria-label "probe line: <name>", each heat-map panel an SVG inside
  * a div with class "panel" and a title line.
@@ -48,6 +49,9 @@ function figure(id: string, kind: string, inner: string, caption: string): strin
     escapeHtml(caption)
   }</figcaption></figure>`;
 }
+
+/** Lines of more points than this are drawn without a hover dot per point. */
+export const MAX_DOTTED_POINTS = 64;
 
 /** At most this many lines share a panel: more cannot be told apart. */
 export const MAX_LINES_PER_PANEL = 6;
@@ -108,6 +112,7 @@ function lineRow(
   const rows = lines.flatMap((l) =>
     l.points.map((p) => ({
       ...p,
+      dotted: l.points.length <= MAX_DOTTED_POINTS,
       key: `${l.facet}|${l.name}|${lines.indexOf(l)}`,
       name: l.name,
       facet: l.facet,
@@ -142,7 +147,9 @@ function lineRow(
       Plot.ruleX(rules, { x: "x", stroke: "#333", ...fx }),
       Plot.text(rules, { x: "x", text: "label", frameAnchor: "top", dx: 4, dy: 4, textAnchor: "start", ...fx }),
       Plot.lineY(rows, { x: "x", y: "y", z: "key", stroke: "name", strokeWidth: 2, ariaLabel: "aria", ...fx }),
-      Plot.dot(rows, { x: "x", y: "y", r: 3, fill: "name", title: "title", ...fx }),
+      // hover dots on lines of up to MAX_DOTTED_POINTS points; a dot with a title per point of a 190-point line
+      // per run was most of a probe page's weight
+      Plot.dot(rows.filter((r) => r.dotted), { x: "x", y: "y", r: 3, fill: "name", title: "title", ...fx }),
     ],
   });
 }
@@ -198,6 +205,9 @@ export function panelsPerPage(spec: Pick<HeatSpec, "panelWidth" | "panelHeight">
   return Math.max(1, Math.floor(PRINT_WIDTH / width)) * Math.max(1, Math.floor(PRINT_HEIGHT / height));
 }
 
+/** A heat map with more cells than this draws them without a hover title each (the colour bar gives the scale). */
+export const MAX_TITLED_CELLS = 300;
+
 /**
  * Heat maps as small multiples on one colour scale, with its legend above them. Many panels are split over
  * several figures of at most a printed page each (ids <id>, <id>-2, ...), each with the colour bar and a
@@ -208,7 +218,9 @@ export function probeHeatmaps(spec: HeatSpec): string {
   const color = colorScale(spec, values);
   const legend = legendSvg(color, spec.valueText);
   const panels = spec.panels.map((p) => {
-    const cells = p.cells.filter((c) => c.v !== null).map((c) => ({
+    const kept = p.cells.filter((c) => c.v !== null);
+    // Hover values on small maps only: a title per cell on the large ones made Problem 1's probe page 5 MB.
+    const cells = kept.length > MAX_TITLED_CELLS ? kept : kept.map((c) => ({
       ...c,
       title: `${c.x}, ${c.y}: ${spec.valueText(c.v!)}`, // (x, y) in the caption's words: kept short, cells are many
     }));
@@ -230,7 +242,13 @@ export function probeHeatmaps(spec: HeatSpec): string {
       },
       color,
       marks: [
-        Plot.cell(cells, { x: "x", y: "y", fill: "v", title: "title", inset: 0 }),
+        Plot.cell(cells, {
+          x: "x",
+          y: "y",
+          fill: "v",
+          ...(kept.length > MAX_TITLED_CELLS ? {} : { title: "title" }),
+          inset: 0,
+        }),
         Plot.cell(p.marks ?? [], { x: "x", y: "y", stroke: "#d62728", strokeWidth: 1, fill: "none" }),
       ],
     });
