@@ -79,6 +79,7 @@ const BAD: [string, string[], string][] = [
   ["bench/bench.ts", ["--out", "/proc/b.json"], '--out "/proc/b.json" is not writable'],
   ["problem:p1", ["--lr", "5"], "--lr must be a number in [0.00001, 1]"],
   ["lib/cli/long_eval.ts", ["--from", "21", "--to", "20"], "--from must not exceed --to"],
+  ["lib/cli/long_eval.ts", ["--models", "tf-rope"], "--models must name some of mamba, hybrid"],
   ["problem:p1", ["--heads", "3"], "--heads must divide d=8"],
   ["problem:p1", ["--config", "/nonexistent/c.json"], "--config /nonexistent/c.json: "],
   ["lib/cli/summary.ts", ["--out", "/tmp/recall-lab-no-such-reports"], "no results in /tmp/recall-lab-no-such-reports"],
