@@ -15,13 +15,19 @@ import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../
 import { runKey } from "../store/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
 import { loadProblems } from "../site/pages.ts";
-import { LR_RANGE } from "../recipes/protocol.ts";
+import { LR_RANGE, PROTOCOL_L } from "../recipes/protocol.ts";
 import type { ProblemDefinition } from "../site/pages.ts";
 import type { ProblemSettings } from "../../studies/definition.ts";
 import type { SweepJob } from "../store/job.ts";
 
 export const PROBLEM_FLAGS: readonly FlagSpec[] = [
-  { name: "L", type: "int", choices: [32, 64], default: 64, help: "Training length L (evaluation runs to 3L)." },
+  {
+    name: "L",
+    type: "int",
+    choices: [32, 64],
+    default: PROTOCOL_L,
+    help: "Training length L (evaluation runs to 3L).",
+  },
   {
     name: "seeds",
     type: "int",

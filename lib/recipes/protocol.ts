@@ -12,6 +12,9 @@
  * - Seeds: 5 for every d = 8 setting, 3 at d = 64.
  */
 
+/** The training length every problem trains at unless --L says otherwise (the assignment allows 32 or 64). */
+export const PROTOCOL_L = 64;
+
 /** The step budget of each comparison: every run in it trains exactly this many steps. */
 export const BUDGETS = {
   /** Problem 1: the five models at tau = 1 and tau = 5, d = 8. */

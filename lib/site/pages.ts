@@ -9,6 +9,7 @@ import type { ProblemResults } from "../store/results.ts";
 import type { AuthoredAnswers } from "./answers_document.ts";
 import { accuracyPart, convergencePart, noRuns, type ProblemView, type StudyPage, type ViewContext } from "./view.ts";
 import { groupSeries } from "./series.ts";
+import { PROTOCOL_L } from "../recipes/protocol.ts";
 
 /** A study as the site draws it. */
 export interface ProblemDefinition extends StudyDefinition {

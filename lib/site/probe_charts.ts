@@ -82,14 +82,20 @@ export function capLinesPerPanel(lines: readonly ProbeLine[]): ProbeLine[] {
 
 /** Lines over x with one panel per facet (in first-seen order), at most 6 lines a panel and 3 panels a row. */
 export function probeLineChart(spec: LineChartSpec): string {
-  const lines = capLinesPerPanel(spec.lines);
+  const lines: ProbeLine[] = [];
+  const from = new Map<string, string>(); // panel drawn -> the facet it was split from (the one rules name)
+  for (const facet of new Set(spec.lines.map((l) => l.facet))) {
+    for (const l of capLinesPerPanel(spec.lines.filter((x) => x.facet === facet))) {
+      lines.push(l);
+      from.set(l.facet, facet);
+    }
+  }
   const facets = [...new Set(lines.map((l) => l.facet))];
   const rows: string[] = [];
   for (let i = 0; i < facets.length; i += PANELS_PER_ROW) {
     const row = facets.slice(i, i + PANELS_PER_ROW);
-    const original = (f: string) => spec.lines.find((l) => l.facet === f)?.facet ?? f.replace(/ ?\(\d+\/\d+\)$/, "");
     const rules = (spec.rules ?? []).flatMap((r) =>
-      row.filter((f) => original(f) === r.facet).map((f) => ({ ...r, facet: f }))
+      row.filter((panel) => from.get(panel) === r.facet).map((panel) => ({ ...r, facet: panel }))
     );
     rows.push(lineRow(spec, lines.filter((l) => row.includes(l.facet)), row, facets.length > 1, rules));
   }

@@ -12,7 +12,7 @@ import { recipeCaption } from "./answer_figures.ts";
 import { accuracyChart, type ChartSpec, convergenceChart } from "./charts.ts";
 import { BINS_PER_OCTAVE } from "./binned_curve.ts";
 import { fieldText, listText, pct, seriesName } from "./format.ts";
-import { fieldOf, type Series, type SettingField, valuesOf, varyingFields } from "./series.ts";
+import { fieldOf, pointAt, type Series, type SettingField, valuesOf, varyingFields } from "./series.ts";
 
 /** A titled list of finding sentences. */
 export interface FindingGroup {
@@ -191,10 +191,7 @@ export function accuracyHeadline(
   const done = group.filter((s) => s.evaluated.length > 0);
   if (done.length === 0) return noRuns(results);
   const names = nameFieldsOf(group, facet);
-  const meanAt = (s: Series, k: number) => {
-    const xs = s.evaluated.map((r) => r.accuracyByLength.find((a) => a.length === k * r.config.L)?.accuracy ?? 0);
-    return pct(xs.reduce((x, y) => x + y, 0) / xs.length);
-  };
+  const meanAt = (s: Series, k: number) => pct(pointAt(s, k * s.L)?.mean ?? 0); // the curve's mean over seeds
   const where = facet === null ? "" : ` at ${fieldText(facet, value!)}`;
   return `Accuracy at L and 3L${where}, mean over seeds: ${
     listText(done.map((s) => `${seriesName(s, names)} ${meanAt(s, 1)} and ${meanAt(s, 3)}`))
