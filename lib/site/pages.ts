@@ -54,9 +54,9 @@ async function pageOf(id: string): Promise<StudyPage> {
   return module.page as StudyPage;
 }
 
-/** The settings a study's answers are written for: its own runs, at the protocol's L = 64. */
+/** The settings a study's answers are written for: its own runs, at the protocol's training length. */
 const OWN_SETTINGS: ProblemSettings = {
-  L: 64,
+  L: PROTOCOL_L,
   seeds: undefined,
   steps: undefined,
   lrs: undefined,
