@@ -159,6 +159,21 @@ Deno.test("short-length accuracy splits by where the query first occurs, from th
   assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "53.5% [7–100%] with the query first, 100% elsewhere.");
 });
 
+Deno.test("wrong reads where a seed's wrong answers point, per offset after the query, and needs an offset", () => {
+  const nope = [0, 1].map((seed) => fixtureRun({ model: "tf-nope", M: 1, d: 8, tau: 5, seed }));
+  const fns = (second: readonly number[]) =>
+    answerFunctions(nope, {
+      probes: new Map(nope.map((r, i) => [r.key, fixtureProbe(r, { wrong: i === 0 ? [0.3, 0.2, 0] : second })])),
+    });
+  const text = '{{ wrong(model="tf-nope", offset=1) | range }} at offset 1' +
+    '{{ check: min(wrong(model="tf-nope", offset=1)) > 3 * max(wrong(model="tf-nope", offset=3)) }}';
+  assert.equal(fill(text, "x", fns([0.2, 0.1, 0]), ANSWER_FORMATS), "25% [20–30%] at offset 1");
+  assert.throws(() => fill(text, "x", fns([0.2, 0.1, 0.1]), ANSWER_FORMATS), /does not hold/);
+  const one = (t: string) => fill(t, "x", fns([0, 0, 0]), ANSWER_FORMATS);
+  assert.throws(() => one('{{ wrong(model="tf-nope") | range }}'), /needs offset=o/);
+  assert.throws(() => one('{{ wrong(model="tf-nope", offset=9) | range }}'), /offsets 1 to 3/);
+});
+
 Deno.test("heldout reads a run's held-out accuracy at the last check up to a step", () => {
   const r = runs([1, 1, 1])[0];
   const h = r.history.filter((p) => p.step <= 500).at(-1)!;

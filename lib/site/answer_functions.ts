@@ -17,6 +17,8 @@
  *                           query's first occurrence at position 0, and anywhere else
  *   retention(...)          Mamba: the largest share of the value's write a state channel still holds at the final
  *                           query, for queries more than 2L apart
+ *   wrong(..., offset=o)    the share of the wrong answers at L that are the token o positions after the query's
+ *                           first occurrence (1/(K-1) for an answer at random; null for a seed with no wrong answer)
  * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
@@ -43,6 +45,7 @@ import {
   type Seed,
   shortSplit,
   uniformWeight,
+  wrongAtOffset,
 } from "./evidence.ts";
 import type { TextFormat, TextFunction, TextFunctions, TextValue } from "./checked_text.ts";
 import { pct, steps } from "./format.ts";
@@ -127,6 +130,10 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     retention: probed((seed) => retentionBeyond2L(seed), []),
     short_first: probed((seed) => shortSplit(seed)?.first ?? null, []),
     short_rest: probed((seed) => shortSplit(seed)?.rest ?? null, []),
+    wrong: probed((seed, named) => {
+      if (typeof named.offset !== "number") throw new Error("wrong() needs offset=o");
+      return wrongAtOffset(seed, named.offset);
+    }, ["offset"]),
     long: (_args, named) => {
       const chosen = select(runsOf(named), named, ["at", "weights", "study"]);
       const which = String(named.weights ?? "final") as WhichWeights;

@@ -147,6 +147,18 @@ export function retentionBeyond2L(seed: Seed): number | null {
   return values.length === 0 ? null : Math.max(...values);
 }
 
+/**
+ * Where the wrong answers at L come from: the share of them equal to the token `offset` positions after the query's
+ * first occurrence (null without the probe, or with no wrong answer to classify).
+ */
+export function wrongAtOffset(seed: Seed, offset: number): number | null {
+  const w = seed.probe?.wrongOffsets;
+  if (w === undefined || w === null || w.wrong === 0) return null;
+  const k = w.offsets.indexOf(offset);
+  if (k < 0) throw new Error(`offset=${offset}: the probe records offsets ${w.offsets[0]} to ${w.offsets.at(-1)}`);
+  return w.share[k];
+}
+
 /** The queries (1..M) a seed answers with ≥ `threshold` accuracy at L, from the per-query probe. */
 export function queriesLearned(seed: Seed, threshold: number): { learned: number; of: number } | null {
   const c = seed.probe?.accuracy.byQuery.find((x) => x.length === seed.run.config.L);
