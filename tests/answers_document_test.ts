@@ -85,3 +85,15 @@ Deno.test("answers are shown only for the study's own runs: a quick or changed-s
     assert.match(answersHtml(p1.answers!, quick), /written for the study's own settings; these runs were trained/);
   });
 });
+
+Deno.test("the authored answers have no line that Markdown would read as a quotation or a list", async () => {
+  for await (const entry of Deno.readDir(new URL("../studies", import.meta.url))) {
+    const path = new URL(`../studies/${entry.name}/answers.md`, import.meta.url);
+    const text = await Deno.readTextFile(path).catch(() => null);
+    if (text === null) continue;
+    const bad = text.split("\n").map((line, i) => ({ line, n: i + 1 })).filter(({ line }) =>
+      /^\s*(>|[-+*] |\d+\. )/.test(line)
+    );
+    assert.deepEqual(bad, [], `studies/${entry.name}/answers.md: a wrapped line starts like a quote or list item`);
+  }
+});

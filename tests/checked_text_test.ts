@@ -174,6 +174,15 @@ Deno.test("wrong reads where a seed's wrong answers point, per offset after the 
   assert.throws(() => one('{{ wrong(model="tf-nope", offset=9) | range }}'), /offsets 1 to 3/);
 });
 
+Deno.test("a check whose wrapped line starts with > is refused: Markdown would quote the rest of the paragraph", () => {
+  const fns = answerFunctions(runs([0.9, 0.6, 1]));
+  assert.equal(fill('ok{{ check: min(acc(model="mamba"))\n < 1 }}', "x", fns, ANSWER_FORMATS), "ok");
+  assert.throws(
+    () => fill('ok{{ check: 1\n> min(acc(model="mamba")) }}', "x", fns, ANSWER_FORMATS),
+    /starts with ">"/,
+  );
+});
+
 Deno.test("heldout reads a run's held-out accuracy at the last check up to a step", () => {
   const r = runs([1, 1, 1])[0];
   const h = r.history.filter((p) => p.step <= 500).at(-1)!;

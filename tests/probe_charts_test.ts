@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { capLinesPerPanel, colorScale, MAX_LINES_PER_PANEL, probeLineChart } from "../lib/site/probe_charts.ts";
+import {
+  capLinesPerPanel,
+  colorScale,
+  MAX_DOTTED_CHART_POINTS,
+  MAX_LINES_PER_PANEL,
+  MAX_TITLED_FIGURE_CELLS,
+  probeHeatmaps,
+  probeLineChart,
+} from "../lib/site/probe_charts.ts";
 import type { ProbeLine } from "../lib/site/probe_charts.ts";
 
 const line = (name: string, facet: string, k: number): ProbeLine => ({
@@ -35,4 +43,33 @@ Deno.test("a log heat map's colours span the bulk of the values, not a denormal 
   assert.ok(lo >= 0.01 && hi <= 0.2, `domain ${lo}..${hi}`);
   assert.equal(scale.clamp, true);
   assert.deepEqual(colorScale({ scale: "unit" }, values).domain, [0, 1]);
+});
+
+Deno.test("hover numbers stay on small figures and are dropped from ones too large to carry them", () => {
+  const lineOf = (n: number) => ({ ...line("m", "", 0), points: Array.from({ length: n }, (_, x) => ({ x, y: 0.5 })) });
+  const titles = (html: string) => html.match(/<title>/g)?.length ?? 0;
+  const small = probeLineChart({ id: "x", lines: [lineOf(10)], xLabel: "x", yLabel: "y", caption: "c" });
+  assert.equal(titles(small), 10);
+  const manyLines = Array.from({ length: Math.ceil(MAX_DOTTED_CHART_POINTS / 60) + 1 }, (_, k) => ({
+    ...lineOf(60),
+    facet: `f${Math.floor(k / 6)}`,
+  }));
+  assert.equal(titles(probeLineChart({ id: "x", lines: manyLines, xLabel: "x", yLabel: "y", caption: "c" })), 0);
+  const heat = (panels: number) =>
+    probeHeatmaps({
+      id: "h",
+      panels: Array.from({ length: panels }, (_, k) => ({
+        title: `p${k}`,
+        cells: Array.from({ length: 100 }, (_, c) => ({ x: c % 10, y: Math.floor(c / 10), v: c / 100 })),
+      })),
+      xLabel: "x",
+      yLabel: "y",
+      scale: "unit",
+      panelWidth: 100,
+      panelHeight: 100,
+      valueText: String,
+      caption: "c",
+    });
+  assert.equal(titles(heat(2)), 200);
+  assert.equal(titles(heat(MAX_TITLED_FIGURE_CELLS / 100 + 1)), 0);
 });

@@ -213,6 +213,12 @@ export function fill(
     const fail = (why: string): never => {
       throw new CheckedTextError(`${source}: ${why}, in the sentence "${sentenceAround(template, offset)}"`);
     };
+    if (/\n\s*>/.test(body)) {
+      return fail(
+        `a line inside {{${body}}} starts with ">", which Markdown (and deno fmt) reads as a quotation: ` +
+          `write the comparison the other way round`,
+      );
+    }
     const check = /^\s*check:/.exec(body);
     const [exprText, formatName] = check ? [body.slice(check[0].length), undefined] : splitFormat(body);
     let value: TextValue;

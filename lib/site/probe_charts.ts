@@ -3,8 +3,9 @@
  * mark (attention aligned on the first query, the final query's row, Mamba step sizes, accuracy by length and
  * first-query position) and line charts (accuracy by query distance and by query token, attention scores
  * against length, retention against distance). Heat maps come as small multiples, one small SVG per panel in
- * a wrapping row, so a page stays readable with many runs. Every point, and every cell of a map of at most 300
- * cells, has a <title> with its number.
+ * a wrapping row, so a page stays readable with many runs. Every point of a line of at most 64 points, and every
+ * cell of a map of at most 300 cells, has a <title> with its number, unless the figure as a whole is too large for
+ * that (MAX_DOTTED_CHART_POINTS, MAX_TITLED_FIGURE_CELLS).
  *
  * Hooks for tests: each line is a path with aria-label "probe line: <name>", each heat-map panel an SVG inside
  * a div with class "panel" and a title line.
@@ -52,6 +53,13 @@ function figure(id: string, kind: string, inner: string, caption: string): strin
 
 /** Lines of more points than this are drawn without a hover dot per point. */
 export const MAX_DOTTED_POINTS = 64;
+/**
+ * A chart of more points than this in all draws no hover dots at all: Problem 1's distance chart (50 runs, three
+ * lengths) had 4,560 dots with a title each, a quarter of its probe page.
+ */
+export const MAX_DOTTED_CHART_POINTS = 1500;
+/** A heat-map figure of more cells than this in all its panels draws no hover titles (50 small maps: 8,500). */
+export const MAX_TITLED_FIGURE_CELLS = 2000;
 
 /** At most this many lines share a panel: more cannot be told apart. */
 export const MAX_LINES_PER_PANEL = 6;
@@ -91,13 +99,14 @@ export function probeLineChart(spec: LineChartSpec): string {
     }
   }
   const facets = [...new Set(lines.map((l) => l.facet))];
+  const dots = lines.reduce((n, l) => n + l.points.length, 0) <= MAX_DOTTED_CHART_POINTS;
   const rows: string[] = [];
   for (let i = 0; i < facets.length; i += PANELS_PER_ROW) {
     const row = facets.slice(i, i + PANELS_PER_ROW);
     const rules = (spec.rules ?? []).flatMap((r) =>
       row.filter((panel) => from.get(panel) === r.facet).map((panel) => ({ ...r, facet: panel }))
     );
-    rows.push(lineRow(spec, lines.filter((l) => row.includes(l.facet)), row, facets.length > 1, rules));
+    rows.push(lineRow(spec, lines.filter((l) => row.includes(l.facet)), row, facets.length > 1, rules, dots));
   }
   return figure(
     spec.id,
@@ -114,11 +123,12 @@ function lineRow(
   facets: readonly string[],
   faceted: boolean,
   rules: readonly { facet: string; x: number; label: string }[],
+  dots: boolean,
 ): string {
   const rows = lines.flatMap((l) =>
     l.points.map((p) => ({
       ...p,
-      dotted: l.points.length <= MAX_DOTTED_POINTS,
+      dotted: dots && l.points.length <= MAX_DOTTED_POINTS,
       key: `${l.facet}|${l.name}|${lines.indexOf(l)}`,
       name: l.name,
       facet: l.facet,
@@ -223,10 +233,12 @@ export function probeHeatmaps(spec: HeatSpec): string {
   const values = spec.panels.flatMap((p) => p.cells.flatMap((c) => (c.v === null ? [] : [c.v])));
   const color = colorScale(spec, values);
   const legend = legendSvg(color, spec.valueText);
+  const titledFigure = values.length <= MAX_TITLED_FIGURE_CELLS;
   const panels = spec.panels.map((p) => {
     const kept = p.cells.filter((c) => c.v !== null);
     // Hover values on small maps only: a title per cell on the large ones made Problem 1's probe page 5 MB.
-    const cells = kept.length > MAX_TITLED_CELLS ? kept : kept.map((c) => ({
+    const titled = titledFigure && kept.length <= MAX_TITLED_CELLS;
+    const cells = !titled ? kept : kept.map((c) => ({
       ...c,
       title: `${c.x}, ${c.y}: ${spec.valueText(c.v!)}`, // (x, y) in the caption's words: kept short, cells are many
     }));
@@ -252,7 +264,7 @@ export function probeHeatmaps(spec: HeatSpec): string {
           x: "x",
           y: "y",
           fill: "v",
-          ...(kept.length > MAX_TITLED_CELLS ? {} : { title: "title" }),
+          ...(titled ? { title: "title" } : {}),
           inset: 0,
         }),
         Plot.cell(p.marks ?? [], { x: "x", y: "y", stroke: "#d62728", strokeWidth: 1, fill: "none" }),
