@@ -43,3 +43,17 @@ Deno.test("the training figure has one line per seed, and every caption states t
   assert.match(caption, /Transformer, RoPE: lr [\d.e-]+, 2 heads; Mamba: lr [\d.e-]+\./);
   assert.match(lengthFigure("f", [], "(a)"), /No finished runs yet/);
 });
+
+Deno.test("a model in several settings gets a line per setting, named by what differs, in shades of its colour", () => {
+  const rs = [4, 8, 16].flatMap((M) => [0, 1].map((seed) => fixtureRun({ model: "mamba", M, d: 8, tau: 1, seed })));
+  const html = lengthFigure("p2", rs, "(a)");
+  assert.deepEqual(legendNames(html), ["Mamba, M = 4", "Mamba, M = 8", "Mamba, M = 16"]);
+  const colors = [...html.matchAll(/<li data-series="[^"]*"><svg[^>]*><line [^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) =>
+    m[1]
+  );
+  assert.equal(new Set(colors).size, 3, `three shades: ${colors.join(", ")}`);
+  assert.deepEqual(legendNames(trainingFigure("p2t", rs, "(a)")).slice(0, 2), [
+    "Mamba, M = 4, seed 0",
+    "Mamba, M = 4, seed 1",
+  ]);
+});

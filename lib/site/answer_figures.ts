@@ -1,7 +1,8 @@
 /**
  * The figures the homework answers show, drawn so that no line stands for something no seed did:
  *
- * - `lengthFigure`: accuracy against test length. The first panel has one line per model, the mean over seeds,
+ * - `lengthFigure`: accuracy against test length. The first panel has one line per model and setting (a model in
+ *   several settings, such as M = 4, 8, 16, gets one shade of its colour per setting), the mean over seeds,
  *   drawn solid only when the model's seeds agree (every seed converged, or none did); a model whose seeds split is
  *   dashed there and drawn seed by seed in a panel of its own. At most 6 lines a panel.
  * - `trainingFigure`: held-out accuracy against the training step, one panel per model, one line per seed, a dot
@@ -14,8 +15,8 @@
 import { thinLog } from "./thin.ts";
 import type { RunResult } from "../store/results.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
-import { escapeHtml, listText, pct, steps } from "./format.ts";
-import { groupSeries, type Series, upToThreeL } from "./series.ts";
+import { escapeHtml, fieldText, listText, pct, steps } from "./format.ts";
+import { fieldOf, groupSeries, type Series, upToThreeL, varyingFields } from "./series.ts";
 import { type ModelName, modelSpec } from "../models/model_table.ts";
 import { shadeOf } from "./charts.ts";
 
@@ -64,6 +65,26 @@ function meanCurve(s: Series): { x: number; y: number }[] {
   return s.curve.map((p) => ({ x: p.length, y: p.mean }));
 }
 
+/**
+ * Each series' name and colour: the model's label and colour, or, where a model comes in several settings (Problem
+ * 2's M, Problem 3's d), the label with the settings that differ and a shade of the colour per setting.
+ */
+function seriesStyles(series: readonly Series[]): Map<Series, { name: string; color: string }> {
+  const styles = new Map<Series, { name: string; color: string }>();
+  for (const model of new Set(series.map((s) => s.model))) {
+    const mine = series.filter((s) => s.model === model);
+    const fields = varyingFields(mine, ["model"]);
+    mine.forEach((s, i) => {
+      const extra = fields.map((f) => fieldText(f, fieldOf(s, f)));
+      styles.set(s, {
+        name: extra.length === 0 ? modelSpec(model).label : `${modelSpec(model).label}, ${extra.join(", ")}`,
+        color: seedColor(model, i, mine.length),
+      });
+    });
+  }
+  return styles;
+}
+
 function seedColor(model: ModelName, i: number, n: number): string {
   const hue = modelSpec(model).color;
   return n <= 1 ? hue : shadeOf(hue, 0.45 - (0.85 * i) / (n - 1));
@@ -84,17 +105,18 @@ function figure(id: string, legendHtml: string, svg: string, caption: string): s
     `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
-/** Accuracy against test length (τ+2 .. 3L) of `runs`, one setting per model (see the module comment). */
+/** Accuracy against test length (τ+2 .. 3L) of `runs` (see the module comment). */
 export function lengthFigure(id: string, runs: readonly RunResult[], what: string): string {
   const series = groupSeries(runs).filter((s) => s.evaluated.length > 0);
   if (series.length === 0) return `<p class="note-empty">No finished runs yet.</p>`;
   const lines: Line[] = [];
   const colors: { name: string; color: string; dashed: boolean }[] = [];
   const main = "every model, mean over seeds";
+  const styles = seriesStyles(series);
   for (const s of series) {
-    const name = modelSpec(s.model).label;
+    const { name, color } = styles.get(s)!;
     const split = seedsSplit(s);
-    colors.push({ name, color: modelSpec(s.model).color, dashed: split });
+    colors.push({ name, color, dashed: split });
     for (const p of meanCurve(s)) {
       lines.push({ panel: main, series: name, x: p.x, y: p.y, dashed: split, title: `${name}: ${p.x}, ${pct(p.y)}` });
     }
@@ -116,30 +138,50 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
   }
   const panels = [...new Set(lines.map((l) => l.panel))];
   const L = series[0].L, K = series[0].K;
+  const perRow = Math.min(3, panels.length);
+  const fx = (d: { panel: string }) => panels.indexOf(d.panel) % perRow;
+  const fy = (d: { panel: string }) => Math.floor(panels.indexOf(d.panel) / perRow);
   const svg = renderPlot({
-    width: Math.min(1000, 330 * panels.length + 60),
-    height: 300,
+    width: Math.min(1000, 330 * perRow + 60),
+    height: 270 * Math.ceil(panels.length / perRow) + 40,
+    marginTop: 30,
     x: { type: "log", base: 2, label: "test length →" },
     y: { domain: [0, 1], label: "↑ accuracy", tickFormat: "%" },
-    fx: { domain: panels, label: null },
+    fx: { label: null, axis: null },
+    fy: { label: null, axis: null, padding: 0.2 },
     color: { domain: colors.map((c) => c.name), range: colors.map((c) => c.color) },
     marks: [
       Plot.frame({ stroke: "#d0d0d0" }),
-      Plot.ruleX([L], { stroke: "#333" }),
-      Plot.ruleY([1 / K], { stroke: "#777", strokeDasharray: "4 3" }),
+      Plot.ruleX(panels.map((panel) => ({ panel, x: L })), { x: "x", fx, fy, stroke: "#333" }),
+      Plot.ruleY(panels.map((panel) => ({ panel, y: 1 / K })), {
+        y: "y",
+        fx,
+        fy,
+        stroke: "#777",
+        strokeDasharray: "4 3",
+      }),
       ...[false, true].map((dashed) =>
         Plot.lineY(lines.filter((l) => l.dashed === dashed), {
           x: "x",
           y: "y",
           z: "series",
-          fx: "panel",
+          fx,
+          fy,
           stroke: "series",
           strokeWidth: 1.8,
           ...(dashed ? { strokeDasharray: "5 3" } : {}),
           ariaLabel: "series",
         })
       ),
-      Plot.dot(lines, { x: "x", y: "y", fx: "panel", r: 2.5, fill: "series", fillOpacity: 0, title: "title" }),
+      Plot.dot(lines, { x: "x", y: "y", fx, fy, r: 2.5, fill: "series", fillOpacity: 0, title: "title" }),
+      Plot.text(panels.map((panel) => ({ panel })), {
+        text: "panel",
+        frameAnchor: "top-left",
+        dy: -12,
+        fontWeight: 600,
+        fx,
+        fy,
+      }),
     ],
   });
   const seeds = Math.max(...series.map((s) => s.runs.length));
@@ -158,8 +200,9 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   const lines: (Line & { seed: number })[] = [];
   const hits: { panel: string; x: number; y: number; series: string; title: string }[] = [];
   const colors: { name: string; color: string; dashed: boolean }[] = [];
+  const styles = seriesStyles(series);
   for (const s of series) {
-    const panel = modelSpec(s.model).label;
+    const panel = styles.get(s)!.name;
     s.runs.forEach((r, i) => {
       const name = `${panel}, seed ${r.config.seed}`;
       colors.push({ name, color: seedColor(s.model, i, s.runs.length), dashed: false });

@@ -2,6 +2,13 @@
 import { accuracyHeadline, accuracyPart, convergencePart, settingText, type StudyPage } from "../view.ts";
 import { fieldText, listText } from "../format.ts";
 import { groupSeries, valuesOf } from "../series.ts";
+import { lengthFigure, trainingFigure } from "../answer_figures.ts";
+import type { RunResult } from "../../store/results.ts";
+
+/** The runs of one model at d = 8 (the problem's width), or the RoPE Transformer at both widths. */
+function of(runs: readonly RunResult[], model: string, widths: readonly number[] = [8]): RunResult[] {
+  return runs.filter((r) => r.config.model === model && widths.includes(r.config.d));
+}
 
 export const page: StudyPage = {
   view(results) {
@@ -28,6 +35,29 @@ export const page: StudyPage = {
         convergencePart("p2-convergence", "Convergence during training, by M", series, "M"),
       ],
       headline: accuracyHeadline(results, series, "M", Math.max(...Ms.map(Number))),
+    };
+  },
+  figures(results) {
+    const runs = results.runs;
+    return {
+      "p2-a": () => lengthFigure("p2-a", of(runs, "mamba"), "Problem 2(a), Mamba at M = 4, 8, 16."),
+      "p2-a-training": () =>
+        trainingFigure("p2-a-training", of(runs, "mamba"), "Problem 2(a), Mamba: held-out accuracy during training."),
+      "p2-b": () =>
+        lengthFigure("p2-b", of(runs, "tf-rope", [8, 64]), "Problem 2(b), the RoPE Transformer at M = 4, 8, 16."),
+      "p2-b-training": () =>
+        trainingFigure(
+          "p2-b-training",
+          of(runs, "tf-rope", [8, 64]),
+          "Problem 2(b), the RoPE Transformer: held-out accuracy during training.",
+        ),
+      "p2-c": () => lengthFigure("p2-c", of(runs, "hybrid"), "Problem 2(c), the Hybrid at M = 4, 8, 16."),
+      "p2-c-training": () =>
+        trainingFigure(
+          "p2-c-training",
+          of(runs, "hybrid"),
+          "Problem 2(c), the Hybrid: held-out accuracy during training.",
+        ),
     };
   },
 };

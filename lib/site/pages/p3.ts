@@ -7,6 +7,7 @@ import type { ProblemResults } from "../../store/results.ts";
 import { accuracyHeadline, accuracyPart, convergencePart, emptyPart, settingText, type StudyPage } from "../view.ts";
 import { fieldText, listText, steps } from "../format.ts";
 import { groupSeries, type Series, valuesOf } from "../series.ts";
+import { lengthFigure, trainingFigure } from "../answer_figures.ts";
 
 function paramText(results: ProblemResults): string {
   const byD = new Map<number, number>();
@@ -62,6 +63,24 @@ export const page: StudyPage = {
         convergencePart("p3-convergence", "Convergence during training, by M", series, "M"),
       ],
       headline: accuracyHeadline(results, base, "M", Math.max(...valuesOf(base, "M").map(Number))),
+    };
+  },
+  figures(results) {
+    const base = results.runs.filter((r) => r.config.tau === BASE_TAU);
+    const wide = base.filter((r) => r.config.d === 64);
+    const m16wide = results.runs.filter((r) => r.config.d === 64 && r.config.M === 16);
+    return {
+      "p3-a": () => lengthFigure("p3-a", base, "Problem 3(a), Mamba at d = 8 and d = 64, M = 4, 8, 16."),
+      "p3-a-training": () =>
+        trainingFigure("p3-a-training", wide, "Problem 3(a), Mamba at d = 64: held-out accuracy during training."),
+      "p3-b": () =>
+        lengthFigure("p3-b", m16wide, "Problem 3(b), Mamba at d = 64, M = 16: the delay τ = 10 against τ = 1."),
+      "p3-b-training": () =>
+        trainingFigure(
+          "p3-b-training",
+          m16wide,
+          "Problem 3(b), Mamba at d = 64, M = 16: held-out accuracy during training.",
+        ),
     };
   },
 };
