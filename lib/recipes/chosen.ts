@@ -48,6 +48,8 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p1-tf-nope-tau5": 2.15e-3,
   "p1-mamba-tau5": 2.15e-3,
   "p1-hybrid-tau5": 1e-2,
+  "p2-mamba-M4": 4.64e-3,
+  "p2-tf-rope-M4": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
