@@ -142,7 +142,7 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
   const fx = (d: { panel: string }) => panels.indexOf(d.panel) % perRow;
   const fy = (d: { panel: string }) => Math.floor(panels.indexOf(d.panel) / perRow);
   const svg = renderPlot({
-    width: Math.min(1000, 330 * perRow + 60),
+    width: Math.min(1000, Math.max(640, 330 * perRow + 60)), // one panel alone is drawn wider
     height: 270 * Math.ceil(panels.length / perRow) + 40,
     marginTop: 30,
     x: { type: "log", base: 2, label: "test length →" },

@@ -128,7 +128,7 @@ function statusCounts(runs: readonly RunResult[]): string {
   const parts = [
     [count("converged"), "converged"],
     [count("plateaued"), "not converged within their steps, no longer improving"],
-    [count("still improving"), "still improving when they stopped at their largest cap"],
+    [count("still improving"), "still improving at the end of their budget"],
     [count("diverged"), "diverged"],
   ] as const;
   return listText(parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`));
