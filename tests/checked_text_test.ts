@@ -183,6 +183,23 @@ Deno.test("a check whose wrapped line starts with > is refused: Markdown would q
   );
 });
 
+Deno.test("queries counts the query tokens a seed answers at L, from the per-query probe; params the weights", () => {
+  const mamba = [0, 1].map((seed) => fixtureRun({ model: "mamba", M: 4, d: 8, tau: 1, seed }));
+  const probes = new Map(
+    mamba.map((r, i) => [r.key, fixtureProbe(r, { queries: i === 0 ? [1, 1, 0.5, 0.1] : [1, 1, 1, 0.95] })]),
+  );
+  const fns = answerFunctions(mamba, { probes });
+  const text =
+    '{{ queries(model="mamba", M=4) | counts }} of 4, {{ queries(model="mamba", M=4, above=0.99) | counts }}' +
+    ' at 99%{{ check: min(queries(model="mamba", M=4)) < 4 }}';
+  assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "3 [2–4] of 4, 2.5 [2–3] at 99%");
+  assert.throws(() => fill('{{ queries(model="mamba", M=4) | range }}', "x", fns, ANSWER_FORMATS), /use|counts/);
+  assert.equal(
+    fill('{{ min(params(model="mamba", M=4)) | int }}', "x", fns, ANSWER_FORMATS),
+    String(mamba[0].paramCount),
+  );
+});
+
 Deno.test("heldout reads a run's held-out accuracy at the last check up to a step", () => {
   const r = runs([1, 1, 1])[0];
   const h = r.history.filter((p) => p.step <= 500).at(-1)!;

@@ -7,6 +7,7 @@
  *   conv(...)            the step of convergence to 99% (null where a seed did not converge)
  *   final(...)           held-out accuracy at the last check
  *   heldout(..., step=N) held-out accuracy at the last check at or before step N (how far training had got)
+ *   params(...)          the trainable parameters (the fixed embedding not counted)
  * and, from the runs' probe files (null for a seed not probed; a selection with no probe at all is an error):
  *   induction(..., at="L")  the induction score: the weight the final query's best head (last attention layer,
  *                           chosen at L) puts on the value's position i+tau, at that length
@@ -19,6 +20,7 @@
  *                           query, for queries more than 2L apart
  *   wrong(..., offset=o)    the share of the wrong answers at L that are the token o positions after the query's
  *                           first occurrence (1/(K-1) for an answer at random; null for a seed with no wrong answer)
+ *   queries(..., above=0.9) M > 1: how many of the M query tokens a seed answers at L with at least that accuracy
  * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
@@ -31,7 +33,8 @@
  *
  * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
  * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92"),
- * scores (a seed list of probe scores, "0.87 [0.54–1.00]").
+ * scores (a seed list of probe scores, "0.87 [0.54–1.00]"), counts (a seed list of counts, "3 [2–4]" or "4" when all
+ * seeds agree).
  */
 import type { ProblemResults, RunResult } from "../store/results.ts";
 import { accuracyAt } from "../store/results.ts";
@@ -41,6 +44,7 @@ import {
   distanceSplit,
   inductionAt,
   lagAt,
+  queriesLearned,
   retentionBeyond2L,
   type Seed,
   shortSplit,
@@ -130,6 +134,11 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     retention: probed((seed) => retentionBeyond2L(seed), []),
     short_first: probed((seed) => shortSplit(seed)?.first ?? null, []),
     short_rest: probed((seed) => shortSplit(seed)?.rest ?? null, []),
+    queries: probed((seed, named) => {
+      const above = named.above ?? 0.9;
+      if (typeof above !== "number") throw new Error("queries(): above= takes a number");
+      return queriesLearned(seed, above)?.learned ?? null;
+    }, ["above"]),
     wrong: probed((seed, named) => {
       if (typeof named.offset !== "number") throw new Error("wrong() needs offset=o");
       return wrongAtOffset(seed, named.offset);
@@ -156,6 +165,7 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
       return a;
     }, ["at"]),
     conv: lookup((r) => r.convergedStep),
+    params: lookup((r) => r.paramCount),
     final: lookup((r) => r.history.at(-1)?.accuracy ?? null),
     heldout: lookup((r, named) => {
       const step = named.step;
@@ -205,8 +215,16 @@ export const ANSWER_FORMATS: Readonly<Record<string, TextFormat>> = {
     const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     return lo.toFixed(2) === hi.toFixed(2) ? mean.toFixed(2) : `${mean.toFixed(2)} [${lo.toFixed(2)}–${hi.toFixed(2)}]`;
   },
+  counts: (v) => {
+    const xs = complete(v, "counts");
+    const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return lo === hi ? String(lo) : `${Number(mean.toFixed(1))} [${lo}–${hi}]`;
+  },
   range: (v) => {
     const xs = complete(v, "range");
+    if (xs.some((x) => x < 0 || x > 1)) {
+      throw new Error(`range formats accuracies in [0, 1], got ${JSON.stringify(xs)} (counts: | counts)`);
+    }
     const lo = Math.min(...xs), hi = Math.max(...xs), mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     if (pct(lo) === pct(hi)) return pct(mean);
     return `${pct(mean)} [${pct(lo).replace("%", "")}–${pct(hi)}]`;
