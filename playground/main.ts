@@ -3,7 +3,8 @@
  * The playground page: settings (from and to the URL hash), the race (one worker per model), the live charts and
  * probes. This thread never trains: workers do (worker.ts), and every redraw waits for an animation frame.
  *
- * For tests the page exposes its live numbers on #status (`data-state`, `data-step`, `data-accuracy-at-l`) and
+ * For tests the page exposes its live numbers on #status (`data-state`, `data-step`, `data-accuracy-at-l`, and
+ * `data-running` of at most `data-slots` workers training at once) and
  * `globalThis.recallPlayground.runFiles()`: the run files of the finished models.
  */
 import { MODEL_TABLE } from "../lib/models/model_table.ts";
@@ -57,6 +58,16 @@ let frame = 0;
 /** Each model's run key before its worker reports it; which cards show their command. */
 const keys = new Map<string, string>();
 const openDetails = new Set<string>();
+/**
+ * Workers that train at once under Play: one core is left to this page so that drawing never waits for one (at least
+ * one worker). A race of more models takes turns of one held-out check each (Step's unit), round robin.
+ */
+const SLOTS = Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
+/** Play is on (not paused, not stepping). */
+let playing = false;
+/** The lanes training now under Play. */
+const turn = new Set<Lane>();
+let nextTurn = 0;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings: form <-> settings <-> hash, checked by resolve()
@@ -201,6 +212,42 @@ function wasmBytes(): ArrayBuffer {
   return wasm;
 }
 
+function live(lane: Lane): boolean {
+  return lane.state !== "done" && lane.state !== "error";
+}
+
+/** Under Play, fill the free slots: every live lane runs when they fit, else the next lanes in turn get one check. */
+function grantTurns(): void {
+  if (!playing) return;
+  const waiting = lanes.filter(live);
+  if (waiting.length <= SLOTS) {
+    for (const lane of waiting) {
+      if (!turn.has(lane) || lane.state === "paused") send(lane, { type: "play" });
+      turn.add(lane);
+    }
+    return;
+  }
+  for (let k = 0; k < lanes.length && turn.size < SLOTS; k++) {
+    const lane = lanes[(nextTurn + k) % lanes.length];
+    if (!live(lane) || turn.has(lane)) continue;
+    turn.add(lane);
+    send(lane, { type: "step" });
+    nextTurn = (lanes.indexOf(lane) + 1) % lanes.length;
+    k = -1; // start over from the new position
+  }
+}
+
+function play(): void {
+  playing = true;
+  turn.clear();
+  grantTurns();
+}
+
+function stopPlaying(): void {
+  playing = false;
+  turn.clear();
+}
+
 function startRace(first: "play" | "step"): void {
   if (lanes.length > 0 || entries.length === 0) return;
   workerUrl ??= URL.createObjectURL(new Blob([$("pg-worker").textContent ?? ""], { type: "text/javascript" }));
@@ -229,9 +276,10 @@ function startRace(first: "play" | "step"): void {
       render();
     };
     worker.postMessage({ type: "init", config: entry.config, wasm: wasmBytes().slice(0), probeEvery, sample });
-    worker.postMessage({ type: first });
+    if (first === "step") worker.postMessage({ type: "step" });
     return lane;
   });
+  if (first === "play") play();
   render();
 }
 
@@ -256,16 +304,21 @@ function receive(lane: Lane, m: FromWorker): void {
       break;
     case "state":
       lane.state = m.state;
+      if (m.state === "paused" && playing && turn.delete(lane)) grantTurns(); // its turn ended at a check
       break;
     case "done":
       checkRunResult(m.result);
       lane.result = m.result;
       chartsDirty = true;
       lane.state = "done";
+      turn.delete(lane);
+      grantTurns();
       break;
     case "error":
       lane.state = "error";
       lane.error = m.message;
+      turn.delete(lane);
+      grantTurns();
       break;
   }
   render();
@@ -273,16 +326,19 @@ function receive(lane: Lane, m: FromWorker): void {
 
 $("play").addEventListener("click", () => {
   if (lanes.length === 0) startRace("play");
-  else for (const lane of lanes) send(lane, { type: "play" });
+  else play();
 });
 $("pause").addEventListener("click", () => {
+  stopPlaying();
   for (const lane of lanes) send(lane, { type: "pause" });
 });
 $("step").addEventListener("click", () => {
+  stopPlaying();
   if (lanes.length === 0) startRace("step");
   else for (const lane of lanes) send(lane, { type: "step" });
 });
 $("reset").addEventListener("click", () => {
+  stopPlaying();
   for (const lane of lanes) lane.worker.terminate();
   lanes = [];
   $<HTMLFieldSetElement>("settings-fields").disabled = false;
@@ -380,23 +436,26 @@ function drawStatus(): void {
     ? "error"
     : states.every((s) => s === "done")
     ? "done"
-    : states.some((s) => s === "evaluating")
-    ? "evaluating"
     : states.some((s) => s === "running")
     ? "running"
+    : states.some((s) => s === "evaluating")
+    ? "evaluating"
     : states.every((s) => s === "paused" || s === "done")
     ? "paused"
     : "starting";
   statusEl.dataset.state = state;
   statusEl.dataset.step = String(step);
   statusEl.dataset.accuracyAtL = minAcc === null ? "" : String(minAcc);
+  statusEl.dataset.running = String(states.filter((s) => s === "running").length);
+  statusEl.dataset.slots = String(SLOTS);
   const rate = lanes.reduce((sum, l) => sum + (l.state === "running" ? l.stepsPerSecond ?? 0 : 0), 0);
   const errors = lanes.filter((l) => l.error).map((l) => `${l.entry.model}: ${l.error}`);
   statusEl.textContent = `${state}; step ${step} of ${settings.steps}` +
     (minAcc === null ? "" : `; accuracy at L ${lanes.length > 1 ? "(lowest) " : ""}${pct(minAcc)}`) +
     (rate > 0 ? `; ${rate.toFixed(0)} steps/s in all` : "") + (errors.length ? `; ${errors.join("; ")}` : "");
   for (const id of ["play", "pause", "step"]) {
-    $<HTMLButtonElement>(id).disabled = state === "done" || state === "error" || state === "evaluating";
+    $<HTMLButtonElement>(id).disabled = state === "error" ||
+      states.every((s) => s === "done" || s === "evaluating");
   }
 }
 
@@ -411,7 +470,12 @@ function cardOf(entry: RaceEntry, lane: Lane | undefined): string {
   const at = (k: number) =>
     pct(final?.find((a) => a.length === k * r.L)?.accuracy ?? live.find((p) => p.length === k * r.L)?.accuracy);
   const conv = lane?.result?.convergedStep ?? null;
-  return `<span class="state">${lane ? lane.state : "not started"}</span><h3>${entry.model}</h3>` +
+  const state = lane === undefined
+    ? "not started"
+    : playing && lane.state === "paused" && !turn.has(lane)
+    ? "waiting its turn"
+    : lane.state;
+  return `<span class="state">${state}</span><h3>${entry.model}</h3>` +
     `<div class="num">step ${last?.step ?? 0} / ${r.steps}` +
     (lane?.stepsPerSecond ? ` · ${lane.stepsPerSecond.toFixed(0)} steps/s` : "") + `</div>` +
     `<div class="num">loss ${last ? last.loss.toFixed(3) : "–"} · held-out ${pct(last?.accuracy)}</div>` +

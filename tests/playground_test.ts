@@ -275,6 +275,25 @@ Deno.test({
     await page.waitFor(`document.getElementById("status").dataset.state === "done"`, 20_000, "the end");
     assert.equal((await status(page)).step, "150");
 
+    // A race of more models than free cores takes turns: never more workers train than the page leaves room for.
+    await page.navigate(
+      pageUrl(built.path, "#model=mamba,tf-rope,hybrid&L=16&steps=200&far=none&autorun=1").replace("#", "?race#"),
+    );
+    let most = 0, waited = false, r = await status(page);
+    const raceEnd = performance.now() + 60_000;
+    while (r.state !== "done") {
+      assert.ok(!["error", "invalid"].includes(r.state), `the race says ${r.state}: ${JSON.stringify(r)}`);
+      assert.ok(performance.now() < raceEnd, `the race is not done after 60 s: ${JSON.stringify(r)}`);
+      most = Math.max(most, Number(r.running ?? 0));
+      waited ||= await page.evaluate<boolean>(`document.body.textContent.includes("waiting its turn")`);
+      await new Promise((res) => setTimeout(res, 30));
+      r = await status(page);
+    }
+    assert.ok(most >= 1 && most <= Number(r.slots), `${most} workers trained at once, ${r.slots} allowed`);
+    if (Number(r.slots) < 3) assert.ok(waited, "a model waited its turn");
+    const raced = await page.evaluate<RunResult[]>("recallPlayground.runFiles()");
+    assert.deepEqual(raced.map((x) => x.stepsRun), [200, 200, 200]);
+
     // Refusals: beside the field, resolve()'s words, and Play starts nothing.
     await page.navigate(pageUrl(built.path, "#model=tf-rope,hybrid&L=16&tau=15").replace("#", "?refused#"));
     const tauError = await page.evaluate<string>(`document.querySelector('[data-error-for="tau"]').textContent`);
