@@ -8,7 +8,8 @@
  * contains Deno API calls (a module with file access pulled in) and a page over MAX_PAGE_BYTES.
  *
  * --screenshot FILE also opens the page in headless Chromium with --hash, lets it train to the end and saves a PNG;
- * --measure HASH trains the hash's first model in the page and with `deno task run` and prints both speeds.
+ * --measure HASH trains the hash's first model in the page and with `deno task run` and prints both speeds;
+ * --measure-race HASH races the hash's models in the page and prints the race's time and the page's long tasks.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,7 +126,7 @@ export async function buildPlayground(outDir: string = DEFAULT_OUT): Promise<Bui
 /** The race the screenshot shows: the page's defaults (all five models at L = 16, 1,000 steps), to the end. */
 export const SCREENSHOT_HASH = "model=tf-learned,tf-rope,tf-nope,mamba,hybrid&L=16&steps=1000&autorun=1";
 
-const USAGE = `deno task playground [--out DIR] [--screenshot FILE [--hash HASH]] [--measure HASH]
+const USAGE = `deno task playground [--out DIR] [--screenshot FILE [--hash HASH]] [--measure HASH] [--measure-race HASH]
 
 Build the Recall Playground: one HTML file that opens from disk (offline) and trains the models in the browser
 with the scripts' code. Open <out>/index.html by double-click (Chromium, Firefox).`;
@@ -143,6 +144,12 @@ const FLAGS: readonly FlagSpec[] = [
     type: "string",
     help:
       'Train this hash\'s first model in the page (headless Chromium) and with deno task run; print both speeds, e.g. "model=hybrid&L=64&steps=1000".',
+  },
+  {
+    name: "measure-race",
+    type: "string",
+    help:
+      "Race this hash's models in the page (headless Chromium) and print the race's time and the page's long tasks, e.g. \"model=tf-learned,tf-rope,tf-nope,mamba,hybrid&L=16&steps=1000\".",
   },
   {
     name: "browser",
@@ -164,11 +171,14 @@ if (import.meta.main) {
       `wrote ${built.path}: ${mb(built.bytes)} (page script ${mb(main)}, worker ${mb(worker)}, ` +
         `tfjs wasm ${mb(wasm)} before base64)`,
     );
-    if (f.screenshot !== undefined || (f.measure !== undefined && f.browser === "chromium")) {
+    if (
+      f.screenshot !== undefined || f["measure-race"] !== undefined ||
+      (f.measure !== undefined && f.browser === "chromium")
+    ) {
       const browser = await probeChromium();
       if (!browser.ok) throw new UsageError(`${browser.reason}; install it with: ${CHROMIUM_INSTALL}`);
     }
-    const { measure, screenshot } = await import("./measure.ts");
+    const { measure, measureRace, screenshot } = await import("./measure.ts");
     if (f.screenshot !== undefined) {
       const png = await screenshot(pageUrl(built.path, f.hash as string));
       await writeBytesAtomic(f.screenshot as string, png);
@@ -177,5 +187,6 @@ if (import.meta.main) {
     if (f.measure !== undefined) {
       console.log(await measure(built.path, f.measure as string, f.browser as "chromium" | "firefox"));
     }
+    if (f["measure-race"] !== undefined) console.log(await measureRace(built.path, f["measure-race"] as string));
   });
 }

@@ -85,3 +85,39 @@ export async function measure(pagePath: string, hash: string, browser: "chromium
     `largest loss difference over the ${cli.history.length} checks: ${diff}`,
   ].join("\n");
 }
+
+/**
+ * How the page's own thread fares while a race trains: open `hash` (its autorun dropped) in headless Chromium,
+ * watch for long tasks (over 50 ms) with a PerformanceObserver, press Play and wait for the end. One line: the race's
+ * wall time, the workers allowed at once, and the long tasks (count, median, longest).
+ */
+export async function measureRace(pagePath: string, hash: string): Promise<string> {
+  const { settings } = parseHash(hash);
+  const checked = checkSettings({ ...settings, autorun: false });
+  if (checked.errors.length > 0) {
+    throw new UsageError(`--measure-race: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
+  }
+  const page = await openInChromium(pageUrl(pagePath, toHash({ ...settings, autorun: false })));
+  try {
+    await page.waitFor(`document.getElementById("status").dataset.state === "idle"`, 30_000, "the page to load");
+    await page.evaluate(
+      `(() => { globalThis.longTasks = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) ` +
+        `globalThis.longTasks.push(e.duration); }).observe({ type: "longtask" }); ` +
+        `globalThis.raceStart = performance.now(); document.getElementById("play").click(); })()`,
+    );
+    await page.waitFor(DONE, RACE_TIMEOUT_MS, "the race to finish");
+    const r = await page.evaluate<{ seconds: number; tasks: number[]; slots: string }>(
+      `({ seconds: (performance.now() - globalThis.raceStart) / 1000, tasks: globalThis.longTasks, ` +
+        `slots: document.getElementById("status").dataset.slots })`,
+    );
+    const sorted = [...r.tasks].sort((a, b) => a - b);
+    const median = sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
+    return `race of ${
+      checked.entries.map((e) => e.model).join(", ")
+    } (${settings.steps} steps at L = ${settings.L}): ` +
+      `${r.seconds.toFixed(1)} s, ${r.slots} worker(s) at once; ${sorted.length} long tasks of the page ` +
+      `(median ${median.toFixed(0)} ms, longest ${(sorted.at(-1) ?? 0).toFixed(0)} ms)`;
+  } finally {
+    await page.close();
+  }
+}
