@@ -348,6 +348,9 @@ export function renderIndexPage(problems: readonly ProblemDefinition[], context:
     `context length and training progress, with findings computed from the numbers.</p>
 <ol class="problems">${items.join("")}</ol>
 <p><a href="playground/index.html"><strong>Recall Playground</strong></a>: train the models in the browser and ` +
-    `watch them learn (built by <code>deno task playground</code>, not by the sweeps: build it once first).</p>`;
+    `watch them learn (built by <code>deno task playground</code>, not by the sweeps: build it once first).</p>
+<p>The homework answers as PDFs: <a href="hw3.pdf">hw3.pdf</a> (Problem 1; <a href="hw3-appendix.pdf">appendix</a>) ` +
+    `and <a href="hw4.pdf">hw4.pdf</a> (Problems 2 and 3; <a href="hw4-appendix.pdf">appendix</a>), written beside ` +
+    `this page by <code>deno task pdf</code>.</p>`;
   return documentHtml("Recall Lab — reports", body);
 }
