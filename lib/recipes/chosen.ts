@@ -53,6 +53,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p2-hybrid-M4": 2.15e-3,
   "p2-mamba-M8": 4.64e-3,
   "p2-tf-rope-M8": 2.15e-3,
+  "p2-hybrid-M8": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
