@@ -54,6 +54,8 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p2-mamba-M8": 4.64e-3,
   "p2-tf-rope-M8": 2.15e-3,
   "p2-hybrid-M8": 1e-2,
+  "p2-mamba-M16": 4.64e-3,
+  "p2-tf-rope-M16": 1e-2,
 };
 
 export const RECIPE_TABLE: readonly RecipeRow[] = [
