@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RECIPE_TABLE, recipeFor } from "../lib/recipes/chosen.ts";
+import { RECIPE_TABLE, recipeFor, takeUnscreened } from "../lib/recipes/chosen.ts";
+import { unscreenedRefusal } from "../lib/cli/problem.ts";
 import {
   chooseRecipe,
   gridOf,
@@ -97,4 +98,18 @@ Deno.test("a screen's sentences say what it chose and whether the problems use i
   );
   assert.match(use, row.chosen === null ? /default recipe/ : /train this setting/);
   assert.match(screenSentences(row, [])[0], /not screened yet/);
+});
+
+Deno.test("a problem is refused before any work while a setting it trains has no screened lr, unless one is given", () => {
+  takeUnscreened();
+  for (const row of RECIPE_TABLE) recipeFor(row.setting.id);
+  const unscreened = RECIPE_TABLE.filter((r) => r.chosen === null).map((r) => r.setting.id);
+  assert.deepEqual(takeUnscreened(), unscreened, "recipeFor notes exactly the unscreened settings asked for");
+  assert.deepEqual(takeUnscreened(), [], "and taking them clears the list");
+  assert.match(
+    unscreenedRefusal("p3", ["p3-mamba-d64-M4", "p3-mamba-d64-M8"], false)!,
+    /^p3: no screened learning rate yet for p3-mamba-d64-M4, p3-mamba-d64-M8; run their screens .* or give --lr$/,
+  );
+  assert.equal(unscreenedRefusal("p3", ["p3-mamba-d64-M4"], true), null, "an explicit lr trains anyway");
+  assert.equal(unscreenedRefusal("p3", [], false), null);
 });

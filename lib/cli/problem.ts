@@ -16,6 +16,7 @@ import { runKey } from "../store/run_key.ts";
 import { ProgressBoard } from "./progress.ts";
 import { loadProblems } from "../site/pages.ts";
 import { LR_RANGE, PROTOCOL_L } from "../recipes/protocol.ts";
+import { takeUnscreened } from "../recipes/chosen.ts";
 import type { ProblemDefinition } from "../site/pages.ts";
 import type { ProblemSettings } from "../../studies/definition.ts";
 import type { SweepJob } from "../store/job.ts";
@@ -301,6 +302,25 @@ export async function problemPlan(problem: ProblemDefinition, settings: ProblemF
   return { jobs, keys, eligible, selected };
 }
 
+/**
+ * A problem trains at its settings' screened learning rates: one whose screen has not finished (no winner in
+ * lib/recipes/chosen.ts) would otherwise train at the model's default lr, under a run key the protocol never meant. A
+ * UsageError naming the settings, before any work, unless the command gives its own lr (--lr, --config, --quick).
+ */
+export function requireScreened(problem: ProblemDefinition, settings: ProblemFlags): void {
+  takeUnscreened();
+  problem.jobs(settings);
+  const refusal = unscreenedRefusal(problem.id, takeUnscreened(), settings.common.lr !== undefined);
+  if (refusal !== null) throw new UsageError(refusal);
+}
+
+/** The refusal for a problem needing the unscreened settings `missing`, or null (none, or an lr given). */
+export function unscreenedRefusal(id: string, missing: readonly string[], lrGiven: boolean): string | null {
+  if (missing.length === 0 || lrGiven) return null;
+  return `${id}: no screened learning rate yet for ${missing.join(", ")}; run their screens ` +
+    `(deno task recipes --only <setting>) and enter the winners in lib/recipes/chosen.ts, or give --lr`;
+}
+
 /** The command line recorded in results.json: --shard left out, since the file describes the whole sweep. */
 export function sweepCommand(id: string, argv: readonly string[]): string {
   const kept: string[] = [];
@@ -329,6 +349,7 @@ export async function runProblem(
 ): Promise<void> {
   const settings = problemSettings(argv, usageOf(problem), problem.defaultSeeds);
   if (!settings) return;
+  requireScreened(problem, settings);
   const plan = await problemPlan(problem, settings);
   const { jobs, selected } = plan;
   const dir = join(settings.out, problem.id);

@@ -100,8 +100,22 @@ export function recipeRow(id: string): RecipeRow {
   return row;
 }
 
-/** The config fields of the recipe chosen for setting `id` ({} when unscreened: the model's default lr). */
+/** The settings whose recipe was asked for since the last `takeUnscreened()` but is not screened yet. */
+const unscreened = new Set<string>();
+
+/**
+ * The config fields of the recipe chosen for setting `id` ({} when unscreened: the model's default lr, which a
+ * problem command refuses to train without an explicit --lr; see `takeUnscreened`).
+ */
 export function recipeFor(id: string): Partial<ExperimentConfig> {
   const c = recipeRow(id).chosen;
+  if (c === null) unscreened.add(id);
   return c === null ? {} : { lr: c.lr };
+}
+
+/** The unscreened settings `recipeFor` was asked for since the last call, in order; clears the list. */
+export function takeUnscreened(): string[] {
+  const ids = [...unscreened];
+  unscreened.clear();
+  return ids;
 }
