@@ -165,3 +165,18 @@ Deno.test("a sweep with the folder to itself is a plain loop: take a run, train 
     assert.deepEqual(again, results, "and results.json is kept as it was");
   });
 });
+
+Deno.test("a run another sweep finishes between the look and the claim is taken in, not trained again", async () => {
+  await withTempDir(async (dir) => {
+    const plan = fakePlan(dir, 1), lines: string[] = [];
+    let looks = 0; // the other sweep writes the run right after this source's first look at the disk
+    const source = claimedSource({
+      ...setup(plan, new Map(), lines),
+      finishedOnDisk: () => Promise.resolve(looks++ === 0 ? null : finished("k0")),
+    });
+    const work = await source.next();
+    assert.equal(work.kind, "found");
+    assert.equal(looks, 2, "it looked again once the claim was its own");
+    assert.equal(await exists(claimPath(plan[0])), false, "and gave the claim back");
+  });
+});

@@ -120,6 +120,13 @@ async function nextClaimed(setup: WorkSetup, state: ClaimState): Promise<Work> {
     }
     state.open.splice(k, 1);
     state.held.delete(index);
+    // Another sweep may have written the run and released its claim between the look above and this claim: look
+    // again now that the claim is ours (two --fresh sweeps under load once trained a run twice through this gap).
+    const meanwhile = await setup.finishedOnDisk(index);
+    if (meanwhile) {
+      await releaseClaim(claimPath(run));
+      return { kind: "found", index, run: meanwhile };
+    }
     if (attempt.tookOver) {
       setup.log(`${run.tag}: taking over the claim of ${holderText(attempt.tookOver)}, which is no longer running`);
     }
