@@ -227,13 +227,13 @@ function grantTurns(): void {
     }
     return;
   }
-  for (let k = 0; k < lanes.length && turn.size < SLOTS; k++) {
-    const lane = lanes[(nextTurn + k) % lanes.length];
-    if (!live(lane) || turn.has(lane)) continue;
+  while (turn.size < SLOTS) {
+    const order = lanes.map((_, k) => lanes[(nextTurn + k) % lanes.length]); // round robin from the next in turn
+    const lane = order.find((l) => live(l) && !turn.has(l));
+    if (lane === undefined) return;
     turn.add(lane);
     send(lane, { type: "step" });
     nextTurn = (lanes.indexOf(lane) + 1) % lanes.length;
-    k = -1; // start over from the new position
   }
 }
 

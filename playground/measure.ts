@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { firefoxPath, openInChromium, openInFirefox, pageUrl } from "./browser.ts";
-import { checkSettings, cliArgs, parseHash, toHash } from "./settings.ts";
+import { checkSettings, cliArgs, parseHash, type PlaygroundSettings, toHash } from "./settings.ts";
 import { UsageError } from "../lib/cli/flags.ts";
 import { checkRunResult, type RunResult } from "../lib/store/results.ts";
 
@@ -26,6 +26,15 @@ export async function screenshot(url: string): Promise<Uint8Array> {
   }
 }
 
+/** The settings checked as the page checks them; a UsageError naming `flag` and every refusal. */
+function checkedOrRefused(settings: PlaygroundSettings, flag: string): ReturnType<typeof checkSettings> {
+  const checked = checkSettings(settings);
+  if (checked.errors.length > 0) {
+    throw new UsageError(`${flag}: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
+  }
+  return checked;
+}
+
 /**
  * Train the first model of `hash` in the page (in headless Chromium or Firefox) and with `deno task run`; one line
  * each, and whether they agree.
@@ -33,10 +42,7 @@ export async function screenshot(url: string): Promise<Uint8Array> {
 export async function measure(pagePath: string, hash: string, browser: "chromium" | "firefox"): Promise<string> {
   const { settings } = parseHash(hash);
   const one = { ...settings, models: settings.models.slice(0, 1), autorun: true };
-  const checked = checkSettings(one);
-  if (checked.errors.length > 0) {
-    throw new UsageError(`--measure: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
-  }
+  const checked = checkedOrRefused(one, "--measure");
   const url = pageUrl(pagePath, toHash(one));
   let page;
   if (browser === "firefox") {
@@ -93,10 +99,7 @@ export async function measure(pagePath: string, hash: string, browser: "chromium
  */
 export async function measureRace(pagePath: string, hash: string): Promise<string> {
   const { settings } = parseHash(hash);
-  const checked = checkSettings({ ...settings, autorun: false });
-  if (checked.errors.length > 0) {
-    throw new UsageError(`--measure-race: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`);
-  }
+  const checked = checkedOrRefused({ ...settings, autorun: false }, "--measure-race");
   const page = await openInChromium(pageUrl(pagePath, toHash({ ...settings, autorun: false })));
   try {
     await page.waitFor(`document.getElementById("status").dataset.state === "idle"`, 30_000, "the page to load");

@@ -302,18 +302,6 @@ export async function problemPlan(problem: ProblemDefinition, settings: ProblemF
   return { jobs, keys, eligible, selected };
 }
 
-/**
- * A problem trains at its settings' screened learning rates: one whose screen has not finished (no winner in
- * lib/recipes/chosen.ts) would otherwise train at the model's default lr, under a run key the protocol never meant. A
- * UsageError naming the settings, before any work, unless the command gives its own lr (--lr, --config, --quick).
- */
-export function requireScreened(problem: ProblemDefinition, settings: ProblemFlags): void {
-  takeUnscreened();
-  problem.jobs(settings);
-  const refusal = unscreenedRefusal(problem.id, takeUnscreened(), settings.common.lr !== undefined);
-  if (refusal !== null) throw new UsageError(refusal);
-}
-
 /** The refusal for a problem needing the unscreened settings `missing`, or null (none, or an lr given). */
 export function unscreenedRefusal(id: string, missing: readonly string[], lrGiven: boolean): string | null {
   if (missing.length === 0 || lrGiven) return null;
@@ -349,8 +337,13 @@ export async function runProblem(
 ): Promise<void> {
   const settings = problemSettings(argv, usageOf(problem), problem.defaultSeeds);
   if (!settings) return;
-  requireScreened(problem, settings);
+  // A problem trains at its settings' screened learning rates: one whose screen has not finished (no winner in
+  // lib/recipes/chosen.ts) would otherwise train at the model's default lr, under a run key the protocol never meant.
+  // Refused before any work, unless the command gives its own lr (--lr, --config, --quick).
+  takeUnscreened();
   const plan = await problemPlan(problem, settings);
+  const refusal = unscreenedRefusal(problem.id, takeUnscreened(), settings.common.lr !== undefined);
+  if (refusal !== null) throw new UsageError(refusal);
   const { jobs, selected } = plan;
   const dir = join(settings.out, problem.id);
   const command = sweepCommand(problem.id, argv);

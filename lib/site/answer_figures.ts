@@ -78,14 +78,15 @@ function seriesStyles(series: readonly Series[]): Map<Series, { name: string; co
       const extra = fields.map((f) => fieldText(f, fieldOf(s, f)));
       styles.set(s, {
         name: extra.length === 0 ? modelSpec(model).label : `${modelSpec(model).label}, ${extra.join(", ")}`,
-        color: seedColor(model, i, mine.length),
+        color: shadeFor(model, i, mine.length),
       });
     });
   }
   return styles;
 }
 
-function seedColor(model: ModelName, i: number, n: number): string {
+/** The i-th of n shades of a model's colour (its seeds, or its settings). */
+function shadeFor(model: ModelName, i: number, n: number): string {
   const hue = modelSpec(model).color;
   return n <= 1 ? hue : shadeOf(hue, 0.45 - (0.85 * i) / (n - 1));
 }
@@ -123,7 +124,7 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
     if (!split) continue;
     s.evaluated.forEach((r, i) => {
       const seedName = `${name}, seed ${r.config.seed}${r.convergedStep === null ? " (not converged)" : ""}`;
-      colors.push({ name: seedName, color: seedColor(s.model, i, s.evaluated.length), dashed: false });
+      colors.push({ name: seedName, color: shadeFor(s.model, i, s.evaluated.length), dashed: false });
       for (const p of upToThreeL(r)) {
         lines.push({
           panel: `${name}: seeds split`,
@@ -205,7 +206,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
     const panel = styles.get(s)!.name;
     s.runs.forEach((r, i) => {
       const name = `${panel}, seed ${r.config.seed}`;
-      colors.push({ name, color: seedColor(s.model, i, s.runs.length), dashed: false });
+      colors.push({ name, color: shadeFor(s.model, i, s.runs.length), dashed: false });
       for (const h of thinLog(r.history.filter((p) => p.step > 0), 32, (p) => p.step === r.convergedStep)) {
         lines.push({
           panel,
