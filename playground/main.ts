@@ -48,7 +48,7 @@ const FIELD_IDS = ["K", "d", "M", "L", "tau", "seed", "steps", "batch", "lr", "h
 let settings: PlaygroundSettings = parseHash(location.hash).settings;
 let entries: RaceEntry[] = [];
 let lanes: Lane[] = [];
-let wasm: ArrayBuffer | null = null;
+let wasmBase64: string | null = null;
 let workerUrl: string | null = null;
 let sample: number[] = [];
 let draws = 0;
@@ -201,15 +201,10 @@ function send(lane: Lane, message: ToWorker): void {
   if (lane.state !== "error") lane.worker.postMessage(message);
 }
 
-function wasmBytes(): ArrayBuffer {
-  if (wasm === null) {
-    const text = $("pg-wasm").textContent ?? "";
-    const binary = atob(text.trim());
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    wasm = bytes.buffer;
-  }
-  return wasm;
+/** The inlined binary, still base64: each worker decodes its own copy off this thread. */
+function wasmText(): string {
+  wasmBase64 ??= ($("pg-wasm").textContent ?? "").trim();
+  return wasmBase64;
 }
 
 function live(lane: Lane): boolean {
@@ -275,7 +270,7 @@ function startRace(first: "play" | "step"): void {
       lane.error = e.message || "the worker failed to start";
       render();
     };
-    worker.postMessage({ type: "init", config: entry.config, wasm: wasmBytes().slice(0), probeEvery, sample });
+    worker.postMessage({ type: "init", config: entry.config, wasmBase64: wasmText(), probeEvery, sample });
     if (first === "step") worker.postMessage({ type: "step" });
     return lane;
   });
@@ -775,13 +770,16 @@ function drawInside(): void {
     ).join("");
     drawnProbe.clear();
   }
-  for (const lane of lanes) {
-    if (drawnProbe.get(lane.entry.model) === lane.probe && drawnProbe.has(lane.entry.model)) continue;
-    drawnProbe.set(lane.entry.model, lane.probe);
-    const panel = $(`probe-${lane.entry.model}`);
-    panel.innerHTML = probeHtml(lane);
-    drawHeatJobs(panel);
-  }
+  // One panel a frame: five probes often arrive together (the workers start and check in step), and drawing them
+  // all in one frame is one long task of the page; the rest wait for the next frames.
+  const stale = lanes.filter((l) => !drawnProbe.has(l.entry.model) || drawnProbe.get(l.entry.model) !== l.probe);
+  if (stale.length === 0) return;
+  const lane = stale[0];
+  drawnProbe.set(lane.entry.model, lane.probe);
+  const panel = $(`probe-${lane.entry.model}`);
+  panel.innerHTML = probeHtml(lane);
+  drawHeatJobs(panel);
+  if (stale.length > 1) render();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -11,8 +11,11 @@ export type ToWorker =
   | {
     readonly type: "init";
     readonly config: ExperimentConfig;
-    /** tfjs-backend-wasm's SIMD binary (the page holds it inlined; no network). */
-    readonly wasm: ArrayBuffer;
+    /**
+     * tfjs-backend-wasm's SIMD binary as the page holds it inlined (base64; no network). The worker decodes it, so
+     * the page's thread does not.
+     */
+    readonly wasmBase64: string;
     /** Steps between live probes and accuracy at L, 2L, 3L (a multiple of the check interval is exact). */
     readonly probeEvery: number;
     readonly sample: readonly number[];

@@ -161,7 +161,10 @@ function runResult(
 }
 
 async function run(message: Extract<ToWorker, { type: "init" }>): Promise<void> {
-  const url = URL.createObjectURL(new Blob([message.wasm], { type: "application/wasm" }));
+  const binary = atob(message.wasmBase64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/wasm" }));
   // Only the SIMD binary is inlined (every current browser has WebAssembly SIMD); threads need cross-origin
   // isolation, which a page opened from disk does not have, so tfjs picks this one.
   setWasmPaths({
