@@ -221,3 +221,25 @@ Deno.test("a seed list of probe scores formats as scores, one value when the see
   assert.equal(ANSWER_FORMATS.scores([0.5, 0.501]), "0.50");
   assert.throws(() => ANSWER_FORMATS.scores([0.5, null]), /missing seeds/);
 });
+
+Deno.test("distractors and no_distractors read the same rows with training's fillers and with none from the query set", () => {
+  const rope = [0, 1].map((seed) => fixtureRun({ model: "tf-rope", M: 4, d: 8, tau: 1, seed }));
+  const fns = (second: number) =>
+    answerFunctions(rope, {
+      probes: new Map(rope.map((r, i) => [
+        r.key,
+        fixtureProbe(r, {
+          outside: { usual: [1, i === 0 ? 0.5 : second, 0.2], outside: [1, 0.9, 0.6] },
+        }),
+      ])),
+    });
+  const text = '{{ distractors(model="tf-rope") | range }} against {{ no_distractors(model="tf-rope") | range }}' +
+    '{{ check: min(diff(no_distractors(model="tf-rope"), distractors(model="tf-rope"))) > 0.2 }}';
+  assert.equal(fill(text, "x", fns(0.6), ANSWER_FORMATS), "55% [50–60%] against 90%");
+  assert.throws(() => fill(text, "x", fns(0.8), ANSWER_FORMATS), /does not hold/);
+  assert.equal(fill('{{ distractors(model="tf-rope", at="3L") | range }}', "x", fns(0.6), ANSWER_FORMATS), "20%");
+  assert.throws(
+    () => fill('{{ distractors(model="tf-rope", at="4L") | range }}', "x", fns(0.6), ANSWER_FORMATS),
+    /scored/,
+  );
+});

@@ -39,7 +39,9 @@ Deno.test("runs with a probe file get heat maps and line charts on a self-contai
     await probeDir(dir, runs, { options: SMALL, log: () => {} });
     const parts = probeParts(results, await readProbes(dir, results.runs));
     const ids = parts.map((p) => p.id);
-    for (const id of ["distance", "query", "short", "attention-scores", "attention-aligned", "mamba-delta"]) {
+    for (
+      const id of ["distance", "query", "outside", "short", "attention-scores", "attention-aligned", "mamba-delta"]
+    ) {
       assert.ok(ids.includes(`p2-probe-${id}`), `missing part ${id}: ${ids}`);
     }
     const html = renderProblemPage(problemOf(results), results, { results: new Map() }, parts);

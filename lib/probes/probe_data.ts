@@ -50,6 +50,24 @@ export function placedBatch(rng: RandomStream, spec: ArSpec, length: number, pla
 }
 
 /**
+ * The same rows as `batch` (query, value, their positions, labels) with every filler replaced by a token from
+ * outside the query set (M..K-1, drawn from `rng`, one int(K - M) per filler from left to right): no other
+ * candidate query appears. M = K leaves no such token: an error.
+ */
+export function fillersOutsideQueries(rng: RandomStream, spec: ArSpec, batch: ArBatch): ArBatch {
+  if (spec.M >= spec.K) throw new Error(`fillersOutsideQueries: no token is outside the query set when M = K`);
+  const l = batch.length;
+  const tokens = batch.tokens.slice(); // [b, l]
+  for (let r = 0; r < batch.batch; r++) {
+    const i = batch.queryIndex[r];
+    for (let p = 0; p < l; p++) {
+      if (p !== i && p !== i + spec.tau && p !== l - 1) tokens[r * l + p] = spec.M + rng.int(spec.K - spec.M);
+    }
+  }
+  return { ...batch, tokens };
+}
+
+/**
  * `count` distances (final query position minus first query position) spread evenly over every legal one at
  * this length, tau+1 .. l-1, ascending and distinct (all of them when there are fewer than `count`).
  */

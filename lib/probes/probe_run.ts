@@ -15,14 +15,14 @@ import { type RunModel, type RunSettings, settingsOf } from "../training/config.
 import { sequencesPerForward } from "../training/train.ts";
 import { substream } from "../task/random.ts";
 import type { ArBatch } from "../task/ar_data.ts";
-import { distanceGrid, placedBatch } from "./probe_data.ts";
+import { distanceGrid, fillersOutsideQueries, placedBatch } from "./probe_data.ts";
 import { traceForward } from "./probe_forward.ts";
 import { AttentionAccumulator, type AttentionStats } from "./attention_probe.ts";
 import { MambaAccumulator, type MambaStats } from "./mamba_probe.ts";
 import { modelTensors } from "../models/model_weights.ts";
 
-/** 2: `wrongOffsets`. */
-export const PROBE_SCHEMA = 2;
+/** 2: `wrongOffsets`; 3: `outsideQueries`. */
+export const PROBE_SCHEMA = 3;
 
 /** Offsets after the first query the wrong-answer probe looks at: 1 .. WRONG_OFFSETS. */
 export const WRONG_OFFSETS = 20;
@@ -94,6 +94,18 @@ export interface WrongOffsets {
   readonly samples: number;
 }
 
+/**
+ * Whether the other candidate queries are what a model trips on: accuracy at L, 2L and 3L on the same rows (query,
+ * value, first query position) with training's fillers (`usual`: any token but q, so the other M - 1 candidate
+ * queries appear about (M - 1)/(K - 1) of the time) and with every filler from outside the query set (`outside`).
+ */
+export interface OutsideQueries {
+  readonly lengths: number[];
+  readonly usual: number[];
+  readonly outside: number[];
+  readonly samples: number;
+}
+
 /** What `<key>.probe.json` holds. */
 export interface ProbeResult {
   readonly schema: typeof PROBE_SCHEMA;
@@ -109,6 +121,8 @@ export interface ProbeResult {
   };
   /** Null when L is too short to place 20 tokens after the first query. */
   readonly wrongOffsets: WrongOffsets | null;
+  /** Null when M = 1 (no other candidate query exists) or M = K (no token is outside the query set). */
+  readonly outsideQueries: OutsideQueries | null;
   readonly attention: AttentionLayerProbe[];
   readonly mamba: MambaLayerProbe[];
 }
@@ -195,6 +209,29 @@ function shortLengthAccuracy(model: RunModel, o: ProbeOptions): ShortLengthAccur
     return positions.map((i) => (i < fits.length ? means[i] : null));
   });
   return { lengths, positions, accuracy, samples: o.accuracySamples };
+}
+
+/** Sequences per length the outside-the-query-set probe scores (each twice: usual and outside fillers). */
+const OUTSIDE_SAMPLES = 512;
+
+/** See OutsideQueries. */
+export function outsideQueries(
+  model: RunModel,
+  lengths: readonly number[],
+  samples: number = OUTSIDE_SAMPLES,
+): OutsideQueries | null {
+  const c = model.config;
+  if (c.M === 1 || c.M >= c.K) return null;
+  const usual: number[] = [], outside: number[] = [];
+  for (const length of lengths) {
+    const rng = substream(c.seed, `probe:outside:length=${length}`);
+    const firstQuery = Int32Array.from({ length: samples }, () => rng.int(length - c.tau - 1));
+    const batch = placedBatch(rng, c, length, { firstQuery });
+    const score = (b: ArBatch) => correctness(model, b).reduce((a, h) => a + h, 0) / samples;
+    usual.push(score(batch));
+    outside.push(score(fillersOutsideQueries(rng, c, batch)));
+  }
+  return { lengths: [...lengths], usual, outside, samples };
 }
 
 /** Sequences the wrong-answer probe scores at length L. */
@@ -305,6 +342,7 @@ export function probeModel(model: RunModel, key: string, options: ProbeOptions =
       shortLengths: shortLengthAccuracy(model, options),
     },
     wrongOffsets: wrongOffsets(model),
+    outsideQueries: outsideQueries(model, lengths),
     attention,
     mamba,
   };

@@ -21,6 +21,9 @@
  *   wrong(..., offset=o)    the share of the wrong answers at L that are the token o positions after the query's
  *                           first occurrence (1/(K-1) for an answer at random; null for a seed with no wrong answer)
  *   queries(..., above=0.9) M > 1: how many of the M query tokens a seed answers at L with at least that accuracy
+ *   distractors(..., at="2L"), no_distractors(..., at="2L")   1 < M < K: accuracy on the same sequences (query,
+ *                           value, positions) with training's fillers, among which the other M - 1 candidate queries
+ *                           appear, and with every filler drawn from outside the query set; at L, 2L or 3L
  * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
@@ -42,6 +45,7 @@ import type { ProbeResult } from "../probes/probe_run.ts";
 import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import {
   distanceSplit,
+  fillersAt,
   inductionAt,
   lagAt,
   queriesLearned,
@@ -139,6 +143,8 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
       if (typeof above !== "number") throw new Error("queries(): above= takes a number");
       return queriesLearned(seed, above)?.learned ?? null;
     }, ["above"]),
+    distractors: probed((seed, named) => fillersAt(seed, multiple(seed, named, "2L"), "usual"), ["at"]),
+    no_distractors: probed((seed, named) => fillersAt(seed, multiple(seed, named, "2L"), "outside"), ["at"]),
     wrong: probed((seed, named) => {
       if (typeof named.offset !== "number") throw new Error("wrong() needs offset=o");
       return wrongAtOffset(seed, named.offset);

@@ -159,6 +159,18 @@ export function wrongAtOffset(seed: Seed, offset: number): number | null {
   return w.share[k];
 }
 
+/**
+ * Accuracy at `k` x L on the outside-the-query-set probe's rows: with training's fillers (`usual`) or with every
+ * filler outside the query set (`outside`); null without the probe or where it does not apply (M = 1 or M = K).
+ */
+export function fillersAt(seed: Seed, k: number, which: "usual" | "outside"): number | null {
+  const o = seed.probe?.outsideQueries;
+  if (o === undefined || o === null) return null;
+  const j = o.lengths.indexOf(k * seed.run.config.L);
+  if (j < 0) throw new Error(`at=${k}L: the probe scored lengths ${o.lengths.join(", ")}`);
+  return o[which][j];
+}
+
 /** The queries (1..M) a seed answers with ≥ `threshold` accuracy at L, from the per-query probe. */
 export function queriesLearned(seed: Seed, threshold: number): { learned: number; of: number } | null {
   const c = seed.probe?.accuracy.byQuery.find((x) => x.length === seed.run.config.L);

@@ -473,6 +473,55 @@ function mambaParts(idBase: string, runs: readonly Probed[]): Part[] {
 }
 
 /** The probe Parts of a problem page: none when no run in `dir` has a probe file. */
+/** The setting's name of a probed run (its legend name without the seed). */
+function settingOf(p: Probed): string {
+  return p.name.replace(/, seed \d+$/, "");
+}
+
+function outsidePart(id: string, runs: readonly Probed[]): Part | null {
+  const probed = runs.filter((p) => p.probe.outsideQueries != null);
+  if (probed.length === 0) return null;
+  const settings = [...new Set(probed.map(settingOf))];
+  const lines: ProbeLine[] = [];
+  const sentences: string[] = [];
+  for (const setting of settings) {
+    const seeds = probed.filter((p) => settingOf(p) === setting);
+    const o0 = seeds[0].probe.outsideQueries!, L = seeds[0].run.config.L;
+    const at = (which: "usual" | "outside", j: number) => mean(seeds.map((p) => p.probe.outsideQueries![which][j]))!;
+    const points = (which: "usual" | "outside") => o0.lengths.map((l, j) => ({ x: l / L, y: at(which, j) }));
+    lines.push({ name: "training's fillers", color: "#888", facet: setting, points: points("usual") });
+    lines.push({
+      name: "fillers outside the query set",
+      color: seeds[0].color,
+      facet: setting,
+      points: points("outside"),
+    });
+    sentences.push(
+      `${setting} (${seeds.length} seed${seeds.length === 1 ? "" : "s"}): ` +
+        o0.lengths.map((l, j) => `${lengthLabel(l, L)} ${pct(at("usual", j))} → ${pct(at("outside", j))}`).join(", ") +
+        ".",
+    );
+  }
+  return {
+    id,
+    title: "Probe: the other candidate queries as distractors (1 < M < K)",
+    chart: () =>
+      probeLineChart({
+        id,
+        lines,
+        xLabel: "length (multiples of L)",
+        yLabel: "accuracy",
+        caption: `Accuracy on the same ${probed[0].probe.outsideQueries!.samples} sequences per length (query, value ` +
+          `and their positions unchanged), mean over seeds: with the fillers drawn as in training, so that the other ` +
+          `M − 1 candidate queries appear among them (grey), and with every filler replaced by a token outside the ` +
+          `query set (colour). A gap means the other candidates are what the model trips on; no gap means the length ` +
+          `itself.`,
+      }),
+    findings: [{ heading: null, sentences }],
+    note: null,
+  };
+}
+
 export function probeParts(results: ProblemResults, probes: ReadonlyMap<string, ProbeResult>): Part[] {
   if (probes.size === 0) return [];
   const runs = probedRuns(results, probes);
@@ -480,6 +529,7 @@ export function probeParts(results: ProblemResults, probes: ReadonlyMap<string, 
   const parts: (Part | null)[] = [
     distancePart(`${id}-distance`, runs),
     queryPart(`${id}-query`, runs),
+    outsidePart(`${id}-outside`, runs),
     shortPart(`${id}-short`, runs),
     ...attentionParts(`${id}-attention`, runs),
     ...mambaParts(`${id}-mamba`, runs),
