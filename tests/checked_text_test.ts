@@ -243,3 +243,27 @@ Deno.test("distractors and no_distractors read the same rows with training's fil
     /scored/,
   );
 });
+
+Deno.test("levels counts the partial levels a run's held-out accuracy rested at: one query at a time, or together", () => {
+  const base = fixtureRun({ model: "mamba", M: 4, d: 8, tau: 1, seed: 0 });
+  const K = base.config.K, level = (k: number) => (k + (4 - k) / K) / 4;
+  // Every 50 steps: 20 checks at chance, 20 at one query, 20 at three, then solved; the other seed jumps at once.
+  const staged = [
+    ...Array(20).fill(1 / K),
+    ...Array(20).fill(level(1)),
+    ...Array(20).fill(level(3)),
+    ...Array(20).fill(1),
+  ];
+  const direct = [...Array(60).fill(1 / K), ...Array(20).fill(1)];
+  const history = (acc: number[]) => acc.map((a, j) => ({ step: 50 * (j + 1), loss: 1, accuracy: a }));
+  const mamba = [staged, direct].map((acc, seed) => ({
+    ...fixtureRun({ model: "mamba", M: 4, d: 8, tau: 1, seed }),
+    history: history(acc),
+  }));
+  const fns = answerFunctions(mamba);
+  assert.equal(fill("{{ partial(3, 4, 16) | pct }}", "x", fns, ANSWER_FORMATS), "76.6%");
+  assert.equal(fill('{{ levels(model="mamba", M=4) | counts }}', "x", fns, ANSWER_FORMATS), "1 [0–2]");
+  assert.equal(fill('{{ max(levels(model="mamba", M=4, steps=1001)) | int }}', "x", fns, ANSWER_FORMATS), "0");
+  const claim = '{{ check: min(levels(model="mamba", M=4)) >= 1 }}';
+  assert.throws(() => fill(claim, "x", fns, ANSWER_FORMATS), /does not hold/);
+});

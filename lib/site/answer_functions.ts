@@ -8,6 +8,8 @@
  *   final(...)           held-out accuracy at the last check
  *   heldout(..., step=N) held-out accuracy at the last check at or before step N (how far training had got)
  *   params(...)          the trainable parameters (the fixed embedding not counted)
+ *   levels(..., steps=500, within=0.02)   M > 1: how many of the M - 1 levels between chance and solved, partial(k,
+ *                        M, K) for k = 1 .. M-1, the held-out accuracy rested at (within 0.02, at least 500 steps)
  * and, from the runs' probe files (null for a seed not probed; a selection with no probe at all is an error):
  *   induction(..., at="L")  the induction score: the weight the final query's best head (last attention layer,
  *                           chosen at L) puts on the value's position i+tau, at that length
@@ -28,7 +30,8 @@
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
  * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
- * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key. Reductions over a
+ * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key;
+ * partial(k, M, K) = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a
  * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
  * the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
  * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
@@ -46,6 +49,8 @@ import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import {
   distanceSplit,
   fillersAt,
+  levelsHeld,
+  partialLevel,
   inductionAt,
   lagAt,
   queriesLearned,
@@ -172,6 +177,17 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     }, ["at"]),
     conv: lookup((r) => r.convergedStep),
     params: lookup((r) => r.paramCount),
+    levels: lookup((r, named) => {
+      const minSteps = named.steps ?? 500, within = named.within ?? 0.02;
+      if (typeof minSteps !== "number" || typeof within !== "number") {
+        throw new Error("levels(): steps= and within= take numbers");
+      }
+      return levelsHeld(r, minSteps, within);
+    }, ["steps", "within"]),
+    partial: ([k, M, K]) => {
+      if (![k, M, K].every((x) => typeof x === "number")) throw new Error("partial(k, M, K) takes three numbers");
+      return partialLevel(k as number, M as number, K as number);
+    },
     final: lookup((r) => r.history.at(-1)?.accuracy ?? null),
     heldout: lookup((r, named) => {
       const step = named.step;

@@ -178,6 +178,36 @@ export function queriesLearned(seed: Seed, threshold: number): { learned: number
   return { learned: c.accuracy.filter((a) => a >= threshold).length, of: seed.run.config.M };
 }
 
+/**
+ * The held-out accuracy of a model that answers k of the M queries and guesses among the K tokens on the rest:
+ * (k + (M - k)/K) / M.
+ */
+export function partialLevel(k: number, M: number, K: number): number {
+  return (k + (M - k) / K) / M;
+}
+
+/**
+ * How many of the levels between chance and all queries (k = 1 .. M-1 answered, `partialLevel`) a run's held-out
+ * accuracy stayed at, within `within` of the level, for at least `minSteps` steps in all (each check counts for the
+ * steps since the one before): a run that learns its queries one at a time rests on several; one that learns them
+ * together on none. Null for M = 1 (no level between chance and solved).
+ */
+export function levelsHeld(run: RunResult, minSteps: number, within: number): number | null {
+  const { M, K } = run.config;
+  if (M <= 1) return null;
+  const h = run.history;
+  let held = 0;
+  for (let k = 1; k < M; k++) {
+    const level = partialLevel(k, M, K);
+    let steps = 0;
+    h.forEach((p, j) => {
+      if (Math.abs(p.accuracy - level) <= within) steps += p.step - (j === 0 ? 0 : h[j - 1].step);
+    });
+    if (steps >= minSteps) held++;
+  }
+  return held;
+}
+
 /** Values of `read` over the seeds that have it. */
 export function valuesOver(seeds: readonly Seed[], read: (s: Seed) => number | null): number[] {
   return seeds.map(read).filter((v): v is number => v !== null && Number.isFinite(v));
