@@ -267,3 +267,19 @@ Deno.test("levels counts the partial levels a run's held-out accuracy rested at:
   const claim = '{{ check: min(levels(model="mamba", M=4)) >= 1 }}';
   assert.throws(() => fill(claim, "x", fns, ANSWER_FORMATS), /does not hold/);
 });
+
+Deno.test("known keeps the seeds with a value, so min and max can range over the seeds that converged", () => {
+  const rs = runs([1, 1, 1]);
+  const capped = { ...rs[1], convergedStep: null, status: "cap" as const };
+  const fns = answerFunctions([rs[0], capped, rs[2], rs[3]]);
+  const text = '{{ min(known(conv(model="mamba"))) | steps }}–{{ max(known(conv(model="mamba"))) | steps }}';
+  assert.equal(
+    fill(text, "x", fns, ANSWER_FORMATS),
+    `${Math.min(rs[0].convergedStep!, rs[2].convergedStep!).toLocaleString("en-US")}–${
+      Math.max(rs[0].convergedStep!, rs[2].convergedStep!).toLocaleString("en-US")
+    }`,
+  );
+  assert.throws(() => fill('{{ min(conv(model="mamba")) | steps }}', "x", fns, ANSWER_FORMATS), /missing seeds/);
+  const none = answerFunctions([capped]);
+  assert.throws(() => fill('{{ min(known(conv(model="mamba"))) | steps }}', "x", none, ANSWER_FORMATS), /no value/);
+});

@@ -30,9 +30,10 @@
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
  * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
- * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key;
- * partial(k, M, K) = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a
- * seed list: mean, min, max (all seeds must have a value), count_at_least(list, x). Selecting no run is an error naming
+ * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key; partial(k, M, K)
+ * = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a seed list:
+ * mean, min, max (all seeds must have a value), count_at_least(list, x); known(list) keeps the seeds that have a value
+ * (min(known(conv(...))): the first convergence among the seeds that converged). Selecting no run is an error naming
  * the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
  * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
  * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
@@ -49,10 +50,10 @@ import type { LongEval, WhichWeights } from "../probes/long_file.ts";
 import {
   distanceSplit,
   fillersAt,
-  levelsHeld,
-  partialLevel,
   inductionAt,
   lagAt,
+  levelsHeld,
+  partialLevel,
   queriesLearned,
   retentionBeyond2L,
   type Seed,
@@ -199,6 +200,11 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     mean: ([v]) => {
       const xs = complete(v, "mean");
       return xs.reduce((a, b) => a + b, 0) / xs.length;
+    },
+    known: ([v]) => {
+      const xs = seedList(v, "known").filter((x) => x !== null);
+      if (xs.length === 0) throw new Error(`known() of a list with no value (${JSON.stringify(v)})`);
+      return xs;
     },
     min: ([v]) => Math.min(...complete(v, "min")),
     max: ([v]) => Math.max(...complete(v, "max")),
