@@ -57,3 +57,15 @@ Deno.test("a model in several settings gets a line per setting, named by what di
     "Mamba, M = 4, seed 1",
   ]);
 });
+
+Deno.test("the training figure draws, per M > 1, the levels of k queries answered and the rest guessed", () => {
+  const multi = [4, 8].map((M) => fixtureRun({ model: "mamba", M, d: 8, tau: 1, seed: 0 }));
+  const html = trainingFigure("p2t", multi, "(a)");
+  assert.match(html, /Dotted: the accuracy of a model that answers k of the M queries/);
+  const dotted = (h: string) => (h.match(/stroke-dasharray="1 3"/g) ?? []).length;
+  const ruleLines = (h: string) => (h.match(/<line /g) ?? []).length;
+  assert.ok(dotted(html) >= 1, "the levels are drawn");
+  const single = trainingFigure("p1t", [fixtureRun({ model: "mamba", M: 1, d: 8, tau: 1, seed: 0 })], "(c)");
+  assert.doesNotMatch(single, /Dotted: the accuracy/);
+  assert.ok(ruleLines(html) - ruleLines(single) >= 3 + 7, "3 levels at M = 4 and 7 at M = 8");
+});

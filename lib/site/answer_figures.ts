@@ -19,6 +19,7 @@ import { escapeHtml, fieldText, listText, pct, steps } from "./format.ts";
 import { fieldOf, groupSeries, type Series, upToThreeL, varyingFields } from "./series.ts";
 import { type ModelName, modelSpec } from "../models/model_table.ts";
 import { shadeOf } from "./charts.ts";
+import { partialLevel } from "./evidence.ts";
 
 /** Whether a series' seeds split: some converged and some did not. */
 export function seedsSplit(s: Series): boolean {
@@ -232,6 +233,15 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   }
   const panels = [...new Set(lines.map((l) => l.panel))];
   const perRow = 3;
+  // With M > 1 queries, the accuracy of k answered and the rest guessed: where a run that learns its queries one at
+  // a time rests (evidence.ts, partialLevel).
+  const levels = series.flatMap((s) => {
+    const { M, K } = s.runs[0].config;
+    return Array.from({ length: Math.max(0, M - 1) }, (_, k) => ({
+      panel: styles.get(s)!.name,
+      y: partialLevel(k + 1, M, K),
+    }));
+  });
   const svg = renderPlot({
     width: 1000,
     height: 230 * Math.ceil(panels.length / perRow) + 40,
@@ -243,6 +253,13 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
     marks: [
       Plot.frame({ stroke: "#d0d0d0" }),
       Plot.ruleY([0.99], { stroke: "#777", strokeDasharray: "4 3" }),
+      Plot.ruleY(levels, {
+        y: "y",
+        stroke: "#bbb",
+        strokeDasharray: "1 3",
+        fx: (d: { panel: string }) => panels.indexOf(d.panel) % perRow,
+        fy: (d: { panel: string }) => Math.floor(panels.indexOf(d.panel) / perRow),
+      }),
       Plot.lineY(lines, {
         x: "x",
         y: "y",
@@ -275,6 +292,11 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   const r0 = runs[0].config;
   const caption = `${what} Accuracy on a fixed held-out batch of ${r0.testBatch} sequences at L, checked every ` +
     `${r0.checkEvery} steps (drawn at up to 32 checks per doubling of the step, each as measured); a dot marks the first of ${r0.patience} consecutive checks at 99% or more (the step ` +
-    `this report calls convergence); dashed: 99%. ${recipeCaption(runs)}`;
+    `this report calls convergence); dashed: 99%.` +
+    (levels.length > 0
+      ? ` Dotted: the accuracy of a model that answers k of the M queries and guesses among the ${r0.K} tokens on the ` +
+        `rest, (k + (M − k)/${r0.K})/M for k = 1 .. M − 1.`
+      : "") +
+    ` ${recipeCaption(runs)}`;
   return figure(id, legend(colors), svg, caption);
 }
