@@ -283,3 +283,15 @@ Deno.test("known keeps the seeds with a value, so min and max can range over the
   const none = answerFunctions([capped]);
   assert.throws(() => fill('{{ min(known(conv(model="mamba"))) | steps }}', "x", none, ANSWER_FORMATS), /no value/);
 });
+
+Deno.test("plateaued counts the seeds that did not converge and stopped improving; converged ones do not count", () => {
+  const rs = runs([1, 1, 1]);
+  const flat = { ...rs[1], convergedStep: null, status: "cap" as const, verdict: "plateaued" as const };
+  const rising = { ...rs[2], convergedStep: null, status: "cap" as const, verdict: "still improving" as const };
+  const fns = answerFunctions([rs[0], flat, rising, rs[3]]);
+  assert.equal(
+    fill('{{ plateaued(model="mamba") | int }} of {{ seeds(model="mamba") | int }}', "x", fns, ANSWER_FORMATS),
+    "1 of 3",
+  );
+  assert.throws(() => fill('{{ check: plateaued(model="mamba") == 2 }}', "x", fns, ANSWER_FORMATS), /does not hold/);
+});

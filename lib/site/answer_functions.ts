@@ -29,7 +29,8 @@
  * and, from the runs' long evaluations (`deno task long-eval`; the same null/error rule):
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
- * and counts: seeds(...), converged(...). `study="delay"` selects among another study's runs (same folder of
+ * and counts: seeds(...), converged(...), plateaued(...) (not converged, and the best of the last fifth of the checks
+ * less than 2 points above the best before them). `study="delay"` selects among another study's runs (same folder of
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key; partial(k, M, K)
  * = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a seed list:
  * mean, min, max (all seeds must have a value), count_at_least(list, x); known(list) keeps the seeds that have a value
@@ -197,6 +198,8 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     }, ["step"]),
     seeds: (_args, named) => select(runsOf(named), named, ["study"]).length,
     converged: (_args, named) => select(runsOf(named), named, ["study"]).filter((r) => r.convergedStep !== null).length,
+    plateaued: (_args, named) =>
+      select(runsOf(named), named, ["study"]).filter((r) => r.verdict === "plateaued").length,
     mean: ([v]) => {
       const xs = complete(v, "mean");
       return xs.reduce((a, b) => a + b, 0) / xs.length;
