@@ -295,3 +295,40 @@ Deno.test("plateaued counts the seeds that did not converge and stopped improvin
   );
   assert.throws(() => fill('{{ check: plateaued(model="mamba") == 2 }}', "x", fns, ANSWER_FORMATS), /does not hold/);
 });
+
+Deno.test("where keeps the seeds whose other reading is in a range, to compare seeds with a head against those without", () => {
+  const rope = [0, 1, 2].map((seed) => fixtureRun({ model: "tf-rope", M: 1, d: 8, tau: 1, seed }));
+  const lags = [0.9, 0.05, 0.8];
+  const fns = answerFunctions(rope, {
+    probes: new Map(rope.map((r, i) => [
+      r.key,
+      fixtureProbe(r, {
+        induction: { 1: 0.9, 2: 0.5, 3: 0.1 },
+        lag: { 1: lags[i], 2: lags[i], 3: lags[i] },
+      }),
+    ])),
+  });
+  assert.equal(
+    fill('{{ where(lag(model="tf-rope"), lag(model="tf-rope"), 0.7, 2) | scores }}', "x", fns, ANSWER_FORMATS),
+    "0.85 [0.80–0.90]",
+  );
+  assert.equal(
+    fill('{{ max(where(lag(model="tf-rope"), lag(model="tf-rope"), 0, 0.7)) | score }}', "x", fns, ANSWER_FORMATS),
+    "0.05",
+  );
+  assert.throws(
+    () =>
+      fill('{{ min(where(lag(model="tf-rope"), lag(model="tf-rope"), 0.95, 2)) | score }}', "x", fns, ANSWER_FORMATS),
+    /no seed/,
+  );
+  assert.throws(
+    () =>
+      fill(
+        '{{ min(where(lag(model="tf-rope"), acc(model="tf-rope", M=1, tau=1, d=8, at="L"), "a", 2)) | score }}',
+        "x",
+        fns,
+        ANSWER_FORMATS,
+      ),
+    /lo, hi/,
+  );
+});

@@ -34,8 +34,9 @@
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key; partial(k, M, K)
  * = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a seed list:
  * mean, min, max (all seeds must have a value), count_at_least(list, x); known(list) keeps the seeds that have a value
- * (min(known(conv(...))): the first convergence among the seeds that converged). Selecting no run is an error naming
- * the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
+ * (min(known(conv(...))): the first convergence among the seeds that converged); where(values, by, lo, hi) keeps
+ * the seeds whose `by` is in [lo, hi) (min(where(acc(...), lag(...), 0.7, 2)): the worst seed among those with a
+ * head). Selecting no run is an error naming the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
  * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
  * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
  *
@@ -203,6 +204,16 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     mean: ([v]) => {
       const xs = complete(v, "mean");
       return xs.reduce((a, b) => a + b, 0) / xs.length;
+    },
+    where: ([v, by, lo, hi]) => {
+      const xs = seedList(v, "where"), ys = seedList(by, "where");
+      if (xs.length !== ys.length) throw new Error(`where() of seed lists of ${xs.length} and ${ys.length} seeds`);
+      if (typeof lo !== "number" || typeof hi !== "number") {
+        throw new Error("where(values, by, lo, hi): lo, hi numbers");
+      }
+      const kept = xs.filter((_, i) => ys[i] !== null && ys[i]! >= lo && ys[i]! < hi);
+      if (kept.length === 0) throw new Error(`where(): no seed has ${lo} <= value < ${hi} (${JSON.stringify(ys)})`);
+      return kept;
     },
     known: ([v]) => {
       const xs = seedList(v, "known").filter((x) => x !== null);
