@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RECIPE_TABLE, recipeFor, takeUnscreened } from "../lib/recipes/chosen.ts";
+import { COLLAPSED, RECIPE_TABLE, recipeFor, takeUnscreened } from "../lib/recipes/chosen.ts";
+import { collapsed } from "../lib/recipes/protocol.ts";
 import { unscreenedRefusal } from "../lib/cli/problem.ts";
 import {
   chooseRecipe,
@@ -77,7 +78,9 @@ Deno.test("the recipe table follows the committed screens: filled rows are their
       continue;
     }
     assert.ok(complete, `${s.id}: a chosen recipe needs its whole screen committed (${mine.length} runs found)`);
-    assert.equal(recipeOfRun(chooseRecipe(mine)!).lr, row.chosen.lr, `${s.id}: the table differs from its screen`);
+    const skipped = COLLAPSED[s.id] ?? [];
+    const ranked = mine.filter((r) => !skipped.includes(r.config.lr));
+    assert.equal(recipeOfRun(chooseRecipe(ranked)!).lr, row.chosen.lr, `${s.id}: the table differs from its screen`);
     assert.equal(recipeFor(s.id).lr, row.chosen.lr);
   }
 });
@@ -112,4 +115,50 @@ Deno.test("a problem is refused before any work while a setting it trains has no
   );
   assert.equal(unscreenedRefusal("p3", ["p3-mamba-d64-M4"], true), null, "an explicit lr trains anyway");
   assert.equal(unscreenedRefusal("p3", [], false), null);
+});
+
+/** Every committed problem run (not the screens'), from the run files of every folder under reports/. */
+async function problemRuns(): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  for await (const study of Deno.readDir(join(ROOT, "reports"))) {
+    if (!study.isDirectory || study.name === "recipes" || study.name === "archive") continue;
+    const dir = join(ROOT, "reports", study.name, "runs");
+    let names: string[] = [];
+    try {
+      names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /^[0-9a-f]{16}\.json$/.test(n));
+    } catch {
+      continue;
+    }
+    for (const n of names) out.push(JSON.parse(await Deno.readTextFile(join(dir, n))));
+  }
+  return out;
+}
+
+Deno.test("collapse: no committed run at a chosen rate collapsed, and every rate the table skips has one that did", async () => {
+  const runs = await problemRuns();
+  const of = (id: string, lr: number) => {
+    const s = RECIPE_TABLE.find((r) => r.setting.id === id)!.setting;
+    return runs.filter((r) =>
+      r.config.model === s.model && r.config.d === s.d && r.config.M === s.M && r.config.tau === s.tau &&
+      r.config.K === s.K && r.config.lr === lr
+    );
+  };
+  for (const row of RECIPE_TABLE) {
+    if (row.chosen === null) continue;
+    const bad = of(row.setting.id, row.chosen.lr).filter((r) => collapsed(r.history));
+    assert.deepEqual(bad.map((r) => r.key), [], `${row.setting.id}: runs at its chosen rate collapsed`);
+  }
+  for (const [id, lrs] of Object.entries(COLLAPSED)) {
+    for (const lr of lrs) {
+      assert.ok(of(id, lr).some((r) => collapsed(r.history)), `${id}: no committed run at lr ${lr} collapsed`);
+    }
+  }
+});
+
+Deno.test("a run has collapsed when its last check is more than 20 points below its best", () => {
+  const h = (...a: number[]) => a.map((accuracy) => ({ accuracy }));
+  assert.equal(collapsed(h(0.1, 1, 1, 0.06)), true);
+  assert.equal(collapsed(h(0.1, 0.5, 0.9, 0.75)), false, "15 points below its best");
+  assert.equal(collapsed(h(0.1, 0.5, 1)), false);
+  assert.equal(collapsed([]), false);
 });

@@ -10,6 +10,9 @@
  * - The learning rate alone is screened, per model and setting (each delay at its own delay), on one grid for
  *   every model: the same number of screen runs each, at half the setting's budget, one seed.
  * - Seeds: 5 for every d = 8 setting, 3 at d = 64.
+ * - Collapse: a setting whose problem runs at the screened rate collapse (`collapsed`: learned, then lost) trains at
+ *   the next rate its screen ranks, for every model alike; the collapsed runs stay on record (lib/recipes/chosen.ts,
+ *   COLLAPSED, and the protocol study).
  */
 
 /** The training length every problem trains at unless --L says otherwise (the assignment allows 32 or 64). */
@@ -56,4 +59,18 @@ export function defaultSeedCount(d: number): number {
 /** The seeds a setting of width `d` trains: `requested` (--seeds) when given, else the protocol's default count. */
 export function seedsFor(d: number, requested: readonly number[] | undefined): readonly number[] {
   return requested ?? Array.from({ length: defaultSeedCount(d) }, (_, i) => i);
+}
+
+/**
+ * A run has collapsed when its last held-out check is more than this far below its best (0.2 = 20 points): it had
+ * learned the task and lost it, which a fixed budget at a high constant rate can do long after a half-budget screen
+ * ends (Problem 2's Hybrid at M = 8, lr 1e-2: 100% by step 4,700, back to chance, loss ln 16, from step 10,000-36,000).
+ */
+export const COLLAPSE_DROP = 0.2;
+
+/** Whether `history` (the held-out checks, in order) ends more than COLLAPSE_DROP below its best. */
+export function collapsed(history: readonly { readonly accuracy: number }[]): boolean {
+  if (history.length === 0) return false;
+  const best = Math.max(...history.map((h) => h.accuracy));
+  return best - history[history.length - 1].accuracy > COLLAPSE_DROP;
 }
