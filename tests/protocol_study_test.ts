@@ -27,3 +27,25 @@ Deno.test("the protocol study's stopped runs are the archived revision-2 runs, b
     assert.deepEqual(upToThreeL(twin), o.accuracyByLength);
   }
 });
+
+Deno.test("the protocol study's collapsed runs are Problem 2's own runs at the skipped rate: same keys, reused", async () => {
+  const { study } = await import("../studies/protocol/study.ts");
+  const { COLLAPSED } = await import("../lib/recipes/chosen.ts");
+  const { runKey } = await import("../lib/store/run_key.ts");
+  const jobs = study.jobs({ L: 64, seeds: undefined, steps: undefined, lrs: undefined, quick: false, common: {} })
+    .filter((j) => j.variant.endsWith(" collapsed"));
+  const expected = Object.entries(COLLAPSED).reduce((n, [id, lrs]) => n + lrs.length * (id.includes("d64") ? 3 : 5), 0);
+  assert.equal(jobs.length, expected);
+  let found = 0;
+  for (const j of jobs) {
+    const key = await runKey(j.config);
+    try {
+      const run: RunResult = JSON.parse(await Deno.readTextFile(join(ROOT, "reports", "p2", "runs", `${key}.json`)));
+      assert.equal(run.config.lr, j.config.lr);
+      found++;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  assert.ok(found >= 4, `the committed Problem 2 runs at the skipped rate have these keys (${found} found)`);
+});
