@@ -332,3 +332,15 @@ Deno.test("where keeps the seeds whose other reading is in a range, to compare s
     /lo, hi/,
   );
 });
+
+Deno.test("a probe lookup with study= reads that study's probes, not this one's", () => {
+  const nope = [0, 1].map((seed) => fixtureRun({ model: "tf-nope", M: 1, d: 8, tau: 5, seed }));
+  const studies = new Map([["delay", { ...fixtureResults("p1"), problem: "delay", runs: nope }]]);
+  const theirs = new Map(nope.map((r) => [r.key, fixtureProbe(r, { wrong: [0.4, 0.1, 0] })]));
+  const text = '{{ wrong(study="delay", model="tf-nope", tau=5, offset=1) | range }}';
+  const cited = answerFunctions(runs([1, 1, 1]), { studies, studyProbes: new Map([["delay", theirs]]) });
+  assert.equal(fill(text, "x", cited, ANSWER_FORMATS), "40%");
+  // The same probes handed in as this study's own do not answer a lookup into another study.
+  const own = answerFunctions(runs([1, 1, 1]), { studies, probes: theirs });
+  assert.throws(() => fill(text, "x", own, ANSWER_FORMATS), /no probe files/);
+});

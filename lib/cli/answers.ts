@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { loadProblems } from "../site/pages.ts";
 import { readAllResults } from "../site/write.ts";
-import { readProbes } from "../probes/probe_file.ts";
+import { readProbes, readStudyProbes } from "../probes/probe_file.ts";
 import { readLongs } from "../probes/long_file.ts";
 import { fill } from "../site/checked_text.ts";
 import { ANSWER_FORMATS, answerFunctions } from "../site/answer_functions.ts";
@@ -39,6 +39,7 @@ await cliMain(async () => {
     studies: all,
     probes: await readProbes(dir, results.runs),
     long: await readLongs(dir, results.runs),
+    studyProbes: await readStudyProbes(out, all),
   };
   const text = fill(
     await Deno.readTextFile(problem.answers.source),

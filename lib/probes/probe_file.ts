@@ -54,6 +54,16 @@ export async function readProbes(problemDir: string, runs: readonly RunResult[])
   return out;
 }
 
+/** The probe files of every study's runs, by study id then run key (answers that cite another study's probes). */
+export async function readStudyProbes(
+  dir: string,
+  results: ReadonlyMap<string, { readonly runs: readonly RunResult[] }>,
+): Promise<Map<string, Map<string, ProbeResult>>> {
+  const out = new Map<string, Map<string, ProbeResult>>();
+  for (const [id, r] of results) out.set(id, await readProbes(join(dir, id), r.runs));
+  return out;
+}
+
 /** Probe one checkpoint and write its probe file; returns the result. */
 export async function probeCheckpoint(
   problemDir: string,

@@ -111,12 +111,16 @@ function complete(v: TextValue, fn: string): number[] {
 export interface AnswerSources {
   readonly studies?: ReadonlyMap<string, ProblemResults>;
   readonly probes?: ReadonlyMap<string, ProbeResult>;
+  /** Every study's probes, by study id then run key: what a lookup with `study="..."` reads. */
+  readonly studyProbes?: ReadonlyMap<string, ReadonlyMap<string, ProbeResult>>;
   readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
 }
 
 /** The functions of the runs `runs`. */
 export function answerFunctions(runs: readonly RunResult[], sources: AnswerSources = {}): TextFunctions {
-  const probes = sources.probes ?? new Map<string, ProbeResult>();
+  const own = sources.probes ?? new Map<string, ProbeResult>();
+  const probesOf = (named: Readonly<Record<string, TextValue>>): ReadonlyMap<string, ProbeResult> =>
+    named.study === undefined ? own : sources.studyProbes?.get(String(named.study)) ?? new Map<string, ProbeResult>();
   const runsOf = (named: Readonly<Record<string, TextValue>>): readonly RunResult[] => {
     if (named.study === undefined) return runs;
     const other = sources.studies?.get(String(named.study));
@@ -131,6 +135,7 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
   const probed = (read: (seed: Seed, named: Readonly<Record<string, TextValue>>) => number | null, extra: string[]) =>
     ((_args, named) => {
       const chosen = select(runsOf(named), named, [...extra, "study"]);
+      const probes = probesOf(named);
       if (!chosen.some((r) => probes.has(r.key))) {
         throw new Error(`no probe files for ${chosen[0].config.model} (run \`deno task probe\` on the study)`);
       }

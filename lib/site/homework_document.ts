@@ -92,7 +92,14 @@ export function homeworkAnswersHtml(
   const bodies = problems.map(({ problem, results, probes, long }) =>
     `<article class="problem" id="problem-${escapeHtml(problem.id)}"><header><h1>${
       escapeHtml(problem.title)
-    }</h1></header>${answersHtml(problem.answers!, results, { studies: context.results, probes, long })}</article>`
+    }</h1></header>${
+      answersHtml(problem.answers!, results, {
+        studies: context.results,
+        probes,
+        long,
+        studyProbes: context.studyProbes,
+      })
+    }</article>`
   );
   const title = `<header class="titleblock"><p class="course">${escapeHtml(COURSE)} · Recall Lab</p>
 <h1>${escapeHtml(homeworkTitle(hw))}</h1>

@@ -291,7 +291,12 @@ export function problemBodyHtml(
   const answers = problem.answers === undefined || options.withoutAnswers === true
     ? ""
     : `${
-      answersHtml(problem.answers, results, { studies: context.results, probes: context.probes, long: context.long })
+      answersHtml(problem.answers, results, {
+        studies: context.results,
+        probes: context.probes,
+        long: context.long,
+        studyProbes: context.studyProbes,
+      })
     }<h1 class="appendix-title">Appendix: every chart and probe</h1>`;
   return `<header>${nav}<h1>${escapeHtml(problem.title)}</h1>${provenance}</header>
 ${answers}

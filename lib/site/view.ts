@@ -49,6 +49,8 @@ export interface ViewContext {
   readonly probes?: ReadonlyMap<string, ProbeResult>;
   /** Accuracy beyond the runs' own lengths (`deno task long-eval`), by run key: final and converged weights. */
   readonly long?: ReadonlyMap<string, Partial<Record<WhichWeights, LongEval>>>;
+  /** Every study's probes, by study id then run key, for answers that cite another study's (absent: none). */
+  readonly studyProbes?: ReadonlyMap<string, ReadonlyMap<string, ProbeResult>>;
 }
 
 /** A study's page (lib/site/pages/<id>.ts): its view of the results, and the figures its authored answers place. */

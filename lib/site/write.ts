@@ -15,7 +15,7 @@ import type { ProblemDefinition } from "./pages.ts";
 import { loadProblems } from "./pages.ts";
 import { renderIndexPage, renderPartsPage, renderProblemPage } from "./page.ts";
 import { probeParts } from "./probe_parts.ts";
-import { readProbes } from "../probes/probe_file.ts";
+import { readProbes, readStudyProbes } from "../probes/probe_file.ts";
 import { readLongs } from "../probes/long_file.ts";
 
 /** Every problem's results under `dir`, by id (damaged files rebuilt from the run files and rewritten). */
@@ -82,7 +82,7 @@ export async function mergeResultsFiles(
 export async function writeReports(dir: string, problems?: readonly ProblemDefinition[]): Promise<void> {
   const registry = problems ?? await loadProblems();
   const results = await readAllResults(dir, registry);
-  const context = { results };
+  const context = { results, studyProbes: await readStudyProbes(dir, results) };
   for (const p of registry) {
     const r = results.get(p.id);
     if (r === undefined) continue;
@@ -92,7 +92,7 @@ export async function writeReports(dir: string, problems?: readonly ProblemDefin
     const probesPage = parts.length === 0 ? null : "probes.html";
     await writeTextAtomic(
       join(dir, p.id, "index.html"),
-      renderProblemPage(p, r, { results, probes, long }, [], probesPage),
+      renderProblemPage(p, r, { ...context, probes, long }, [], probesPage),
     );
     if (probesPage !== null) {
       await writeTextAtomic(join(dir, p.id, probesPage), renderPartsPage(p, `${p.title}: probes`, parts));

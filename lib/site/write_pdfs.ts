@@ -9,7 +9,7 @@ import type { ProblemDefinition } from "./pages.ts";
 import { writeBytesAtomic } from "../platform/atomic_write.ts";
 import { readAllResults } from "./write.ts";
 import { probeParts } from "./probe_parts.ts";
-import { readProbes } from "../probes/probe_file.ts";
+import { readProbes, readStudyProbes } from "../probes/probe_file.ts";
 import { readLongs } from "../probes/long_file.ts";
 import { appendixHtml, listedFiles } from "./code_listing.ts";
 import { appendixFile, authored, type Homework, homeworkFile, homeworksOf } from "./homework.ts";
@@ -67,7 +67,7 @@ export async function writeHomeworkPdfs(
       );
     }
   }
-  const context = { results };
+  const context = { results, studyProbes: await readStudyProbes(dir, results) };
   const made: MadeBy = { command: options.command, at: new Date().toISOString(), browser: options.browser };
   const tmp = await Deno.makeTempDir({ prefix: "recall_lab_pdf_" });
   try {
