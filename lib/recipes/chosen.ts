@@ -68,7 +68,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
  * the committed runs: every rate here has a collapsed run, and no run at a chosen rate collapsed.
  */
 export const COLLAPSED: Readonly<Record<string, readonly number[]>> = {
-  // Seeds 0-3 (the first four): 100% by step 1,850-4,700, then back to chance (loss ln 16) from step 10,000-36,000.
+  // 4 of 5 seeds: 100% by step 1,850-4,700, then back to chance (loss ln 16) from step 9,750-36,000.
   "p2-hybrid-M8": [1e-2],
 };
 

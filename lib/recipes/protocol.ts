@@ -64,7 +64,8 @@ export function seedsFor(d: number, requested: readonly number[] | undefined): r
 /**
  * A run has collapsed when its last held-out check is more than this far below its best (0.2 = 20 points): it had
  * learned the task and lost it, which a fixed budget at a high constant rate can do long after a half-budget screen
- * ends (Problem 2's Hybrid at M = 8, lr 1e-2: 100% by step 4,700, back to chance, loss ln 16, from step 10,000-36,000).
+ * ends (Problem 2's Hybrid at M = 8, lr 1e-2: 100% by step 4,700, then 4 of 5 seeds back to chance, loss ln 16, from
+ * step 9,750-36,000).
  */
 export const COLLAPSE_DROP = 0.2;
 
