@@ -134,6 +134,14 @@ Deno.test("a run reused from another problem's folder brings its checkpoint and 
     assert.equal(p3.code, 0, p3.stderr);
     assert.equal(p3.stderr.match(/reused with its checkpoint and probe/g)?.length, shared.length - 1, p3.stderr);
     assert.equal(p3.stderr.match(/reused with its checkpoint$/gm)?.length, 1, p3.stderr);
+    const total = await checkAllFiles(join(out, "p3"));
+    assert.match(
+      p3.stderr,
+      new RegExp(
+        `p3: ${total - shared.length} run\\(s\\) trained, ${shared.length} reused from other problems, 0 found`,
+      ),
+      "the summary counts reused runs apart from trained ones",
+    );
     for (const key of shared) {
       assert.deepEqual(
         await Deno.readFile(join(to, `${key}.safetensors`)),

@@ -9,6 +9,7 @@ import { type ExperimentConfig, INIT_CHOICES, type InitScheme, resolve } from ".
 import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../store/sweep.ts";
 import { rebuildResults } from "../store/results_file.ts";
 import type { ProblemResults, RunResult } from "../store/results.ts";
+import { readRunFile } from "../store/run_file.ts";
 import { writeReports } from "../site/write.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../store/shard.ts";
@@ -350,6 +351,7 @@ export async function runProblem(
   const everything = selected.every((x) => x);
   const t0 = performance.now();
   const before = new Set((await readFinished(dir)).map((r) => r.key));
+  const reuseFrom = problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs"));
   try {
     const results = await runSweep(jobs, {
       problem: problem.id,
@@ -359,11 +361,12 @@ export async function runProblem(
       snapshotSeconds: settings.snapshotSeconds,
       command,
       select: everything ? undefined : (job) => selected[jobs.indexOf(job)],
-      reuseFrom: problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs")),
+      reuseFrom,
       reporter: new ProgressBoard(),
     });
     await pages(settings.out, problems);
-    console.error(doneText(problem, results, before, (performance.now() - t0) / 1000));
+    const reused = await keysFoundIn(results.runs.filter((r) => !before.has(r.key)), reuseFrom);
+    console.error(doneText(problem, results, before, reused, (performance.now() - t0) / 1000));
     const report = `report: ${join(dir, "index.html")}`;
     if (settings.shard === null) {
       console.error(`${problem.id}: ${results.runs.length}/${results.planned} runs; ${report}`);
@@ -398,10 +401,30 @@ async function readFinished(dir: string): Promise<readonly RunResult[]> {
   return (await rebuildResults("", dir)).runs;
 }
 
-/** What the command did: runs trained here, found finished, failed; its wall time; the problem's headline. */
-function doneText(problem: ProblemDefinition, results: ProblemResults, before: Set<string>, seconds: number): string {
-  const trained = results.runs.filter((r) => !before.has(r.key)).length;
-  const skipped = results.runs.length - trained;
+/** The keys of `runs` whose finished run file is in one of `dirs` (another problem's runs, reused here by key). */
+async function keysFoundIn(runs: readonly RunResult[], dirs: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const r of runs) {
+    for (const d of dirs) {
+      if ((await readRunFile(join(d, `${r.key}.json`), r.key)).kind === "finished") {
+        found.add(r.key);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** What the command did: runs trained here, reused, found finished; its wall time; the problem's headline. */
+function doneText(
+  problem: ProblemDefinition,
+  results: ProblemResults,
+  before: Set<string>,
+  reused: Set<string>,
+  seconds: number,
+): string {
+  const trained = results.runs.filter((r) => !before.has(r.key) && !reused.has(r.key)).length;
+  const skipped = results.runs.length - trained - reused.size;
   const left = results.planned - results.runs.length;
   let headline = "";
   try {
@@ -409,9 +432,9 @@ function doneText(problem: ProblemDefinition, results: ProblemResults, before: S
   } catch {
     headline = "";
   }
-  return `${problem.id}: ${trained} run(s) trained, ${skipped} found finished${
-    left > 0 ? `, ${left} not finished` : ""
-  } in ${hoursText(seconds)}.${headline}`;
+  return `${problem.id}: ${trained} run(s) trained, ${
+    reused.size > 0 ? `${reused.size} reused from other problems, ` : ""
+  }${skipped} found finished${left > 0 ? `, ${left} not finished` : ""} in ${hoursText(seconds)}.${headline}`;
 }
 
 /**

@@ -134,7 +134,10 @@ export const page: StudyPage = {
         "is revision 2's) and on to a fixed budget. Below, the runs of a setting that collapsed at the rate its " +
         "screen chose: they reached 99% and later fell back to chance, which a half-budget screen cannot see.",
       parts: [part, collapsePart(results)],
-      headline: `${results.runs.length} of ${results.planned} runs: the same Mamba runs stopped at 99% and trained on.`,
+      headline: `${results.runs.length} of ${results.planned} runs: the same Mamba runs stopped at 99% and trained on` +
+        (stoppedRuns.length < results.runs.length
+          ? `, and ${results.runs.length - stoppedRuns.length} runs that collapsed at their screened rate.`
+          : "."),
     };
   },
 };
