@@ -11,7 +11,7 @@
  * shows its numbers (SVG <title>).
  */
 import { thinLog } from "./thin.ts";
-import { endingOf, unfinishedTexts } from "./ending.ts";
+import { collapsedText, endingOf, unfinishedTexts } from "./ending.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, lengthText, listText, pct, seriesName, steps } from "./format.ts";
 import { binnedCurve, BINS_PER_OCTAVE } from "./binned_curve.ts";
@@ -219,6 +219,8 @@ function statusNotes(s: Series, divergedNote: string): string[] {
     notes.push(`${c.diverged.length} of ${n} seeds diverged (left out)`);
   }
   if (c.capped.length > 0) notes.push(`${unfinishedTexts(c.capped, n).join("; ")} (dashed)`);
+  const fell = collapsedText(s.runs, n);
+  if (fell !== null) notes.push(fell);
   return notes;
 }
 

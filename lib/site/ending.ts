@@ -7,6 +7,7 @@
  */
 import type { RunResult } from "../store/results.ts";
 import { recentCount } from "../training/plateau.ts";
+import { collapsed } from "../recipes/protocol.ts";
 import { listText, pct, steps } from "./format.ts";
 
 function lastAccuracy(r: RunResult): number | null {
@@ -70,8 +71,24 @@ export function unfinishedTexts(runs: readonly RunResult[], total: number): stri
   return out;
 }
 
+/**
+ * "k of n seeds converged and then collapsed (ending at 5.3%, 6.4%)" for the runs among `runs` that reached 99% and
+ * ended more than 20 points below their best (lib/recipes/protocol.ts `collapsed`); null when none did.
+ */
+export function collapsedText(runs: readonly RunResult[], total: number): string | null {
+  const fell = runs.filter((r) => r.convergedStep !== null && collapsed(r.history));
+  if (fell.length === 0) return null;
+  const who = fell.length === total ? (total === 1 ? "" : `all ${total} seeds `) : `${fell.length} of ${total} seeds `;
+  return `${who}converged and then collapsed (ending at ${listText(fell.map((r) => pct(lastAccuracy(r) ?? NaN)))})`;
+}
+
 /** A run's ending in a few words, for table cells and hover titles. */
 export function endingOf(r: RunResult): string {
+  if (r.verdict === "converged" && collapsed(r.history)) {
+    return `converged at ${steps(r.convergedStep ?? r.stepsRun)}, then collapsed (${
+      pct(lastAccuracy(r) ?? NaN)
+    } at the end)`;
+  }
   if (r.verdict === "converged") return "converged";
   if (r.verdict === "diverged") return `diverged at ${steps(r.divergedStep ?? r.stepsRun)}`;
   if (r.verdict === "plateaued") {

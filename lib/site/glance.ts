@@ -8,6 +8,7 @@ import { accuracyAt } from "../store/results.ts";
 import { groupSeries, type Series, varyingFields } from "./series.ts";
 import { fieldText, pct, steps } from "./format.ts";
 import { modelSpec } from "../models/model_table.ts";
+import { collapsed } from "../recipes/protocol.ts";
 
 /** "97.3% [95–100%]", or one value when every seed agrees to the shown digit; "—" when no seed has one. */
 export function rangeText(xs: readonly number[]): string {
@@ -30,6 +31,7 @@ export function glanceTable(runs: readonly RunResult[]): string {
   const rows = series.map((s) => {
     const at = (k: number) => rangeText(s.evaluated.flatMap((r) => accuracyAt(r, k * r.config.L) ?? []));
     const converged = s.runs.filter((r) => r.convergedStep !== null).length;
+    const fell = s.runs.filter((r) => r.convergedStep !== null && collapsed(r.history)).length;
     return [
       modelSpec(s.model).label,
       ...fields.map((f) => String(s[f])),
@@ -37,7 +39,7 @@ export function glanceTable(runs: readonly RunResult[]): string {
       at(2),
       at(3),
       stepsText(s),
-      `${converged} of ${s.runs.length}`,
+      `${converged} of ${s.runs.length}${fell > 0 ? ` (${fell} then collapsed)` : ""}`,
     ];
   });
   const all = [[...head, "steps to 99%", "converged"], ...rows];
