@@ -344,3 +344,17 @@ Deno.test("a probe lookup with study= reads that study's probes, not this one's"
   const own = answerFunctions(runs([1, 1, 1]), { studies, probes: theirs });
   assert.throws(() => fill(text, "x", own, ANSWER_FORMATS), /no probe files/);
 });
+
+Deno.test("collapsed counts the seeds that converged and then ended more than 20 points below their best", () => {
+  const rs = runs([1, 1, 1]);
+  const fell = {
+    ...rs[1],
+    history: rs[1].history.map((h, i, a) => (i === a.length - 1 ? { ...h, accuracy: 0.06 } : h)),
+  };
+  const fns = answerFunctions([rs[0], fell, rs[2], rs[3]]);
+  assert.equal(
+    fill('{{ collapsed(model="mamba") | int }} of {{ converged(model="mamba") | int }}', "x", fns, ANSWER_FORMATS),
+    "1 of 3",
+  );
+  assert.throws(() => fill('{{ check: collapsed(model="mamba") == 0 }}', "x", fns, ANSWER_FORMATS), /does not hold/);
+});

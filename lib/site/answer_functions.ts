@@ -30,7 +30,8 @@
  *   long(..., at=1048576, weights="final")   accuracy at that many tokens, of the final weights or ("converged")
  *                           the weights kept when the run first held 99%
  * and counts: seeds(...), converged(...), plateaued(...) (not converged, and the best of the last fifth of the checks
- * less than 2 points above the best before them). `study="delay"` selects among another study's runs (same folder of
+ * less than 2 points above the best before them), collapsed(...) (converged, then ended more than 20 points below
+ * its best). `study="delay"` selects among another study's runs (same folder of
  * results) instead of this one's. uniform(L, tau) is the weight an evenly spread head gives one key; partial(k, M, K)
  * = (k + (M - k)/K)/M the accuracy of answering k of M queries and guessing on the rest. Reductions over a seed list:
  * mean, min, max (all seeds must have a value), count_at_least(list, x); known(list) keeps the seeds that have a value
@@ -65,6 +66,7 @@ import {
 } from "./evidence.ts";
 import type { TextFormat, TextFunction, TextFunctions, TextValue } from "./checked_text.ts";
 import { pct, steps } from "./format.ts";
+import { collapsed } from "../recipes/protocol.ts";
 
 const SELECTORS = ["model", "d", "M", "tau", "L", "K"] as const;
 
@@ -206,6 +208,8 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
     converged: (_args, named) => select(runsOf(named), named, ["study"]).filter((r) => r.convergedStep !== null).length,
     plateaued: (_args, named) =>
       select(runsOf(named), named, ["study"]).filter((r) => r.verdict === "plateaued").length,
+    collapsed: (_args, named) =>
+      select(runsOf(named), named, ["study"]).filter((r) => r.convergedStep !== null && collapsed(r.history)).length,
     mean: ([v]) => {
       const xs = complete(v, "mean");
       return xs.reduce((a, b) => a + b, 0) / xs.length;
