@@ -29,6 +29,8 @@ export interface LineChartSpec {
   /** y domain; default [0, 1] shown as percentages. */
   readonly yDomain?: [number, number];
   readonly percent?: boolean;
+  /** x ticks and their labels (default: Plot's own ticks). */
+  readonly xTicks?: readonly { readonly x: number; readonly label: string }[];
   /** Vertical guide rules per facet (e.g. the training length L). */
   readonly rules?: readonly { facet: string; x: number; label: string }[];
   readonly caption: string;
@@ -149,7 +151,15 @@ function lineRow(
     marginBottom: 42,
     style: { fontSize: "12px", overflow: "visible" },
     fx: faceted ? { domain: facets, label: null, axis: "top", padding: 0.1 } : undefined,
-    x: { label: spec.xLabel, labelAnchor: "center", labelArrow: "none" },
+    x: {
+      label: spec.xLabel,
+      labelAnchor: "center",
+      labelArrow: "none",
+      ...(spec.xTicks === undefined ? {} : {
+        ticks: spec.xTicks.map((t) => t.x),
+        tickFormat: (v: number) => spec.xTicks!.find((t) => t.x === v)?.label ?? String(v),
+      }),
+    },
     y: {
       domain: spec.yDomain ?? [0, 1],
       grid: true,

@@ -509,8 +509,9 @@ function outsidePart(id: string, runs: readonly Probed[]): Part | null {
       probeLineChart({
         id,
         lines,
-        xLabel: "length (multiples of L)",
+        xLabel: "test length",
         yLabel: "accuracy",
+        xTicks: [{ x: 1, label: "L" }, { x: 2, label: "2L" }, { x: 3, label: "3L" }],
         caption: `Accuracy on the same ${probed[0].probe.outsideQueries!.samples} sequences per length (query, value ` +
           `and their positions unchanged), mean over seeds: with the fillers drawn as in training, so that the other ` +
           `M − 1 candidate queries appear among them (grey), and with every filler replaced by a token outside the ` +
