@@ -56,8 +56,9 @@ Deno.test("a selection that matches no run, or several settings, is an error, ne
 Deno.test("counts, convergence steps and arithmetic over seeds", () => {
   const fns = answerFunctions(runs([1, 1, 0.2]));
   const text = '{{ count_at_least(acc(model="mamba", at="3L"), 0.99) }} of {{ seeds(model="mamba") }} seeds; ' +
-    '{{ converged(model="tf-rope") }} RoPE; {{ (1 - 0.25) * 2 | pct }}; {{ check: not (1 > 2) and (2 >= 2 or false) }}';
-  assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "2 of 3 seeds; 0 RoPE; 150%; ");
+    '{{ converged(model="tf-rope") }} RoPE; {{ (1 - 0.25) * 2 | pct }}; {{ 0.9 - 0.568 | points }}; ' +
+    "{{ check: not (1 > 2) and (2 >= 2 or false) }}";
+  assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "2 of 3 seeds; 0 RoPE; 150%; 33.2 points; ");
 });
 
 Deno.test("the expression parser keeps precedence and refuses what it cannot read", () => {

@@ -41,7 +41,7 @@
  * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
  * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
  *
- * Formats: pct (0.9375 -> "93.8%"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
+ * Formats: pct (0.9375 -> "93.8%"), points (a difference of two accuracies, 0.332 -> "33.2 points"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
  * seeds agree), steps (12000 -> "12,000"), int, score (a probe score, 0.917 -> "0.92"),
  * scores (a seed list of probe scores, "0.87 [0.54–1.00]"), counts (a seed list of counts, "3 [2–4]" or "4" when all
  * seeds agree).
@@ -258,6 +258,7 @@ function numberFormat(f: (x: number) => string): TextFormat {
 /** The formats of authored answers. */
 export const ANSWER_FORMATS: Readonly<Record<string, TextFormat>> = {
   pct: numberFormat(pct),
+  points: numberFormat((x) => `${(100 * x).toFixed(1)} points`),
   steps: numberFormat(steps),
   int: numberFormat((x) => String(Math.round(x))),
   score: numberFormat((x) => x.toFixed(2)),
