@@ -239,6 +239,8 @@ Deno.test("distractors and no_distractors read the same rows with training's fil
   assert.equal(fill(text, "x", fns(0.6), ANSWER_FORMATS), "55% [50–60%] against 90%");
   assert.throws(() => fill(text, "x", fns(0.8), ANSWER_FORMATS), /does not hold/);
   assert.equal(fill('{{ distractors(model="tf-rope", at="3L") | range }}', "x", fns(0.6), ANSWER_FORMATS), "20%");
+  const kept = '{{ ratio(distractors(model="tf-rope"), no_distractors(model="tf-rope")) | scores }}';
+  assert.equal(fill(kept, "x", fns(0.63), ANSWER_FORMATS), "0.63 [0.56–0.70]");
   assert.throws(
     () => fill('{{ distractors(model="tf-rope", at="4L") | range }}', "x", fns(0.6), ANSWER_FORMATS),
     /scored/,

@@ -38,7 +38,8 @@
  * (min(known(conv(...))): the first convergence among the seeds that converged); where(values, by, lo, hi) keeps
  * the seeds whose `by` is in [lo, hi) (min(where(acc(...), lag(...), 0.7, 2)): the worst seed among those with a
  * head). Selecting no run is an error naming the selection, so a typo cannot pass as a number. diff(a, b) is the seed-wise difference of two seed lists of the
- * same runs (min(diff(a, b)) > 0: a exceeds b on every seed); argmin and argmax give the position of a seed in its
+ * same runs (min(diff(a, b)) > 0: a exceeds b on every seed) and ratio(a, b) their seed-wise quotient (null where b
+ * is 0; min(ratio(acc(at="2L"), acc(at="L"))): the least share of its accuracy at L a seed keeps at 2L); argmin and argmax give the position of a seed in its
  * list (argmin(a) == argmin(b): the seed lowest on one reading is lowest on the other).
  *
  * Formats: pct (0.9375 -> "93.8%"), points (a difference of two accuracies, 0.332 -> "33.2 points"), range (a seed list of accuracies -> "93.8% [80.1–99.9%]" or "100%" when all
@@ -243,6 +244,11 @@ export function answerFunctions(runs: readonly RunResult[], sources: AnswerSourc
       const xs = seedList(a, "diff"), ys = seedList(b, "diff");
       if (xs.length !== ys.length) throw new Error(`diff() of seed lists of ${xs.length} and ${ys.length} seeds`);
       return xs.map((x, i) => x === null || ys[i] === null ? null : x - ys[i]!);
+    },
+    ratio: ([a, b]) => {
+      const xs = seedList(a, "ratio"), ys = seedList(b, "ratio");
+      if (xs.length !== ys.length) throw new Error(`ratio() of seed lists of ${xs.length} and ${ys.length} seeds`);
+      return xs.map((x, i) => x === null || ys[i] === null || ys[i] === 0 ? null : x / ys[i]!);
     },
     count_at_least: ([v, x]) => seedList(v, "count_at_least").filter((y) => y !== null && y >= (x as number)).length,
   };
