@@ -20,19 +20,30 @@ function legendNames(html: string): string[] {
 
 Deno.test("a model whose seeds split gets a panel of its own with a line per seed; agreeing seeds one mean line", () => {
   const split = legendNames(lengthFigure("f", runs([true, false, false]), "(a)"));
-  assert.deepEqual(split, [
-    "Transformer, RoPE",
-    "Transformer, RoPE, seed 0",
-    "Transformer, RoPE, seed 1 (not converged)",
-    "Transformer, RoPE, seed 2 (not converged)",
-    "Mamba",
-  ]);
+  assert.deepEqual(split, ["Transformer, RoPE", "Mamba", "seed 0", "seed 1", "seed 2"]);
+  assert.match(lengthFigure("f", runs([true, false, false]), "(a)"), /Transformer, RoPE: 1 of 3 converged/);
   assert.deepEqual(legendNames(lengthFigure("f", runs([true, true, true]), "(a)")), ["Transformer, RoPE", "Mamba"]);
   assert.match(
     lengthFigure("f", runs([true, false, true]), "(a)"),
     /stroke-dasharray="5 3"/,
     "the split mean is dashed",
   );
+});
+
+Deno.test("seeds that all fall short but lie far apart at L are drawn one by one, close ones as one mean line", () => {
+  const atL = (accs: readonly number[]) =>
+    accs.map((a, seed) => {
+      const r = fixtureRun({ model: "mamba", M: 8, d: 8, tau: 1, seed, status: "cap" });
+      const L = r.config.L;
+      return { ...r, accuracyByLength: r.accuracyByLength.map((p) => p.length === L ? { ...p, accuracy: a } : p) };
+    });
+  assert.deepEqual(legendNames(lengthFigure("f", atL([0.07, 0.42, 0.69]), "(a)")), [
+    "Mamba",
+    "seed 0",
+    "seed 1",
+    "seed 2",
+  ]);
+  assert.deepEqual(legendNames(lengthFigure("f", atL([0.3, 0.35, 0.4]), "(a)")), ["Mamba"]);
 });
 
 Deno.test("the training figure has one line per seed, and every caption states the budget and each model's recipe", () => {
@@ -52,10 +63,23 @@ Deno.test("a model in several settings gets a line per setting, named by what di
     m[1]
   );
   assert.equal(new Set(colors).size, 3, `three shades: ${colors.join(", ")}`);
-  assert.deepEqual(legendNames(trainingFigure("p2t", rs, "(a)")).slice(0, 2), [
-    "Mamba, M = 4, seed 0",
-    "Mamba, M = 4, seed 1",
-  ]);
+  // One model in several settings: a panel per setting, and each seed one legend entry and colour across them.
+  assert.deepEqual(legendNames(trainingFigure("p2t", rs, "(a)")), ["seed 0", "seed 1"]);
+  assert.equal(
+    legendNames(trainingFigure("p1t", runs([true, false, true]), "(c)")).filter((n) => n.endsWith("seed 0")).length,
+    2,
+    "several models: each model's seeds apart",
+  );
+});
+
+Deno.test("a caption names each learning rate and budget with the settings it belongs to where they differ", () => {
+  const run = (M: number, d: number, lr: number, steps: number) => {
+    const r = fixtureRun({ model: "tf-rope", M, d, tau: 1, seed: 0 });
+    return { ...r, config: { ...r.config, lr, steps } };
+  };
+  const caption = recipeCaption([run(4, 8, 1e-2, 4000), run(8, 8, 2.15e-3, 4000), run(4, 64, 1e-3, 6000)]);
+  assert.match(caption, /^Runs trained 4,000 steps \(d = 8, M = 4; d = 8, M = 8\) and 6,000 steps \(d = 64, M = 4\)/);
+  assert.match(caption, /lr 1e-2 \(d = 8, M = 4\), 2\.15e-3 \(d = 8, M = 8\) and 1e-3 \(d = 64, M = 4\), 2 heads\./);
 });
 
 Deno.test("the training figure draws, per M > 1, the levels of k queries answered and the rest guessed", () => {

@@ -3,8 +3,8 @@
  *
  * - `lengthFigure`: accuracy against test length. The first panel has one line per model and setting (a model in
  *   several settings, such as M = 4, 8, 16, gets one shade of its colour per setting), the mean over seeds,
- *   drawn solid only when the model's seeds agree (every seed converged, or none did); a model whose seeds split is
- *   dashed there and drawn seed by seed in a panel of its own. At most 6 lines a panel.
+ *   drawn solid only when the model's seeds agree (every seed converged, or none did, with accuracies at L within
+ *   SPLIT_SPREAD); a model whose seeds split is dashed there and drawn seed by seed in a panel of its own. At most 6 lines a panel.
  * - `trainingFigure`: held-out accuracy against the training step, one panel per model, one line per seed, a dot
  *   where a seed first held 99%.
  *
@@ -13,7 +13,7 @@
  * them; without the script (PDF, no JavaScript) the figure is complete as printed.
  */
 import { thinLog } from "./thin.ts";
-import type { RunResult } from "../store/results.ts";
+import { accuracyAt, type RunResult } from "../store/results.ts";
 import { Plot, renderPlot } from "./plot_dom.ts";
 import { escapeHtml, fieldText, listText, pct, steps } from "./format.ts";
 import { fieldOf, groupSeries, type Series, upToThreeL, varyingFields } from "./series.ts";
@@ -21,11 +21,22 @@ import { type ModelName, modelSpec } from "../models/model_table.ts";
 import { shadeOf } from "./charts.ts";
 import { partialLevel } from "./evidence.ts";
 
-/** Whether a series' seeds split: some converged and some did not. */
+/** Seeds whose accuracies at L lie further apart than this are drawn one by one (a mean would hide the spread). */
+export const SPLIT_SPREAD = 0.2;
+
+/**
+ * Whether a series' seeds split: some converged and some did not, or their accuracies at L lie more than
+ * SPLIT_SPREAD apart (Problem 2's Mamba at M = 8: 7-69% with no seed converged).
+ */
 export function seedsSplit(s: Series): boolean {
   const k = s.runs.filter((r) => r.convergedStep !== null).length;
-  return k > 0 && k < s.runs.length;
+  if (k > 0 && k < s.runs.length) return true;
+  const atL = s.runs.map((r) => accuracyAt(r, s.L)).filter((a): a is number => a !== null);
+  return atL.length > 1 && Math.max(...atL) - Math.min(...atL) > SPLIT_SPREAD;
 }
+
+/** The colours of a split series' seeds, by seed, apart from the five models' hues (blue, orange, red, green, purple). */
+const SEED_COLORS = ["#1b1b1b", "#17becf", "#8c564b", "#bcbd22", "#e377c2", "#7f7f7f"];
 
 /** "lr 1e-3" style number: 0.00215 -> "2.15e-3", 0.01 -> "1e-2". */
 function lrText(lr: number): string {
@@ -33,21 +44,33 @@ function lrText(lr: number): string {
   return `${Number(Number(m).toPrecision(3))}e${Number(e)}`;
 }
 
-/** The budget and recipe sentence of a figure's caption, from the runs' configs. */
+/**
+ * The budget and recipe sentence of a figure's caption, from the runs' configs. Where a model's settings differ in
+ * learning rate, or the settings differ in budget, each value is named with the settings it belongs to.
+ */
 export function recipeCaption(runs: readonly RunResult[]): string {
-  const budgets = [...new Set(runs.map((r) => r.config.steps))];
   const batches = [...new Set(runs.map((r) => r.config.batch))];
   const inits = [...new Set(runs.map((r) => r.config.init))];
-  const models = groupSeries(runs);
-  const perModel = [...new Set(models.map((s) => s.model))].map((m) => {
-    const rs = runs.filter((r) => r.config.model === m);
-    const lrs = [...new Set(rs.map((r) => r.config.lr))].map(lrText);
-    const heads = [...new Set(rs.map((r) => r.config.heads))].filter((h) => h > 0);
-    return `${modelSpec(m).label}: lr ${listText(lrs)}${heads.length ? `, ${listText(heads.map(String))} heads` : ""}`;
+  const series = groupSeries(runs);
+  const fields = varyingFields(series, ["model"]);
+  const settingOf = (s: Series) => fields.map((f) => fieldText(f, fieldOf(s, f))).join(", ");
+  /** "X" when every series has the same value, else "X (setting a, setting b), Y (setting c)". */
+  const byValue = (of: readonly Series[], value: (s: Series) => string) => {
+    const values = [...new Set(of.map(value))];
+    if (values.length === 1) return values[0];
+    return listText(values.map((v) => `${v} (${of.filter((s) => value(s) === v).map(settingOf).join("; ")})`));
+  };
+  const perModel = [...new Set(series.map((s) => s.model))].map((m) => {
+    const mine = series.filter((s) => s.model === m);
+    const heads = [...new Set(mine.flatMap((s) => s.runs.map((r) => r.config.heads)))].filter((h) => h > 0);
+    return `${modelSpec(m).label}: lr ${byValue(mine, (s) => lrText(s.runs[0].config.lr))}${
+      heads.length ? `, ${listText(heads.map(String))} heads` : ""
+    }`;
   });
-  const budget = budgets.length === 1
-    ? `Every run trained ${steps(budgets[0])} steps`
-    : `Runs trained ${listText(budgets.map(steps))} steps`;
+  const budgets = new Set(runs.map((r) => r.config.steps));
+  const budget = budgets.size === 1
+    ? `Every run trained ${steps([...budgets][0])} steps`
+    : `Runs trained ${byValue(series, (s) => `${steps(s.runs[0].config.steps)} steps`)}`;
   return `${budget} at batch ${listText(batches.map(String))} (${
     inits.map((i) => i === "pytorch" ? "PyTorch's default initialisation" : `${i} initialisation`).join(", ")
   }). ${perModel.join("; ")}.`;
@@ -113,8 +136,10 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
   if (series.length === 0) return `<p class="note-empty">No finished runs yet.</p>`;
   const lines: Line[] = [];
   const colors: { name: string; color: string; dashed: boolean }[] = [];
+  const seedColors: typeof colors = [];
   const main = "every model, mean over seeds";
   const styles = seriesStyles(series);
+  const oneModel = new Set(series.map((s) => s.model)).size === 1;
   for (const s of series) {
     const { name, color } = styles.get(s)!;
     const split = seedsSplit(s);
@@ -123,21 +148,31 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
       lines.push({ panel: main, series: name, x: p.x, y: p.y, dashed: split, title: `${name}: ${p.x}, ${pct(p.y)}` });
     }
     if (!split) continue;
-    s.evaluated.forEach((r, i) => {
-      const seedName = `${name}, seed ${r.config.seed}${r.convergedStep === null ? " (not converged)" : ""}`;
-      colors.push({ name: seedName, color: shadeFor(s.model, i, s.evaluated.length), dashed: false });
+    const converged = s.evaluated.filter((r) => r.convergedStep !== null).length;
+    // One model in the figure: its panels are named by setting alone, which fits above a panel.
+    const short = oneModel && name.includes(", ") ? name.slice(modelSpec(s.model).label.length + 2) : name;
+    const panel = `${short}: ${converged} of ${s.evaluated.length} converged`;
+    s.evaluated.forEach((r) => {
+      // A seed has one colour and one legend entry in every panel: "seed 2" toggles seed 2 wherever it is drawn.
+      const seedName = `seed ${r.config.seed}`;
+      if (!seedColors.some((c) => c.name === seedName)) {
+        seedColors.push({ name: seedName, color: SEED_COLORS[r.config.seed % SEED_COLORS.length], dashed: false });
+      }
       for (const p of upToThreeL(r)) {
         lines.push({
-          panel: `${name}: seeds split`,
+          panel,
           series: seedName,
           x: p.length,
           y: p.accuracy,
           dashed: false,
-          title: `${seedName}: ${p.length}, ${pct(p.accuracy)}`,
+          title: `${name}, ${seedName}${r.convergedStep === null ? " (not converged)" : ""}: ${p.length}, ${
+            pct(p.accuracy)
+          }`,
         });
       }
     });
   }
+  colors.push(...seedColors);
   const panels = [...new Set(lines.map((l) => l.panel))];
   const L = series[0].L, K = series[0].K;
   const perRow = Math.min(3, panels.length);
@@ -186,12 +221,16 @@ export function lengthFigure(id: string, runs: readonly RunResult[], what: strin
       }),
     ],
   });
-  const seeds = Math.max(...series.map((s) => s.runs.length));
-  const caption =
-    `${what} Accuracy at every test length from τ+2 to 3L on fresh sequences, mean over ${seeds} seeds; ` +
+  const counts = [...new Set(series.map((s) => s.runs.length))].sort((a, b) => b - a);
+  const seeds = counts.length === 1
+    ? `${counts[0]} seeds`
+    : `its seeds (${counts.slice(0, -1).join(", ")} or ${counts[counts.length - 1]})`;
+  const caption = `${what} Accuracy at every test length from τ+2 to 3L on fresh sequences, mean over ${seeds}; ` +
     `vertical line: the training length L = ${L}; dashed horizontal: chance 1/K = ${pct(1 / K)}. A model whose ` +
-    `seeds split (some reached 99% on held-out sequences, some did not) is dashed in the first panel and drawn seed ` +
-    `by seed beside it. ${recipeCaption(runs)}`;
+    `seeds split (some reached 99% on held-out sequences and some did not, or their accuracies at L lie more than ` +
+    `${Math.round(100 * SPLIT_SPREAD)} points apart) is dashed in the first panel and drawn seed by seed beside it. ${
+      recipeCaption(runs)
+    }`;
   return figure(id, legend(colors), svg, caption);
 }
 
@@ -203,11 +242,17 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
   const hits: { panel: string; x: number; y: number; series: string; title: string }[] = [];
   const colors: { name: string; color: string; dashed: boolean }[] = [];
   const styles = seriesStyles(series);
+  // One model in several settings (Problem 2's M): its panels name the setting, and a seed has one colour and one
+  // legend entry across them. Several models: each panel's seeds in shades of its model's colour.
+  const oneModel = new Set(series.map((s) => s.model)).size === 1 && series.length > 1;
   for (const s of series) {
     const panel = styles.get(s)!.name;
     s.runs.forEach((r, i) => {
-      const name = `${panel}, seed ${r.config.seed}`;
-      colors.push({ name, color: shadeFor(s.model, i, s.runs.length), dashed: false });
+      const name = oneModel ? `seed ${r.config.seed}` : `${panel}, seed ${r.config.seed}`;
+      if (!colors.some((c) => c.name === name)) {
+        const color = oneModel ? SEED_COLORS[r.config.seed % SEED_COLORS.length] : shadeFor(s.model, i, s.runs.length);
+        colors.push({ name, color, dashed: false });
+      }
       for (const h of thinLog(r.history.filter((p) => p.step > 0), 32, (p) => p.step === r.convergedStep)) {
         lines.push({
           panel,
@@ -216,7 +261,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
           x: h.step,
           y: h.accuracy,
           dashed: false,
-          title: `${name}: step ${steps(h.step)}, ${pct(h.accuracy)}`,
+          title: `${panel}, seed ${r.config.seed}: step ${steps(h.step)}, ${pct(h.accuracy)}`,
         });
       }
       const c = r.convergedStep;
@@ -226,7 +271,7 @@ export function trainingFigure(id: string, runs: readonly RunResult[], what: str
           series: name,
           x: c,
           y: r.history.find((h) => h.step === c)?.accuracy ?? 0.99,
-          title: `${name}: 99% from step ${steps(c)}`,
+          title: `${panel}, seed ${r.config.seed}: 99% from step ${steps(c)}`,
         });
       }
     });
