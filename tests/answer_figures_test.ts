@@ -78,8 +78,8 @@ Deno.test("a caption names each learning rate and budget with the settings it be
     return { ...r, config: { ...r.config, lr, steps } };
   };
   const caption = recipeCaption([run(4, 8, 1e-2, 4000), run(8, 8, 2.15e-3, 4000), run(4, 64, 1e-3, 6000)]);
-  assert.match(caption, /^Runs trained 4,000 steps \(d = 8, M = 4; d = 8, M = 8\) and 6,000 steps \(d = 64, M = 4\)/);
-  assert.match(caption, /lr 1e-2 \(d = 8, M = 4\), 2\.15e-3 \(d = 8, M = 8\) and 1e-3 \(d = 64, M = 4\), 2 heads\./);
+  assert.match(caption, /^Runs trained 4,000 steps \(d = 8\) and 6,000 steps \(d = 64\)/, "one field tells them apart");
+  assert.match(caption, /lr 1e-2 \(d = 8, M = 4\), 2\.15e-3 \(M = 8\) and 1e-3 \(d = 64\), 2 heads\./);
 });
 
 Deno.test("the training figure draws, per M > 1, the levels of k queries answered and the rest guessed", () => {

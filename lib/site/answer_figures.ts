@@ -54,11 +54,24 @@ export function recipeCaption(runs: readonly RunResult[]): string {
   const series = groupSeries(runs);
   const fields = varyingFields(series, ["model"]);
   const settingOf = (s: Series) => fields.map((f) => fieldText(f, fieldOf(s, f))).join(", ");
-  /** "X" when every series has the same value, else "X (setting a, setting b), Y (setting c)". */
+  /** The settings of `group`: one field's value where it alone tells them from `others` ("d = 8"), else each one. */
+  const groupText = (group: readonly Series[], others: readonly Series[]) => {
+    for (const f of fields) {
+      const v = String(fieldOf(group[0], f));
+      if (group.every((s) => String(fieldOf(s, f)) === v) && others.every((s) => String(fieldOf(s, f)) !== v)) {
+        return fieldText(f, fieldOf(group[0], f));
+      }
+    }
+    return group.map(settingOf).join("; ");
+  };
+  /** "X" when every series has the same value, else "X (its settings), Y (its settings)". */
   const byValue = (of: readonly Series[], value: (s: Series) => string) => {
     const values = [...new Set(of.map(value))];
     if (values.length === 1) return values[0];
-    return listText(values.map((v) => `${v} (${of.filter((s) => value(s) === v).map(settingOf).join("; ")})`));
+    return listText(values.map((v) => {
+      const group = of.filter((s) => value(s) === v);
+      return `${v} (${groupText(group, of.filter((s) => value(s) !== v))})`;
+    }));
   };
   const perModel = [...new Set(series.map((s) => s.model))].map((m) => {
     const mine = series.filter((s) => s.model === m);
