@@ -72,6 +72,6 @@ export function costTable(rows: readonly CostRow[], jobs: number): string {
     "",
     ...[...byProblem].map(([p, s]) => `${p}: ${hours(s)} h on one core, ${hours(s / jobs)} h wall at --jobs ${jobs}`),
     `all: ${hours(total)} h on one core, ${hours(total / jobs)} h wall at --jobs ${jobs} ` +
-    "(step times: revision-2 sweep medians at --jobs 2, lib/store/run_cost.ts; a run shared by two problems counted once)",
+    "(step times: revision-3 sweep medians at --jobs 2, lib/store/run_cost.ts; a run shared by two problems counted once)",
   ].join("\n");
 }

@@ -6,24 +6,26 @@
  *   seconds = worker start + steps x step time + evaluation
  *
  * - Step time: the sum over the model's mixers of a per-layer time at d = 8 (`MIXER_STEP_MS`), times
- *   (d / 8)^`WIDTH_EXPONENT[kind]`, times batch x L / (64 x 64). The numbers are the median step times of the
- *   revision-2 sweeps of Problems 1-3 at --jobs 2 (their run files' medianStepMs, B = 64, L = 64): two attention
- *   layers 5.0 ms at d = 8 (tf-rope 4.7, tf-learned 5.6) and 79.9 at d = 64; two Mamba layers 8.5 ms at d = 8 and
- *   83.3 at d = 64; the Hybrid, one of each, measured 6.6 against the 6.75 this gives.
+ *   (d / 8)^`WIDTH_EXPONENT[kind]`, times batch x L / (64 x 64). The numbers are the median step times of revision
+ *   3's Problem 2 sweep at --jobs 2 (its 54 run files' medianStepMs, B = 64, L = 64, with the session's other work
+ *   on the machine): two attention layers 5.9 ms at d = 8 and 125.6 at d = 64; two Mamba layers 12.3 ms at d = 8,
+ *   and at d = 64 revision 2's ratio d = 64 / d = 8 (83.3 / 8.5 ms) until revision 3 measures it; the Hybrid, one of
+ *   each, measured 10.4 against the 9.1 this gives. Revision 2's sweeps ran 1.5-1.7x faster (Mamba 8.5 / 83.3 ms,
+ *   attention 5.0 / 79.9): the estimates they gave were short by that much.
  * - Evaluation: one forward pass (a third of a training step per token) over every evaluated sequence.
  */
 import { type ExperimentConfig, type MixerKind, resolve } from "../training/config.ts";
 
 /** Milliseconds per training step of one layer of each mixer kind at d = 8, B = 64, L = 64. */
 export const MIXER_STEP_MS: Readonly<Record<MixerKind, number>> = {
-  attention: 2.5,
-  mamba: 4.25,
+  attention: 5.9 / 2,
+  mamba: 12.3 / 2,
 };
 
 /** A layer's step time grows as (d / 8) to this power: the d = 64 over d = 8 medians, log(ratio) / log 8. */
 export const WIDTH_EXPONENT: Readonly<Record<MixerKind, number>> = {
-  attention: Math.log(79.9 / 5.0) / Math.log(8),
-  mamba: Math.log(83.3 / 8.5) / Math.log(8),
+  attention: Math.log(125.6 / 5.9) / Math.log(8),
+  mamba: Math.log(83.3 / 8.5) / Math.log(8), // revision 2's ratio (see the module comment)
 };
 
 /** Seconds to start a run's worker process (Deno, TF.js, the WebAssembly backend) before its first step. */
