@@ -41,6 +41,8 @@ Deno.test("a finished sweep's page opens with the glance table, contents, the an
     assert.match(html, /<nav class="toc"><h2>Contents<\/h2><ol><li><a href="#a-induction-heads-at-1">/);
     assert.match(html, /Mamba holds [\d.]+%( \[[\d.]+–[\d.]+%\])? at 3L\./);
     assert.match(html, /<figure class="chart" id="p1-a">/);
+    assert.doesNotMatch(html, /id="p1-accuracy-part"/, "the appendix leaves out the accuracy chart the answers draw");
+    assert.match(html, /id="p1-convergence-part"/, "and keeps the rest");
     assert.ok(html.indexOf("results-at-a-glance") < html.indexOf("How to read this"), "answers before the appendix");
     assert.match(html, /<script>\ndocument\.querySelectorAll\("figure\.chart"\)/, "legend entries toggle series");
     assert.ok(!/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, "")), "offline");

@@ -44,6 +44,11 @@ export function sweepComplete(results: ProblemResults): boolean {
  * The answers section of `results`: glance table, contents and answers. Throws CheckedTextError (naming the file
  * and the sentence) when a complete sweep no longer supports a sentence.
  */
+/** Whether `answersHtml` shows the authored answers for these results (not a note saying why it does not). */
+export function answersShown(answers: AuthoredAnswers, results: ProblemResults): boolean {
+  return (answers.writtenFor === undefined || answers.writtenFor(results)) && sweepComplete(results);
+}
+
 export function answersHtml(answers: AuthoredAnswers, results: ProblemResults, sources: AnswerSources = {}): string {
   const glance = `<section class="glance"><h2 id="results-at-a-glance">Results at a glance</h2>${
     markdownHtml(glanceTable(results.runs))

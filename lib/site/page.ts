@@ -14,7 +14,7 @@ import type { ProblemDefinition } from "./pages.ts";
 import type { ViewContext } from "./view.ts";
 import { dateText, duration, escapeHtml, listText, pct, steps } from "./format.ts";
 import type { Part } from "./view.ts";
-import { ANSWERS_CSS, answersHtml, LEGEND_SCRIPT } from "./answers_document.ts";
+import { ANSWERS_CSS, answersHtml, answersShown, LEGEND_SCRIPT } from "./answers_document.ts";
 
 const CSS = `
 :root { color-scheme: light; }
@@ -288,6 +288,9 @@ export function problemBodyHtml(
   const view = problem.view(results, context);
   const nav = options.print ? "" : `<p class="nav"><a href="../index.html">← all problems</a></p>`;
   const provenance = options.print ? "" : provenanceHtml(results);
+  // With the answers shown (here, or in the homework's main document when this is its appendix), the appendix leaves
+  // out the charts their figures already draw seed by seed.
+  const answered = problem.answers !== undefined && answersShown(problem.answers, results);
   const answers = problem.answers === undefined || options.withoutAnswers === true
     ? ""
     : `${
@@ -302,7 +305,7 @@ export function problemBodyHtml(
 ${answers}
 <section class="howto"><h2>How to read this</h2><p>${escapeHtml(view.howToRead)}</p></section>
 <p><strong>In one sentence:</strong> ${escapeHtml(view.headline)}</p>
-${[...view.parts, ...extraParts].map(partHtml).join("\n")}
+${[...view.parts, ...extraParts].filter((p) => !(answered && p.inAnswers === true)).map(partHtml).join("\n")}
 ${runsTableHtml(results.runs, options.print)}`;
 }
 

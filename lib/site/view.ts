@@ -32,6 +32,11 @@ export interface Part {
   readonly chart: (() => string) | null;
   readonly findings: readonly FindingGroup[];
   readonly note: string | null;
+  /**
+   * The part draws what a study's answer figures draw, more coarsely (accuracy against length as a mean and a min-max
+   * band): left out of the appendix of a page whose answers are shown (lib/site/page.ts).
+   */
+  readonly inAnswers?: boolean;
 }
 
 /** Everything a problem page shows below its title, computed from its results. */
@@ -158,6 +163,7 @@ export function accuracyPart(
     chart: () => accuracyChart(spec),
     findings: [],
     note: null,
+    inAnswers: true,
   };
 }
 
