@@ -59,6 +59,11 @@ Deno.test("counts, convergence steps and arithmetic over seeds", () => {
     '{{ converged(model="tf-rope") }} RoPE; {{ (1 - 0.25) * 2 | pct }}; {{ 0.9 - 0.568 | points }}; ' +
     "{{ check: not (1 > 2) and (2 >= 2 or false) }}";
   assert.equal(fill(text, "x", fns, ANSWER_FORMATS), "2 of 3 seeds; 0 RoPE; 150%; 33.2 points; ");
+  const params = runs([1, 1, 1])[0].paramCount;
+  assert.equal(
+    fill('{{ max(params(model="mamba")) | steps }}', "x", fns, ANSWER_FORMATS),
+    params.toLocaleString("en-US"),
+  );
 });
 
 Deno.test("the expression parser keeps precedence and refuses what it cannot read", () => {
