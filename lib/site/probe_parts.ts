@@ -21,7 +21,10 @@ import { type HeatPanel, probeHeatmaps, type ProbeLine, probeLineChart } from ".
 interface Probed {
   readonly run: RunResult;
   readonly probe: ProbeResult;
+  /** The legend name: the setting's, with ", seed N" where the setting has several seeds. */
   readonly name: string;
+  /** The setting's name alone (its seeds share it). */
+  readonly setting: string;
   readonly color: string;
 }
 
@@ -43,6 +46,7 @@ function probedRuns(results: ProblemResults, probes: ReadonlyMap<string, ProbeRe
       run,
       probe: probes.get(run.key)!,
       name: s.runs.length > 1 ? `${base}, seed ${run.config.seed}` : base,
+      setting: base,
       color: colors.get(base)!,
     }));
   });
@@ -472,20 +476,14 @@ function mambaParts(idBase: string, runs: readonly Probed[]): Part[] {
   ];
 }
 
-/** The probe Parts of a problem page: none when no run in `dir` has a probe file. */
-/** The setting's name of a probed run (its legend name without the seed). */
-function settingOf(p: Probed): string {
-  return p.name.replace(/, seed \d+$/, "");
-}
-
 function outsidePart(id: string, runs: readonly Probed[]): Part | null {
   const probed = runs.filter((p) => p.probe.outsideQueries != null);
   if (probed.length === 0) return null;
-  const settings = [...new Set(probed.map(settingOf))];
+  const settings = [...new Set(probed.map((p) => p.setting))];
   const lines: ProbeLine[] = [];
   const sentences: string[] = [];
   for (const setting of settings) {
-    const seeds = probed.filter((p) => settingOf(p) === setting);
+    const seeds = probed.filter((p) => p.setting === setting);
     const o0 = seeds[0].probe.outsideQueries!, L = seeds[0].run.config.L;
     const at = (which: "usual" | "outside", j: number) => mean(seeds.map((p) => p.probe.outsideQueries![which][j]))!;
     const points = (which: "usual" | "outside") => o0.lengths.map((l, j) => ({ x: l / L, y: at(which, j) }));
@@ -523,6 +521,7 @@ function outsidePart(id: string, runs: readonly Probed[]): Part | null {
   };
 }
 
+/** The probe Parts of a problem page: none when no run has a probe file. */
 export function probeParts(results: ProblemResults, probes: ReadonlyMap<string, ProbeResult>): Part[] {
   if (probes.size === 0) return [];
   const runs = probedRuns(results, probes);
