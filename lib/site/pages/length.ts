@@ -3,8 +3,13 @@ import type { StudyPage, ViewContext } from "../view.ts";
 import { glanceTable, rangeText } from "../glance.ts";
 import { tablePart } from "../view.ts";
 import type { RunResult } from "../../store/results.ts";
+import type { LengthAccuracy } from "../../training/record.ts";
 import { accuracyAt } from "../../store/results.ts";
 import { groupSeries } from "../series.ts";
+import { PAPER } from "../../../studies/length/study.ts";
+import { wilsonInterval } from "../../stats/wilson.ts";
+import { pct } from "../format.ts";
+import { modelSpec } from "../../models/model_table.ts";
 
 /** Accuracy (mean [range] over seeds) at each power of two of tokens, per setting, as a Markdown table. */
 export function powersTable(runs: readonly RunResult[]): string {
@@ -55,10 +60,55 @@ export function longTable(runs: readonly RunResult[], long: ViewContext["long"])
   return [head, head.map((_, i) => (i < 5 ? "---" : "--:")), ...rows].map((c) => `| ${c.join(" | ")} |`).join("\n");
 }
 
+/** The paper's training length (Table 11: induction heads trained at 256 tokens). */
+const PAPER_L = 256;
+
+/** "97.3% [95.1–98.7%]": accuracy with its 95% Wilson interval over the sequences scored. */
+function withInterval(a: LengthAccuracy): string {
+  const { lo, hi } = wilsonInterval(Math.round(a.accuracy * a.samples), a.samples);
+  return `${pct(a.accuracy)} [${pct(lo).replace("%", "")}–${pct(hi)}] (n = ${a.samples})`;
+}
+
+/**
+ * The Mamba paper's induction-heads numbers beside ours at the same multiples of the training length: its three rows,
+ * then each of our runs at the paper's setting (batch 8, L = 256), from the run's own evaluation up to 2^14 tokens and
+ * from its final checkpoint's long evaluation beyond, with 95% Wilson intervals; "—" where not evaluated. Null when
+ * no run has the paper's setting.
+ */
+export function paperTable(runs: readonly RunResult[], long: ViewContext["long"]): string | null {
+  const ours = runs.filter((r) => r.config.L === PAPER_L && r.config.batch === 8);
+  if (ours.length === 0) return null;
+  const multiples = [...new Set(Object.values(PAPER).flatMap((row) => Object.keys(row).map(Number)))]
+    .sort((a, b) => a - b);
+  const head = ["", "trained", ...multiples.map((k) => `${k}x (2^${Math.log2(k * PAPER_L)})`)];
+  const paperRows = Object.entries(PAPER).map(([name, row]) => [
+    `paper: ${name}`,
+    "256 tokens",
+    ...multiples.map((k) => (row[k] === undefined ? "—" : pct(row[k]))),
+  ]);
+  const ourRows = ours.map((r) => {
+    const beyond = long?.get(r.key)?.final?.lengths ?? [];
+    const at = (n: number) => r.accuracyByLength.find((p) => p.length === n) ?? beyond.find((p) => p.length === n);
+    return [
+      `ours: ${modelSpec(r.config.model).label}, d = ${r.config.d}, seed ${r.config.seed}`,
+      `${r.config.steps.toLocaleString("en-US")} steps, lr ${r.config.lr}`,
+      ...multiples.map((k) => {
+        const a = at(k * PAPER_L);
+        return a === undefined ? "—" : withInterval(a);
+      }),
+    ];
+  });
+  return [head, head.map(() => "---"), ...paperRows, ...ourRows].map((c) => `| ${c.join(" | ")} |`).join("\n");
+}
+
 export const page: StudyPage = {
   view(results, context) {
     const beyond = longTable(results.runs, context.long);
+    const paper = paperTable(results.runs, context.long);
     const parts = [
+      ...(paper === null
+        ? []
+        : [tablePart("length-paper", "The paper's table beside ours", results.runs, () => paper)]),
       tablePart("length-powers", "Accuracy at every power of two", results.runs, powersTable),
       ...(beyond === null
         ? []
