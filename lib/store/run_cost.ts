@@ -6,12 +6,13 @@
  *   seconds = worker start + steps x step time + evaluation
  *
  * - Step time: the sum over the model's mixers of a per-layer time at d = 8 (`MIXER_STEP_MS`), times
- *   (d / 8)^`WIDTH_EXPONENT[kind]`, times batch x L / (64 x 64). The numbers are the median step times of revision
- *   3's Problem 2 sweep at --jobs 2 (its 54 run files' medianStepMs, B = 64, L = 64, with the session's other work
- *   on the machine): two attention layers 5.9 ms at d = 8 and 125.6 at d = 64; two Mamba layers 12.3 ms at d = 8,
- *   and at d = 64 revision 2's ratio d = 64 / d = 8 (83.3 / 8.5 ms) until revision 3 measures it; the Hybrid, one of
- *   each, measured 10.4 against the 9.1 this gives. Revision 2's sweeps ran 1.5-1.7x faster (Mamba 8.5 / 83.3 ms,
- *   attention 5.0 / 79.9): the estimates they gave were short by that much.
+ *   (d / 8)^`WIDTH_EXPONENT[kind]`, times batch x L / (64 x 64). The numbers are median step times of revision 3's
+ *   sweeps at --jobs 2 (run files' medianStepMs, B = 64, L = 64, with the sessions' other work on the machine):
+ *   Problem 2's 54 runs, two attention layers 5.9 ms at d = 8 and 125.6 at d = 64, two Mamba layers 12.3 ms at d = 8
+ *   (the Hybrid, one of each, measured 10.4 against the 9.1 this gives); Problem 3's first two screens, two Mamba
+ *   layers at d = 64, 173.3 and 176.4 ms. Revision 2's sweeps ran 1.5-2.1x faster (Mamba 8.5 / 83.3 ms, attention
+ *   5.0 / 79.9), and their estimates were short by that much: one process alone on this machine measured Mamba 9.8 /
+ *   113.7 ms and RoPE 103.8 ms at d = 64 on 2026-12-08 (bench/step_breakdown.ts) against 6.7-7.0 / 76-86 before.
  * - Evaluation: one forward pass (a third of a training step per token) over every evaluated sequence.
  */
 import { type ExperimentConfig, type MixerKind, resolve } from "../training/config.ts";
@@ -25,7 +26,7 @@ export const MIXER_STEP_MS: Readonly<Record<MixerKind, number>> = {
 /** A layer's step time grows as (d / 8) to this power: the d = 64 over d = 8 medians, log(ratio) / log 8. */
 export const WIDTH_EXPONENT: Readonly<Record<MixerKind, number>> = {
   attention: Math.log(125.6 / 5.9) / Math.log(8),
-  mamba: Math.log(83.3 / 8.5) / Math.log(8), // revision 2's ratio (see the module comment)
+  mamba: Math.log(174.9 / 12.3) / Math.log(8),
 };
 
 /** Seconds to start a run's worker process (Deno, TF.js, the WebAssembly backend) before its first step. */
