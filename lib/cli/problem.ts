@@ -9,7 +9,6 @@ import { type ExperimentConfig, INIT_CHOICES, type InitScheme, resolve } from ".
 import { hoursText, runSweep, SweepCannotWrite, SweepFailures, SweepInterrupted } from "../store/sweep.ts";
 import { rebuildResults } from "../store/results_file.ts";
 import type { ProblemResults, RunResult } from "../store/results.ts";
-import { readRunFile } from "../store/run_file.ts";
 import { writeReports } from "../site/write.ts";
 import { cliMain, farLengthsFlag, type FlagSpec, type FlagValue, parseFlags, UsageError } from "./flags.ts";
 import { MAX_SHARDS, parseShard, type Shard, shardsOfPlan, shardText } from "../store/shard.ts";
@@ -352,6 +351,7 @@ export async function runProblem(
   const t0 = performance.now();
   const before = new Set((await readFinished(dir)).map((r) => r.key));
   const reuseFrom = problems.filter((p) => p.id !== problem.id).map((p) => join(settings.out, p.id, "runs"));
+  const reused = new Set<string>();
   try {
     const results = await runSweep(jobs, {
       problem: problem.id,
@@ -362,10 +362,10 @@ export async function runProblem(
       command,
       select: everything ? undefined : (job) => selected[jobs.indexOf(job)],
       reuseFrom,
+      onReuse: (key) => reused.add(key),
       reporter: new ProgressBoard(),
     });
     await pages(settings.out, problems);
-    const reused = await keysFoundIn(results.runs.filter((r) => !before.has(r.key)), reuseFrom);
     console.error(doneText(problem, results, before, reused, (performance.now() - t0) / 1000));
     const report = `report: ${join(dir, "index.html")}`;
     if (settings.shard === null) {
@@ -402,19 +402,6 @@ async function readFinished(dir: string): Promise<readonly RunResult[]> {
 }
 
 /** The keys of `runs` whose finished run file is in one of `dirs` (another problem's runs, reused here by key). */
-async function keysFoundIn(runs: readonly RunResult[], dirs: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const r of runs) {
-    for (const d of dirs) {
-      if ((await readRunFile(join(d, `${r.key}.json`), r.key)).kind === "finished") {
-        found.add(r.key);
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 /** What the command did: runs trained here, reused, found finished; its wall time; the problem's headline. */
 function doneText(
   problem: ProblemDefinition,

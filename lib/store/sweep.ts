@@ -54,6 +54,8 @@ export interface SweepOptions {
   readonly select?: (job: SweepJob, key: string) => boolean;
   /** Other problems' run folders where a finished run of the same key may already be (it is copied). */
   readonly reuseFrom?: readonly string[];
+  /** Called with the key of each run copied from `reuseFrom` (the command's closing line counts them). */
+  readonly onReuse?: (key: string) => void;
   /** Called after results.json is rewritten (e.g. to rebuild the report). */
   readonly onUpdate?: (results: ProblemResults) => Promise<void>;
   readonly reporter: SweepReporter;
@@ -108,6 +110,7 @@ export async function runSweep(jobs: readonly SweepJob[], opts: SweepOptions): P
     fresh: opts.fresh,
     select: opts.select,
     reuseFrom: opts.reuseFrom,
+    onReuse: opts.onReuse,
     found: prior.found,
     resultsPath: prior.target.path,
     freshSince: fresh?.since ?? null,

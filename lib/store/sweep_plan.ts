@@ -48,6 +48,8 @@ export interface ScanOptions {
   readonly select?: (job: SweepJob, key: string) => boolean;
   /** Other problems' run folders where a finished run of the same key may already be (it is copied). */
   readonly reuseFrom?: readonly string[];
+  /** Called with the key of each run copied from `reuseFrom`. */
+  readonly onReuse?: (key: string) => void;
   /** results.json as found, which may still hold a run whose file is damaged. */
   readonly found: ProblemResults | null;
   readonly resultsPath: string;
@@ -138,6 +140,7 @@ async function reuse(run: PlannedRun, opts: ScanOptions): Promise<RunResult | nu
     await writeJsonAtomic(run.file, reused);
     const also = copied.length > 0 ? ` with its ${copied.join(" and ")}` : "";
     opts.log(`${run.tag}: finished run found in ${dir} (${run.key}), reused${also}`);
+    opts.onReuse?.(run.key);
     return reused;
   }
   return null;
