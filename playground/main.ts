@@ -38,6 +38,10 @@ interface Lane {
   probe: ProbeView | null;
   result: RunResult | null;
   error: string | null;
+  /** Messages for the worker while it waits for its turn to start (null once it has been sent "init"). */
+  held: ToWorker[] | null;
+  /** The worker's "init" message, sent when the lane before it has started (`startNext`). */
+  readonly init: ToWorker;
 }
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -198,7 +202,22 @@ for (const [id, times] of [["draw-l", 1], ["draw-2l", 2], ["draw-3l", 3]] as con
 // The race
 
 function send(lane: Lane, message: ToWorker): void {
-  if (lane.state !== "error") lane.worker.postMessage(message);
+  if (lane.state === "error") return;
+  if (lane.held !== null) lane.held.push(message);
+  else lane.worker.postMessage(message);
+}
+
+/**
+ * Start the next lane not started yet: its worker decodes and compiles the WebAssembly and builds its model, which
+ * takes a core for a while; started one after another, the workers leave the page's thread a core while they do.
+ */
+function startNext(): void {
+  const lane = lanes.find((l) => l.held !== null);
+  if (lane === undefined) return;
+  const held = lane.held!;
+  lane.held = null;
+  lane.worker.postMessage(lane.init);
+  for (const m of held) lane.worker.postMessage(m);
 }
 
 /** The inlined binary, still base64: each worker decodes its own copy off this thread. */
@@ -262,18 +281,21 @@ function startRace(first: "play" | "step"): void {
       probe: null,
       result: null,
       error: null,
+      held: [],
+      init: { type: "init", config: entry.config, wasmBase64: wasmText(), probeEvery, sample },
     };
     worker.onmessage = (e: MessageEvent<FromWorker>) => receive(lane, e.data);
     worker.onerror = (e) => {
       e.preventDefault();
       lane.state = "error";
       lane.error = e.message || "the worker failed to start";
+      startNext();
       render();
     };
-    worker.postMessage({ type: "init", config: entry.config, wasmBase64: wasmText(), probeEvery, sample });
-    if (first === "step") worker.postMessage({ type: "step" });
+    if (first === "step") lane.held!.push({ type: "step" });
     return lane;
   });
+  startNext();
   if (first === "play") play();
   render();
 }
@@ -284,6 +306,7 @@ function receive(lane: Lane, m: FromWorker): void {
       lane.key = m.key;
       lane.paramCount = m.paramCount;
       if (lane.state === "starting") lane.state = "ready";
+      startNext();
       break;
     case "check":
       lane.checks.push({ step: m.step, loss: m.loss, accuracy: m.accuracy });
@@ -312,6 +335,7 @@ function receive(lane: Lane, m: FromWorker): void {
     case "error":
       lane.state = "error";
       lane.error = m.message;
+      startNext();
       turn.delete(lane);
       grantTurns();
       break;

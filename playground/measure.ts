@@ -95,7 +95,7 @@ export async function measure(pagePath: string, hash: string, browser: "chromium
 /**
  * How the page's own thread fares while a race trains: open `hash` (its autorun dropped) in headless Chromium,
  * watch for long tasks (over 50 ms) with a PerformanceObserver, press Play and wait for the end. One line: the race's
- * wall time, the workers allowed at once, and the long tasks (count, median, longest).
+ * wall time, the workers allowed at once, and the long tasks (count, median, longest, and when: seconds after Play).
  */
 export async function measureRace(pagePath: string, hash: string): Promise<string> {
   const { settings } = parseHash(hash);
@@ -105,21 +105,25 @@ export async function measureRace(pagePath: string, hash: string): Promise<strin
     await page.waitFor(`document.getElementById("status").dataset.state === "idle"`, 30_000, "the page to load");
     await page.evaluate(
       `(() => { globalThis.longTasks = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) ` +
-        `globalThis.longTasks.push(e.duration); }).observe({ type: "longtask" }); ` +
+        `globalThis.longTasks.push({ duration: e.duration, at: e.startTime - (globalThis.raceStart ?? 0) }); ` +
+        `}).observe({ type: "longtask" }); ` +
         `globalThis.raceStart = performance.now(); document.getElementById("play").click(); })()`,
     );
     await page.waitFor(DONE, RACE_TIMEOUT_MS, "the race to finish");
-    const r = await page.evaluate<{ seconds: number; tasks: number[]; slots: string }>(
+    const r = await page.evaluate<{ seconds: number; tasks: { duration: number; at: number }[]; slots: string }>(
       `({ seconds: (performance.now() - globalThis.raceStart) / 1000, tasks: globalThis.longTasks, ` +
         `slots: document.getElementById("status").dataset.slots })`,
     );
-    const sorted = [...r.tasks].sort((a, b) => a - b);
+    const sorted = r.tasks.map((t) => t.duration).sort((a, b) => a - b);
+    const when = r.tasks.map((t) => (t.at / 1000).toFixed(1)).join(", ");
     const median = sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
     return `race of ${
       checked.entries.map((e) => e.model).join(", ")
     } (${settings.steps} steps at L = ${settings.L}): ` +
       `${r.seconds.toFixed(1)} s, ${r.slots} worker(s) at once; ${sorted.length} long tasks of the page ` +
-      `(median ${median.toFixed(0)} ms, longest ${(sorted.at(-1) ?? 0).toFixed(0)} ms)`;
+      `(median ${median.toFixed(0)} ms, longest ${(sorted.at(-1) ?? 0).toFixed(0)} ms${
+        when === "" ? "" : `; at ${when} s into the race`
+      })`;
   } finally {
     await page.close();
   }

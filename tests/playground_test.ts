@@ -27,6 +27,7 @@ import { parseTokens, randomSequence, sequenceRoles } from "../playground/sequen
 import { linearTicks, lineChartSvg, logDomain } from "../playground/charts.ts";
 import { scriptText } from "../playground/page.ts";
 import { buildPlayground, DEFAULT_OUT, MAX_PAGE_BYTES } from "../playground/build.ts";
+import { measureRace } from "../playground/measure.ts";
 import { renderIndexPage } from "../lib/site/page.ts";
 import {
   type BrowserPage,
@@ -321,6 +322,21 @@ if (FIREFOX === null) {
     "playground_test: Firefox test ignored: no firefox-esr or firefox ($FIREFOX); apt-get install -y firefox-esr",
   );
 }
+
+Deno.test({
+  name: "a race of three models finishes every lane in Chromium (the measuring command's race)",
+  ignore: !browser.ok && !REQUIRE_BROWSER,
+}, async () => {
+  assert.ok(browser.ok, `${browser.ok ? "" : browser.reason}: this test needs Chromium (${CHROMIUM_INSTALL})`);
+  const dir = await Deno.makeTempDir({ prefix: "playground_race_" });
+  try {
+    const built = await buildPlayground(dir);
+    const line = await measureRace(built.path, "model=mamba,hybrid,tf-rope&L=16&steps=100");
+    assert.match(line, /^race of mamba, hybrid, tf-rope \(100 steps at L = 16\): [\d.]+ s, \d+ worker\(s\) at once;/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test({
   name: "the built page trains the same run in headless Firefox from file://",
