@@ -17,6 +17,7 @@ import { cliMain, type FlagSpec, parseFlags, UsageError } from "../lib/cli/flags
 import { writeBytesAtomic } from "../lib/platform/atomic_write.ts";
 import { pageHtml } from "./page.ts";
 import { pageUrl } from "./browser.ts";
+import { measure, measureRace, measureSettings, screenshot } from "./measure.ts";
 import { CHROMIUM_INSTALL, probeChromium } from "../lib/platform/chromium.ts";
 
 /** The repository's root. */
@@ -164,6 +165,10 @@ if (import.meta.main) {
   await cliMain(async () => {
     const f = parseFlags(Deno.args, FLAGS, USAGE);
     if (!f) return;
+    // A measuring hash is read before anything is built: a key that is not a setting is refused.
+    for (const flag of ["measure", "measure-race"] as const) {
+      if (f[flag] !== undefined) measureSettings(f[flag] as string, `--${flag}`);
+    }
     const built = await buildPlayground(f.out as string);
     const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
     const { main, worker, wasm } = built.parts;
@@ -178,7 +183,6 @@ if (import.meta.main) {
       const browser = await probeChromium();
       if (!browser.ok) throw new UsageError(`${browser.reason}; install it with: ${CHROMIUM_INSTALL}`);
     }
-    const { measure, measureRace, screenshot } = await import("./measure.ts");
     if (f.screenshot !== undefined) {
       const png = await screenshot(pageUrl(built.path, f.hash as string));
       await writeBytesAtomic(f.screenshot as string, png);

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { firefoxPath, openInChromium, openInFirefox, pageUrl } from "./browser.ts";
-import { checkSettings, cliArgs, parseHash, type PlaygroundSettings, toHash } from "./settings.ts";
+import { checkSettings, cliArgs, FIELDS, parseHash, type PlaygroundSettings, toHash } from "./settings.ts";
 import { UsageError } from "../lib/cli/flags.ts";
 import { checkRunResult, type RunResult } from "../lib/store/results.ts";
 
@@ -27,6 +27,19 @@ export async function screenshot(url: string): Promise<Uint8Array> {
 }
 
 /** The settings checked as the page checks them; a UsageError naming `flag` and every refusal. */
+
+/**
+ * The settings of a measuring command's hash; a key that is not a setting is a UsageError naming it (the page would
+ * run its defaults in its place, as the ignored "models=" once did).
+ */
+export function measureSettings(hash: string, flag: string): PlaygroundSettings {
+  const { settings, unknown } = parseHash(hash);
+  if (unknown.length > 0) {
+    throw new UsageError(`${flag}: not settings: ${unknown.join(", ")} (the settings: ${FIELDS.join(", ")})`);
+  }
+  return settings;
+}
+
 function checkedOrRefused(settings: PlaygroundSettings, flag: string): ReturnType<typeof checkSettings> {
   const checked = checkSettings(settings);
   if (checked.errors.length > 0) {
@@ -40,7 +53,7 @@ function checkedOrRefused(settings: PlaygroundSettings, flag: string): ReturnTyp
  * each, and whether they agree.
  */
 export async function measure(pagePath: string, hash: string, browser: "chromium" | "firefox"): Promise<string> {
-  const { settings } = parseHash(hash);
+  const settings = measureSettings(hash, "--measure");
   const one = { ...settings, models: settings.models.slice(0, 1), autorun: true };
   const checked = checkedOrRefused(one, "--measure");
   const url = pageUrl(pagePath, toHash(one));
@@ -98,7 +111,7 @@ export async function measure(pagePath: string, hash: string, browser: "chromium
  * wall time, the workers allowed at once, and the long tasks (count, median, longest, and when: seconds after Play).
  */
 export async function measureRace(pagePath: string, hash: string): Promise<string> {
-  const { settings } = parseHash(hash);
+  const settings = measureSettings(hash, "--measure-race");
   const checked = checkedOrRefused({ ...settings, autorun: false }, "--measure-race");
   const page = await openInChromium(pageUrl(pagePath, toHash({ ...settings, autorun: false })));
   try {

@@ -71,7 +71,7 @@ export const DEFAULTS: PlaygroundSettings = {
 };
 
 /** The hash's field names, in the order links spell them. */
-const FIELDS = [
+export const FIELDS = [
   "model",
   "K",
   "d",

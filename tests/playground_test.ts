@@ -27,7 +27,7 @@ import { parseTokens, randomSequence, sequenceRoles } from "../playground/sequen
 import { linearTicks, lineChartSvg, logDomain } from "../playground/charts.ts";
 import { scriptText } from "../playground/page.ts";
 import { buildPlayground, DEFAULT_OUT, MAX_PAGE_BYTES } from "../playground/build.ts";
-import { measureRace } from "../playground/measure.ts";
+import { measureRace, measureSettings } from "../playground/measure.ts";
 import { renderIndexPage } from "../lib/site/page.ts";
 import {
   type BrowserPage,
@@ -101,6 +101,14 @@ Deno.test("bad settings are refused beside their field with resolve()'s rule, be
   assert.deepEqual(checkSettings({ ...base, models: [] }).errors.map((e) => e.field), ["model"]);
   assert.deepEqual(checkSettings({ ...base, probe: 10 }).errors.map((e) => e.field), ["probe"]);
   assert.match(checkSettings({ ...base, models: ["gpt"] }).errors[0].message, /^model must be one of /);
+});
+
+Deno.test("a measuring command refuses a hash key that is not a setting instead of racing the defaults", () => {
+  assert.deepEqual(measureSettings("model=mamba,hybrid&L=16", "--measure-race").models, ["mamba", "hybrid"]);
+  assert.throws(
+    () => measureSettings("models=mamba,hybrid&L=16", "--measure-race"),
+    /--measure-race: not settings: models \(the settings: model, K, d, M, L, tau,/,
+  );
 });
 
 Deno.test("a race's settings give deno task run's flags and so its key", async () => {
