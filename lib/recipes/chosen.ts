@@ -60,6 +60,7 @@ const CHOSEN: Readonly<Record<string, number>> = {
   "p2-tf-rope-d64-M4": 2.15e-3,
   "p2-tf-rope-d64-M8": 2.15e-3,
   "p2-tf-rope-d64-M16": 1e-3,
+  "p3-mamba-d64-M4": 2.15e-3,
 };
 
 /**
