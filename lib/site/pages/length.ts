@@ -8,7 +8,7 @@ import { accuracyAt } from "../../store/results.ts";
 import { groupSeries } from "../series.ts";
 import { PAPER } from "../../../studies/length/study.ts";
 import { wilsonInterval } from "../../stats/wilson.ts";
-import { pct } from "../format.ts";
+import { pct, steps } from "../format.ts";
 import { modelSpec } from "../../models/model_table.ts";
 
 /** Accuracy (mean [range] over seeds) at each power of two of tokens, per setting, as a Markdown table. */
@@ -91,7 +91,7 @@ export function paperTable(runs: readonly RunResult[], long: ViewContext["long"]
     const at = (n: number) => r.accuracyByLength.find((p) => p.length === n) ?? beyond.find((p) => p.length === n);
     return [
       `ours: ${modelSpec(r.config.model).label}, d = ${r.config.d}, seed ${r.config.seed}`,
-      `${r.config.steps.toLocaleString("en-US")} steps, lr ${r.config.lr}`,
+      `${steps(r.config.steps)} steps, lr ${r.config.lr}`,
       ...multiples.map((k) => {
         const a = at(k * PAPER_L);
         return a === undefined ? "—" : withInterval(a);
